@@ -1,0 +1,88 @@
+"""The project folder: what a user's work is, and where it lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from core.errors import ProjectError
+from core.settings import DEFAULT_TOML, Settings, load_settings
+
+SETTINGS_NAME = "interiority.toml"
+SUBFOLDERS = ("library", "templates", "db", "exports", "runs")
+
+
+def default_project_path() -> Path:
+    """The default project in the platform's user data directory (INTERIORITY_HOME overrides it)."""
+    override = os.environ.get("INTERIORITY_HOME")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("interiority", appauthor=False)) / "default"
+
+
+def resolve_project_path(explicit: Optional[Union[str, Path]] = None, cwd: Optional[Path] = None) -> Path:
+    """`--project PATH`, else the current directory when it holds interiority.toml, else the default."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    cwd = cwd or Path.cwd()
+    if (cwd / SETTINGS_NAME).exists():
+        return cwd.resolve()
+    return default_project_path()
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: Settings
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_NAME
+
+    @property
+    def library(self) -> Path:
+        return self.root / "library"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "db"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    def reload_settings(self) -> Settings:
+        self.settings = load_settings(self.settings_path)
+        return self.settings
+
+
+def open_project(path: Union[str, Path], create: bool = True) -> Project:
+    """Open (and when missing, create) a project folder with its settings validated."""
+    root = Path(path).expanduser()
+    if root.exists() and not root.is_dir():
+        raise ProjectError(f"{root} is a file, not a project folder; pass another --project path.")
+    if not root.exists() and not create:
+        raise ProjectError(f"No project at {root}; run `interiority --project {root}` to create one.")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in SUBFOLDERS:
+            (root / name).mkdir(exist_ok=True)
+        settings_path = root / SETTINGS_NAME
+        if not settings_path.exists():
+            settings_path.write_text(DEFAULT_TOML, encoding="utf-8")
+    except OSError as exc:
+        raise ProjectError(f"Cannot create the project at {root}: {exc.strerror or exc}. "
+                           f"Choose a writable folder with --project.") from None
+    return Project(root=root.resolve(), settings=load_settings(settings_path))

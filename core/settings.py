@@ -1,0 +1,286 @@
+"""`interiority.toml`: documented defaults, validated with errors that name the key, the file and the fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
+
+from core.errors import SettingsError
+
+DEFAULT_REJECT_REASONS = [
+    "formulaic", "explains-emotion", "fake-profundity", "cliche",
+    "off-passage", "too-long", "too-short", "other",
+]
+
+# USD per million tokens (standard API prices); batch jobs cost `batch_discount` of these.
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-opus-4-5": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.50},
+    "claude-sonnet-4-5": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.30},
+    "claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.10},
+}
+PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
+
+
+@dataclass
+class TeacherSettings:
+    provider: str = "anthropic"  # "anthropic" (Claude through the API) or "mlx" (a local model folder)
+    model: str = "claude-sonnet-4-5"
+    max_tokens: int = 1024
+    temperature: float = 1.0
+    timeout_s: float = 120.0
+    base_url: str = ""  # empty: ANTHROPIC_BASE_URL or the SDK's default
+    api_key_file: str = ""  # a 0600 file holding the key, used when ANTHROPIC_API_KEY is unset
+    local_model: str = ""  # MLX model folder for provider = "mlx"
+    batch_discount: float = 0.5  # Message Batches cost this share of the live price
+
+
+@dataclass
+class QueueSettings:
+    concurrency: int = 8
+    samples: int = 1
+    max_retries: int = 6
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    budget_usd: float = 20.0
+    batch_poll_s: float = 30.0
+
+
+@dataclass
+class ReaderSettings:
+    measure: int = 72  # readable width in columns, centred
+
+
+@dataclass
+class ReviewSettings:
+    careful_reviews: int = 200  # the first N reviews of a project go slower
+    careful_pause_s: float = 1.0
+    reject_reasons: list[str] = field(default_factory=lambda: list(DEFAULT_REJECT_REASONS))
+
+
+@dataclass
+class QualitySettings:
+    extra_cliches: list[str] = field(default_factory=list)  # phrases added to the templates' AVOID lists
+    cliche_score: float = 88.0  # rapidfuzz partial_ratio at or above which a phrase hits
+    opening_words: int = 4
+    opening_share: float = 0.02  # an opening used by more than this share of examples is flagged
+    near_duplicate_ratio: float = 85.0  # rapidfuzz ratio at or above which two examples are near-duplicates
+    min_words: int = 40
+    max_words: int = 600
+
+
+@dataclass
+class DatasetSettings:
+    valid_ratio: float = 0.1
+    test_ratio: float = 0.1
+    general_ratio: float = 0.15
+    seed: int = 1234
+    tokenizer_model: str = ""  # a local model folder whose tokenizer counts tokens for the card
+
+
+@dataclass
+class TrainingSettings:
+    local_model: str = ""  # default MLX model folder to fine-tune
+    python: str = ""  # interpreter for the worker; empty: this one
+
+
+@dataclass
+class Settings:
+    teacher: TeacherSettings = field(default_factory=TeacherSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    dataset: DatasetSettings = field(default_factory=DatasetSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    prices: dict[str, dict[str, float]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_PRICES.items()})
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), e.g. reader.search = "ctrl+f"
+    source: Optional[Path] = None
+
+    def price_for(self, model: str) -> dict[str, float]:
+        """The price row for a model; an unknown model costs like the most expensive one (never under-count)."""
+        if model in self.prices:
+            return self.prices[model]
+        for name, row in self.prices.items():
+            if model.startswith(name):
+                return row
+        return max(self.prices.values(), key=lambda r: r["output"])
+
+
+# Range checks: (minimum, maximum) inclusive; None means open.
+RANGES: dict[str, tuple[Optional[float], Optional[float]]] = {
+    "teacher.max_tokens": (1, 128000), "teacher.temperature": (0.0, 1.0), "teacher.timeout_s": (1, 3600),
+    "teacher.batch_discount": (0.0, 1.0),
+    "queue.concurrency": (1, 512), "queue.samples": (1, 100), "queue.max_retries": (0, 50),
+    "queue.backoff_base_s": (0.0, 600), "queue.backoff_max_s": (0.0, 3600), "queue.budget_usd": (0.0, None),
+    "queue.batch_poll_s": (0.1, 3600),
+    "reader.measure": (20, 400),
+    "review.careful_reviews": (0, None), "review.careful_pause_s": (0.0, 60),
+    "quality.cliche_score": (50, 100), "quality.opening_words": (1, 20), "quality.opening_share": (0.0, 1.0),
+    "quality.near_duplicate_ratio": (50, 100), "quality.min_words": (0, None), "quality.max_words": (1, None),
+    "dataset.valid_ratio": (0.0, 0.5), "dataset.test_ratio": (0.0, 0.5), "dataset.general_ratio": (0.0, 0.9),
+}
+CHOICES: dict[str, tuple[str, ...]] = {"teacher.provider": ("anthropic", "mlx")}
+
+SECTIONS = ("teacher", "queue", "reader", "review", "quality", "dataset", "training")
+
+
+def _type_name(tp: Any) -> str:
+    return {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}.get(
+        tp, "a list of strings")
+
+
+def _coerce(key: str, value: Any, tp: Any, where: str) -> Any:
+    origin = get_origin(tp)
+    if origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where}: {key} must be a list of strings, got {value!r}.")
+        return list(value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where}: {key} must be true or false, got {value!r}.")
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if tp in (int, float) and (isinstance(value, bool) or not isinstance(value, tp)):
+        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {value!r}.")
+    if tp is str and not isinstance(value, str):
+        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {value!r}.")
+    if tp is float and not math.isfinite(value):
+        raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}.")
+    low, high = RANGES.get(key, (None, None))
+    if low is not None and value < low or high is not None and value > high:
+        span = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{where}: {key} must be {span}, got {value!r}.")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise SettingsError(f"{where}: {key} must be one of {', '.join(CHOICES[key])}, got {value!r}.")
+    return value
+
+
+def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") -> Settings:
+    """Validate a parsed TOML document into `Settings`; every error names the key."""
+    settings = Settings()
+    for name, value in data.items():
+        if name in SECTIONS:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{where}: [{name}] must be a table.")
+            section = getattr(settings, name)
+            hints = get_type_hints(type(section))
+            known = {f.name for f in dataclasses.fields(section)}
+            for key, item in value.items():
+                if key not in known:
+                    raise SettingsError(
+                        f"{where}: unknown setting {name}.{key}; known in [{name}]: {', '.join(sorted(known))}.")
+                setattr(section, key, _coerce(f"{name}.{key}", item, hints[key], where))
+        elif name == "prices":
+            if not isinstance(value, dict):
+                raise SettingsError(f"{where}: [prices] must be a table of models.")
+            for model, row in value.items():
+                if not isinstance(row, dict):
+                    raise SettingsError(f"{where}: [prices.\"{model}\"] must be a table with {', '.join(PRICE_FIELDS)}.")
+                merged = dict(settings.prices.get(model, {}))
+                for key, price in row.items():
+                    if key not in PRICE_FIELDS:
+                        raise SettingsError(f"{where}: unknown price {model}.{key}; use {', '.join(PRICE_FIELDS)}.")
+                    merged[key] = _coerce(f"prices.{model}.{key}", price, float, where)
+                    if merged[key] < 0:
+                        raise SettingsError(f"{where}: prices.{model}.{key} must not be negative.")
+                missing = [k for k in PRICE_FIELDS if k not in merged]
+                if missing:
+                    raise SettingsError(f"{where}: prices.{model} lacks {', '.join(missing)} (USD per million tokens).")
+                settings.prices[model] = merged
+        elif name == "keymap":
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise SettingsError(f"{where}: [keymap] maps binding ids to keys, e.g. reader.search = \"ctrl+f\".")
+            settings.keymap.update(value)
+        else:
+            raise SettingsError(
+                f"{where}: unknown section [{name}]; known: {', '.join(SECTIONS + ('prices', 'keymap'))}.")
+    if settings.queue.backoff_max_s < settings.queue.backoff_base_s:
+        raise SettingsError(f"{where}: queue.backoff_max_s must be at least queue.backoff_base_s.")
+    if settings.dataset.valid_ratio + settings.dataset.test_ratio >= 0.9:
+        raise SettingsError(f"{where}: dataset.valid_ratio + dataset.test_ratio must leave room for training.")
+    if settings.quality.max_words <= settings.quality.min_words:
+        raise SettingsError(f"{where}: quality.max_words must be greater than quality.min_words.")
+    return settings
+
+
+def load_settings(path: Union[str, Path]) -> Settings:
+    path = Path(path)
+    if not path.exists():
+        return Settings(source=path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc}); fix that line or delete the file to start from defaults.") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
+    settings = settings_from_dict(data, where=str(path))
+    settings.source = path
+    return settings
+
+
+DEFAULT_TOML = '''# Interiority project settings. Every key is optional; the values shown are the defaults.
+# A bad key or value stops the app with a message naming it.
+
+[teacher]
+provider = "anthropic"        # "anthropic" (Claude via ANTHROPIC_API_KEY) or "mlx" (a local model folder)
+model = "claude-sonnet-4-5"   # Anthropic model id
+max_tokens = 1024
+temperature = 1.0
+timeout_s = 120.0
+base_url = ""                 # empty: ANTHROPIC_BASE_URL or api.anthropic.com
+api_key_file = ""             # a file with mode 0600 holding the key, if ANTHROPIC_API_KEY is unset
+local_model = ""              # MLX model folder used when provider = "mlx"
+batch_discount = 0.5          # Message Batches cost this share of live prices
+
+[queue]
+concurrency = 8               # requests in flight
+samples = 1                   # examples per passage x template
+max_retries = 6               # on 429 / 529 / 5xx / timeouts, with exponential backoff and jitter
+backoff_base_s = 1.0
+backoff_max_s = 60.0
+budget_usd = 20.0             # the queue stops before crossing this
+batch_poll_s = 30.0
+
+[reader]
+measure = 72                  # readable width in columns
+
+[review]
+careful_reviews = 200         # the first reviews of a project require a pause on each card
+careful_pause_s = 1.0
+reject_reasons = ["formulaic", "explains-emotion", "fake-profundity", "cliche", "off-passage", "too-long", "too-short", "other"]
+
+[quality]
+extra_cliches = []            # phrases to flag besides the templates' AVOID lists
+cliche_score = 88.0           # fuzzy match score (0-100) that counts as a hit
+opening_words = 4             # an "opening" is this many first words
+opening_share = 0.02          # flagged when more than this share of examples share it
+near_duplicate_ratio = 85.0   # rapidfuzz ratio (0-100) for near-duplicates
+min_words = 40
+max_words = 600
+
+[dataset]
+valid_ratio = 0.1
+test_ratio = 0.1
+general_ratio = 0.15          # share of general instruction data mixed in (the method says 10-20%)
+seed = 1234
+tokenizer_model = ""          # a local model folder whose tokenizer counts tokens for dataset cards
+
+[training]
+local_model = ""              # default MLX model folder to fine-tune
+python = ""                   # interpreter for the training worker; empty: the app's own
+
+# [prices."claude-sonnet-4-5"]  # USD per million tokens
+# input = 3.0
+# output = 15.0
+# cache_write = 3.75
+# cache_read = 0.30
+
+[keymap]
+# binding id = "key", e.g.
+# "reader.search" = "ctrl+f"
+'''

@@ -1,0 +1,78 @@
+"""The project database: the journal folder, its schema version, and one repository per aggregate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Union
+
+from store.books import BookRepository
+from store.decisions import DecisionRepository
+from store.examples import ExampleRepository
+from store.jobs import JobRepository
+from store.journal import JournalDB, StoreError
+from store.passages import PassageRepository
+from store.runs import RunRepository
+from store.templates import TemplateVersionRepository
+
+SCHEMA_VERSION = 1
+
+# Migration n takes a database at schema n-1 to schema n.  Each runs once, in order,
+# and the version is recorded after it (so a crash mid-way reruns an idempotent step).
+MIGRATIONS: dict[int, Callable[[JournalDB], None]] = {
+    1: lambda db: None,  # the first schema: nothing to change
+}
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer Interiority."""
+
+
+class Database:
+    """All of a project's records.  Open once per process; `close()` releases the lock."""
+
+    def __init__(self, path: Union[str, Path], **storage_kwargs: Any) -> None:
+        self.path = Path(path)
+        self.db = JournalDB(self.path, **storage_kwargs)
+        try:
+            self._migrate()
+        except BaseException:
+            self.db.close()
+            raise
+        self.books = BookRepository(self.db)
+        self.passages = PassageRepository(self.db)
+        self.templates = TemplateVersionRepository(self.db)
+        self.jobs = JobRepository(self.db)
+        self.examples = ExampleRepository(self.db)
+        self.decisions = DecisionRepository(self.db)
+        self.runs = RunRepository(self.db)
+
+    def _migrate(self) -> None:
+        meta = self.db.table("meta")
+        doc = meta.get(doc_id=1)
+        version = int(doc.get("schema_version", 0)) if doc else 0
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"The database at {self.path} has schema {version}, newer than this Interiority "
+                f"understands ({SCHEMA_VERSION}). Upgrade Interiority to open it."
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[target](self.db)
+            if doc is None:
+                meta.insert({"schema_version": target})
+                doc = {"schema_version": target}
+            else:
+                meta.update({"schema_version": target}, doc_ids=[1])
+
+    @property
+    def schema_version(self) -> int:
+        doc = self.db.table("meta").get(doc_id=1)
+        return int(doc["schema_version"]) if doc else 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

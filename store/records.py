@@ -1,0 +1,194 @@
+"""Typed records at the `store/` boundary.
+
+Every record is a dataclass with an `id` (the TinyDB document id, 0 until it is
+stored) and `created`/`updated` times.  `to_doc` / `from_doc` convert to the
+JSON documents kept in the journal; unknown keys in a document are ignored so
+that an older program can read a newer database's documents it does not know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Optional, TypeVar
+
+R = TypeVar("R", bound="Record")
+
+VERDICTS = ("valuable", "not", "unsure")
+JOB_STATES = ("pending", "running", "done", "failed", "cancelled")
+DECISION_ACTIONS = ("accept", "reject", "edit", "skip", "undo")
+EXAMPLE_STATES = ("pending", "accepted", "rejected", "skipped")
+RUN_STATES = ("created", "running", "stopping", "stopped", "done", "failed")
+
+
+def now() -> float:
+    return time.time()
+
+
+@dataclass
+class Record:
+    """Base of all stored records."""
+
+    table: ClassVar[str] = ""
+    id: int = 0
+    created: float = field(default_factory=now)
+    updated: float = field(default_factory=now)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = dataclasses.asdict(self)
+        doc.pop("id", None)
+        return doc
+
+    @classmethod
+    def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int) -> R:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: _copy(v) for k, v in doc.items() if k in names and k != "id"}
+        return cls(id=int(doc_id), **kwargs)
+
+
+def _copy(value: Any) -> Any:
+    # Documents live in the store's memory: never hand out its lists or dicts.
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Book(Record):
+    """An imported book; its normalized text lives in `library/<text_file>`."""
+
+    table: ClassVar[str] = "books"
+    title: str = ""
+    author: str = ""
+    group: str = ""  # source group for dataset mixes; defaults to the author
+    source_kind: str = "text"  # text | gutenberg | epub
+    source_path: str = ""
+    gutenberg_number: Optional[int] = None
+    sha256: str = ""  # of the original file's bytes
+    text_file: str = ""  # relative to the project's library/
+    index_file: str = ""  # paragraph index (JSON) relative to library/
+    chars: int = 0
+    paragraph_count: int = 0
+    chapter_count: int = 0
+    part_count: int = 0
+    encoding: str = "utf-8"
+    position: list[int] = field(default_factory=lambda: [0, 0])  # (paragraph, char) reading position
+
+
+@dataclass
+class Passage(Record):
+    """A highlighted span `[start, end)` of a book's normalized text."""
+
+    table: ClassVar[str] = "passages"
+    book_id: int = 0
+    start: int = 0
+    end: int = 0
+    text: str = ""
+    phenomenology: str = ""
+    tags: list[str] = field(default_factory=list)
+    verdict: str = ""  # "" (not judged) or one of VERDICTS
+    note: str = ""
+    template_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TemplateVersion(Record):
+    """One content version of an elicitation template, kept so every example can show its source."""
+
+    table: ClassVar[str] = "templates"
+    template_id: str = ""
+    version: str = ""  # content hash
+    name: str = ""
+    content: str = ""  # the whole template file as it was
+
+
+@dataclass
+class Job(Record):
+    """One passage x template x sample request to a teacher."""
+
+    table: ClassVar[str] = "jobs"
+    passage_id: int = 0
+    template_id: str = ""
+    template_version: str = ""
+    sample: int = 0
+    teacher: str = ""  # e.g. "anthropic:claude-sonnet-4-5" or "mlx:/path/to/model"
+    status: str = "pending"
+    attempts: int = 0
+    last_error: str = ""
+    batch_id: str = ""
+    idempotency_key: str = ""
+    cost_usd: float = 0.0
+    usage: dict[str, int] = field(default_factory=dict)
+    example_id: int = 0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+
+@dataclass
+class Example(Record):
+    """A generated training example with its provenance."""
+
+    table: ClassVar[str] = "examples"
+    job_id: int = 0
+    passage_id: int = 0
+    book_id: int = 0
+    template_id: str = ""
+    template_version: str = ""
+    teacher: str = ""
+    messages: list[dict[str, str]] = field(default_factory=list)  # system/user/assistant
+    usage: dict[str, int] = field(default_factory=dict)  # input, output, cache_read, cache_write
+    cost_usd: float = 0.0
+    flags: list[dict[str, Any]] = field(default_factory=list)  # {"code": ..., "detail": ...}
+    status: str = "pending"  # cached fold of decisions; the decisions table is the truth
+    edited_text: str = ""  # cached fold: the reviewer's version of the assistant turn
+
+    @property
+    def completion(self) -> str:
+        """The teacher's original assistant text."""
+        for message in reversed(self.messages):
+            if message.get("role") == "assistant":
+                return message.get("content", "")
+        return ""
+
+    @property
+    def final_text(self) -> str:
+        return self.edited_text or self.completion
+
+
+@dataclass
+class Decision(Record):
+    """An append-only review event."""
+
+    table: ClassVar[str] = "decisions"
+    example_id: int = 0
+    action: str = ""  # one of DECISION_ACTIONS
+    reason: str = ""
+    edited_text: str = ""
+    seconds: float = 0.0  # reviewer time on the card
+    session: str = ""
+
+
+@dataclass
+class Run(Record):
+    """A training run; its files live in `runs/<name>/`."""
+
+    table: ClassVar[str] = "runs"
+    name: str = ""
+    build: str = ""
+    base_model: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    status: str = "created"
+    run_dir: str = ""
+    iteration: int = 0
+    total_iterations: int = 0
+    last_train_loss: Optional[float] = None
+    last_val_loss: Optional[float] = None
+    tokens_per_s: float = 0.0
+    peak_memory_gb: float = 0.0
+    error: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    checklist: dict[str, Any] = field(default_factory=dict)
