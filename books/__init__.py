@@ -1,0 +1,1 @@
+"""Books: import (plain text, Gutenberg, EPUB), structure, the paragraph index, Gutenberg downloads."""

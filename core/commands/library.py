@@ -1,0 +1,176 @@
+"""`interiority import|books|book|delete-book|passages`: the library from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from typing import Any
+
+from core.cli import CommandContext, add_command
+from core.errors import UserError
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = add_command(sub, "import", help="import a book (.txt, Gutenberg .txt or .epub) or a Gutenberg number")
+    p.add_argument("path", nargs="?", metavar="PATH", help="the book file")
+    p.add_argument("--gutenberg", type=int, metavar="N", help="download Project Gutenberg book N instead")
+    p.add_argument("--group", metavar="NAME", help="source group for dataset mixes (default: the author)")
+    p.add_argument("--gutenberg-url", metavar="URL", help="Gutenberg mirror (default: $INTERIORITY_GUTENBERG_URL "
+                                                          "or https://www.gutenberg.org)")
+    p.set_defaults(handler=cmd_import)
+
+    p = add_command(sub, "books", help="list the books in the library")
+    p.set_defaults(handler=cmd_books)
+
+    p = add_command(sub, "book", help="show a book's structure: parts and chapters with paragraph ranges")
+    p.add_argument("book_id", type=int, metavar="BOOK_ID")
+    p.set_defaults(handler=cmd_book)
+
+    p = add_command(sub, "delete-book", help="delete a book with its passages and files", json_flag=False)
+    p.add_argument("book_id", type=int, metavar="BOOK_ID")
+    p.add_argument("--yes", action="store_true", help="confirm the deletion")
+    p.set_defaults(handler=cmd_delete_book)
+
+    p = add_command(sub, "passages", help="list passages, or `passages add BOOK_ID --start N --end N` to add one")
+    p.add_argument("--book", type=int, metavar="ID", help="only this book's passages")
+    p.set_defaults(handler=cmd_passages)
+    actions = p.add_subparsers(dest="passages_action", metavar="ACTION")
+    a = add_command(actions, "add", help="add a passage: a [start, end) span of a book's normalized text")
+    a.add_argument("book_id", type=int, metavar="BOOK_ID")
+    a.add_argument("--start", type=int, required=True, metavar="N")
+    a.add_argument("--end", type=int, required=True, metavar="N")
+    a.add_argument("--tag", action="append", default=[], metavar="T", help="a tag (repeatable)")
+    a.add_argument("--verdict", choices=("valuable", "not", "unsure"))
+    a.add_argument("--note", default="", metavar="TEXT", help="why it is valuable")
+    a.add_argument("--phenomenology", default="", metavar="W", help="the experience in one or two words")
+    a.add_argument("--template", action="append", default=[], metavar="ID", help="a template id (repeatable)")
+    a.set_defaults(handler=cmd_passage_add)
+
+
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from books.library import import_book, import_gutenberg
+
+    if bool(args.path) == (args.gutenberg is not None):
+        raise UserError("Give either a PATH or --gutenberg N (not both, not neither).")
+    if args.gutenberg is not None:
+        book = import_gutenberg(ctx.project, ctx.db, args.gutenberg, base_url=args.gutenberg_url, group=args.group)
+    else:
+        book = import_book(ctx.project, ctx.db, args.path, group=args.group)
+    if ctx.json:
+        ctx.print_json(_book_row(book, Counter(), Counter()))
+    else:
+        ctx.print(f"Imported book {book.id}: {book.title} by {book.author or 'unknown'} "
+                  f"({book.chars:,} chars, {book.part_count} parts, {book.chapter_count} chapters, "
+                  f"{book.paragraph_count} paragraphs).")
+    return 0
+
+
+def _book_row(book: Any, passages: Counter, examples: Counter) -> dict[str, Any]:
+    return {"id": book.id, "title": book.title, "author": book.author, "group": book.group,
+            "chars": book.chars, "parts": book.part_count, "chapters": book.chapter_count,
+            "paragraphs": book.paragraph_count, "passages": passages.get(book.id, 0),
+            "examples": sum(examples.get(book.id, Counter()).values()),
+            "accepted": examples.get(book.id, Counter()).get("accepted", 0),
+            "source_kind": book.source_kind, "gutenberg_number": book.gutenberg_number}
+
+
+def cmd_books(args: argparse.Namespace, ctx: CommandContext) -> int:
+    db = ctx.db
+    passages = Counter(int(d.get("book_id", 0)) for d in list(db.passages.table._read_table().values()))
+    examples = db.examples.counts_by_book()
+    rows = [_book_row(book, passages, examples) for book in sorted(db.books.all(), key=lambda b: b.id)]
+    if ctx.json:
+        ctx.print_json(rows)
+        return 0
+    if not rows:
+        ctx.print("The library is empty; add a book with `interiority import PATH` or `--gutenberg N`.")
+        return 0
+    ctx.print(f"{'id':>4}  {'title':<32} {'author':<22} {'chars':>10} {'chap':>5} {'pass':>5} {'ex':>5} {'acc':>5}")
+    for r in rows:
+        ctx.print(f"{r['id']:>4}  {r['title'][:32]:<32} {r['author'][:22]:<22} {r['chars']:>10,} "
+                  f"{r['chapters']:>5} {r['passages']:>5} {r['examples']:>5} {r['accepted']:>5}")
+    return 0
+
+
+def book_structure(project: Any, db: Any, book_id: int) -> dict[str, Any]:
+    """A book's parts and chapters with their `[first, end)` paragraph ranges and character spans."""
+    from books.library import get_book, load_book_text
+
+    book = get_book(db, book_id)
+    text = load_book_text(project, book)
+    chapters = []
+    for chapter, (first, end) in zip(text.chapters, text.chapter_ranges()):
+        chapters.append({"title": chapter.title, "part": chapter.part, "paragraphs": [first, end],
+                         "chars": [text.paragraphs[first][0], text.paragraphs[end - 1][1]]})
+    return {"id": book.id, "title": book.title, "author": book.author, "chars": book.chars,
+            "paragraphs": len(text.paragraphs), "parts": list(text.parts), "chapters": chapters}
+
+
+def cmd_book(args: argparse.Namespace, ctx: CommandContext) -> int:
+    info = book_structure(ctx.project, ctx.db, args.book_id)
+    if ctx.json:
+        ctx.print_json(info)
+        return 0
+    ctx.print(f"Book {info['id']}: {info['title']} by {info['author'] or 'unknown'}; {info['chars']:,} chars, "
+              f"{info['paragraphs']} paragraphs, {len(info['parts'])} parts, {len(info['chapters'])} chapters")
+    part = None
+    for chapter in info["chapters"]:
+        if chapter["part"] != part:
+            part = chapter["part"]
+            if part:
+                ctx.print(part)
+        first, end = chapter["paragraphs"]
+        ctx.print(f"{'  ' if part else ''}{chapter['title']}  (paragraphs {first}-{end - 1})")
+    return 0
+
+
+def cmd_delete_book(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from books.library import delete_book, get_book
+
+    book = get_book(ctx.db, args.book_id)
+    if not args.yes:
+        raise UserError(f"Deleting book {book.id} ({book.title}) also deletes its passages; "
+                        f"add --yes to confirm.")
+    delete_book(ctx.project, ctx.db, book.id)
+    ctx.print(f"Deleted book {book.id}: {book.title}.")
+    return 0
+
+
+def _passage_row(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "book_id": p.book_id, "start": p.start, "end": p.end, "text": p.text, "tags": p.tags,
+            "verdict": p.verdict, "note": p.note, "phenomenology": p.phenomenology,
+            "template_ids": p.template_ids}
+
+
+def cmd_passages(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from books.library import get_book
+
+    if args.book is not None:
+        get_book(ctx.db, args.book)
+        passages = ctx.db.passages.for_book(args.book)
+    else:
+        passages = sorted(ctx.db.passages.all(), key=lambda p: (p.book_id, p.start, p.end))
+    if ctx.json:
+        ctx.print_json([_passage_row(p) for p in passages])
+        return 0
+    if not passages:
+        ctx.print("No passages yet; add one with `interiority passages add BOOK_ID --start N --end N`.")
+    for p in passages:
+        snippet = " ".join(p.text.split())
+        snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
+        ctx.print(f"{p.id:>5}  book {p.book_id} [{p.start}, {p.end})  {p.verdict or '-':<8} "
+                  f"{','.join(p.tags) or '-':<20} {snippet}")
+    return 0
+
+
+def cmd_passage_add(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.passages import create_passage
+
+    passage = create_passage(ctx.project, ctx.db, args.book_id, args.start, args.end, tags=args.tag,
+                             verdict=args.verdict or "", note=args.note, phenomenology=args.phenomenology,
+                             template_ids=args.template)
+    if ctx.json:
+        ctx.print_json(_passage_row(passage))
+    else:
+        ctx.print(f"Added passage {passage.id} to book {passage.book_id} [{passage.start}, {passage.end}).")
+    return 0

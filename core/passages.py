@@ -1,0 +1,134 @@
+"""Passages: highlighted `[start, end)` spans of a book's normalized text, with their tagging.
+
+The one place that validates a passage, so the reader, the sidebar and the CLI
+all accept and refuse the same things.  Overlapping passages are allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from core.errors import UserError
+from store.records import VERDICTS, Passage
+
+MAX_PHENOMENOLOGY_WORDS = 2
+_FIELDS = {"tags", "verdict", "note", "phenomenology", "template_ids"}
+
+
+class PassageError(UserError):
+    """A passage span or field that cannot be stored; the message says what to change."""
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    """Lowercase, stripped, inner whitespace collapsed, unique, in first-seen order."""
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise PassageError(f"Tag {tag!r} is not text; give tags as words.")
+        clean = " ".join(tag.lower().split())
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
+
+def validate_verdict(verdict: str) -> str:
+    verdict = (verdict or "").strip().lower()
+    if verdict and verdict not in VERDICTS:
+        raise PassageError(f"Verdict {verdict!r} is not one of {', '.join(VERDICTS)} (or empty); pick one of those.")
+    return verdict
+
+
+def validate_phenomenology(words: str) -> str:
+    clean = " ".join((words or "").split())
+    if len(clean.split()) > MAX_PHENOMENOLOGY_WORDS:
+        raise PassageError(f"Phenomenology {clean!r} has more than {MAX_PHENOMENOLOGY_WORDS} words; "
+                           f"name the experience in one or two words.")
+    return clean
+
+
+def _template_ids(ids: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for template_id in ids:
+        clean = str(template_id).strip()
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - _FIELDS
+    if unknown:
+        raise PassageError(f"Cannot set {', '.join(sorted(unknown))} on a passage; "
+                           f"use tags, verdict, note, phenomenology or template_ids.")
+    clean: dict[str, Any] = {}
+    if "tags" in fields:
+        clean["tags"] = normalize_tags([fields["tags"]] if isinstance(fields["tags"], str) else fields["tags"])
+    if "verdict" in fields:
+        clean["verdict"] = validate_verdict(fields["verdict"])
+    if "note" in fields:
+        clean["note"] = (fields["note"] or "").strip()
+    if "phenomenology" in fields:
+        clean["phenomenology"] = validate_phenomenology(fields["phenomenology"])
+    if "template_ids" in fields:
+        clean["template_ids"] = _template_ids(fields["template_ids"])
+    return clean
+
+
+def _span_text(project: Any, db: Any, book_id: int, start: int, end: int) -> str:
+    from books.library import get_book, load_book_text
+
+    book = get_book(db, book_id)
+    try:
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):
+        raise PassageError(f"A passage span needs whole-number offsets, not {start!r} and {end!r}.") from None
+    if start < 0 or end > book.chars or start >= end:
+        raise PassageError(f"Span [{start}, {end}) is not inside book {book.id} (0 to {book.chars}) or is empty; "
+                           f"give 0 <= start < end <= {book.chars}.")
+    text = load_book_text(project, book).text[start:end]
+    if not text.strip():
+        raise PassageError(f"Span [{start}, {end}) of book {book.id} holds only blank space; select some text.")
+    return text
+
+
+def create_passage(project: Any, db: Any, book_id: int, start: int, end: int, *, tags: Iterable[str] = (),
+                   verdict: str = "", note: str = "", phenomenology: str = "",
+                   template_ids: Iterable[str] = ()) -> Passage:
+    """Validate and store a new passage with a snapshot of its text."""
+    text = _span_text(project, db, book_id, start, end)
+    fields = _clean_fields({"tags": list(tags), "verdict": verdict, "note": note,
+                            "phenomenology": phenomenology, "template_ids": list(template_ids)})
+    return db.passages.add(Passage(book_id=int(book_id), start=int(start), end=int(end), text=text, **fields))
+
+
+def get_passage(db: Any, passage_id: int) -> Passage:
+    passage = db.passages.find(int(passage_id))
+    if passage is None:
+        raise PassageError(f"No passage with id {passage_id}; run `interiority passages` to list them.")
+    return passage
+
+
+def update_passage(db: Any, passage_id: int, **fields: Any) -> Passage:
+    """Change tags, verdict, note, phenomenology or template_ids, validated like `create_passage`."""
+    get_passage(db, passage_id)
+    clean = _clean_fields(fields)
+    if not clean:
+        return get_passage(db, passage_id)
+    return db.passages.update(int(passage_id), **clean)
+
+
+def resize_passage(project: Any, db: Any, passage_id: int, start: int, end: int) -> Passage:
+    """Move a passage's span (extend or shrink) and refresh its text snapshot."""
+    passage = get_passage(db, passage_id)
+    text = _span_text(project, db, passage.book_id, start, end)
+    return db.passages.update(passage.id, start=int(start), end=int(end), text=text)
+
+
+def delete_passage(db: Any, passage_id: int) -> None:
+    get_passage(db, passage_id)
+    db.passages.delete(int(passage_id))
+
+
+def passages_for_book(db: Any, book_id: int) -> list[Passage]:
+    """The book's passages in reading order."""
+    return db.passages.for_book(int(book_id))
