@@ -1,0 +1,75 @@
+"""The Plan screen: choices in, memory bars, verdict, progressive plan and formulas out."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Input, Select
+
+from tests.tui.conftest import SIZE
+from tests.tui.helpers import settle, text_of
+
+
+async def _open_plan(app, pilot):
+    app.show_screen("plan")
+    await settle(app, pilot)
+    return app.screen
+
+
+async def test_plan_screen_updates_from_choices(make_app, project):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_plan(app, pilot)
+        assert type(screen).__name__ == "PlanScreen"
+        plan = screen.last_plan
+        assert plan["model"] == "llama-3.1-8b" and plan["device"] == "m3-ultra-512" and plan["feasible"]
+        assert "FEASIBLE" in text_of(screen.query_one("#plan-verdict"))
+        bars = text_of(screen.query_one("#plan-bars"))
+        assert "weights" in bars and "█" in bars and "usable" in bars
+        assert [s["stage"] for s in screen.last_steps] == ["validate", "scale", "frontier"]
+        assert "FLOPs per token" in text_of(screen.query_one("#plan-explanation"))
+
+        # 70B full fine-tuning on an M1 Max: impossible, with the reason on screen.
+        screen.query_one("#plan-model", Select).value = "llama-3.1-70b"
+        screen.query_one("#plan-method", Select).value = "full"
+        screen.query_one("#plan-device", Select).value = "m1-max"
+        await settle(app, pilot)
+        assert screen.last_plan["model"] == "llama-3.1-70b" and not screen.last_plan["feasible"]
+        verdict = text_of(screen.query_one("#plan-verdict"))
+        assert "IMPOSSIBLE" in verdict and "GiB usable" in verdict
+
+        # 405B QLoRA on 8 H100s, typed into the form.
+        screen.query_one("#plan-model", Select).value = "llama-3.1-405b"
+        screen.query_one("#plan-method", Select).value = "qlora"
+        screen.query_one("#plan-device", Select).value = "h100"
+        gpus = screen.query_one("#plan-gpus", Input)
+        gpus.focus()
+        gpus.value = ""
+        await pilot.press("8")
+        await settle(app, pilot)
+        plan = screen.last_plan
+        assert plan["gpus"] == 8 and plan["feasible"] and plan["sharding"] == "zero3"
+        assert 1.5 < plan["ideal_hours"] < 2.7 and plan["cost_usd"] > 0
+
+        # Keys: hide the formulas; a bad model folder gives a sentence, not a traceback.
+        await pilot.press("f6")
+        assert not screen.query_one("#plan-explanation").display
+        await pilot.press("f7")
+        assert not screen.query_one("#plan-progressive").display
+        screen.query_one("#plan-model-path", Input).value = str(project.root / "no-such-model")
+        await settle(app, pilot)
+        assert "Unknown model" in screen.last_error
+
+
+async def test_plan_screen_reads_builds(make_app, project):
+    build = project.exports / "first"
+    build.mkdir(parents=True)
+    (build / "card.json").write_text(json.dumps({"stages": [{"path": ".", "stats": {"tokens": {
+        "method": "estimate", "total": 500_000, "by_split": {"train": 400_000}}}}]}))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_plan(app, pilot)
+        screen.query_one("#plan-build", Select).value = "first"
+        await settle(app, pilot)
+        assert screen.last_plan["tokens"] == 400_000
+        assert "build first" in text_of(screen.query_one("#plan-verdict"))
