@@ -1,0 +1,60 @@
+"""The studio's path for a newcomer: seven steps, each ticked off from the project's own state.
+
+The Library screen shows the sentence of the first step not yet done; the help
+screen shows them all as a checklist.  Nothing here is stored: a step is done
+when the project shows it was done, so the list can never drift from the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    how: str  # one sentence: what to do next, with the keys
+    done: bool
+
+
+def _has_build(project: Any) -> bool:
+    exports = project.exports
+    return exports.is_dir() and any((entry / "card.json").exists() for entry in exports.iterdir() if entry.is_dir())
+
+
+def first_run_steps(project: Any, db: Any) -> list[Step]:
+    """The seven steps of the loop, in order, with `done` read from the project."""
+    passages = db.passages.all()
+    return [
+        Step("import", "Import a book",
+             "Import a book: in Library (1) press i and type a path to a .txt or .epub file, or g for a Gutenberg number.",
+             len(db.books) > 0),
+        Step("highlight", "Highlight passages",
+             "Open the book with Enter, move with the arrows, press v to mark, extend with w / ) / }, and Enter to make a passage.",
+             len(passages) > 0),
+        Step("tag", "Tag them",
+             "In the reader's sidebar give each passage a verdict (1 valuable, 2 not, 3 unsure), tags, a note and its templates.",
+             any(p.verdict or p.tags or p.phenomenology for p in passages)),
+        Step("generate", "Generate examples",
+             "In Queue (3) enqueue the tagged passages and start: set ANTHROPIC_API_KEY, or teacher.local_model in interiority.toml.",
+             len(db.examples) > 0),
+        Step("review", "Review them",
+             "In Review (4) accept with a, reject with r and a reason, edit with e, undo with u.",
+             len(db.decisions) > 0),
+        Step("build", "Build a dataset",
+             "In Build (5) choose a size and mix, check the preview, and build the splits and exports.",
+             _has_build(project)),
+        Step("train", "Train and evaluate",
+             "In Train (6) pick the build and a local MLX model folder, start, watch the loss, then open Eval.",
+             len(db.runs) > 0),
+    ]
+
+
+def next_step(project: Any, db: Any) -> Step | None:
+    """The first step not yet done, or None when the whole loop has been walked once."""
+    for step in first_run_steps(project, db):
+        if not step.done:
+            return step
+    return None
