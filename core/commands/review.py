@@ -1,0 +1,134 @@
+"""`interiority examples|decide|review-stats|flag|lint`: review from scripts, with the same core as the screen."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from core.cli import CommandContext, add_command
+from core.errors import UserError
+
+STATUS_CHOICES = ("pending", "accepted", "rejected", "skipped", "flagged")
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = add_command(sub, "examples", help="list generated examples with their flags and review status")
+    p.add_argument("--status", choices=STATUS_CHOICES, help="only this status (flagged: any example with flags)")
+    p.add_argument("--template", metavar="ID", help="only this template's examples")
+    p.set_defaults(handler=cmd_examples)
+
+    p = add_command(sub, "decide", help="record a review decision: accept, reject (with --reason), skip, or undo")
+    p.add_argument("example_id", type=int, metavar="EXAMPLE_ID")
+    p.add_argument("action", choices=("accept", "reject", "skip", "undo"))
+    p.add_argument("--reason", default="", metavar="CODE", help="reject reason (see [review] reject_reasons)")
+    p.add_argument("--edit-file", metavar="F", help="record this file's text as the reviewer's edit first "
+                                                    "(the teacher's original is kept)")
+    p.set_defaults(handler=cmd_decide)
+
+    p = add_command(sub, "review-stats", help="reviewer analytics: accept rates, reject reasons, edits, pace")
+    p.set_defaults(handler=cmd_review_stats)
+
+    p = add_command(sub, "flag", help="recompute every example's quality flags from scratch")
+    p.set_defaults(handler=cmd_flag)
+
+    p = add_command(sub, "lint", help="run the quality flags over any chat/completions/text/alpaca/ShareGPT JSONL")
+    p.add_argument("file", metavar="FILE.jsonl")
+    p.add_argument("--template", default="", metavar="ID", help="apply this template's format check to every line")
+    p.set_defaults(handler=cmd_lint)
+
+
+def _example_row(doc: dict[str, Any], key: int) -> dict[str, Any]:
+    from store.records import Example
+
+    example = Example.from_doc(doc, key)
+    return {"id": example.id, "passage_id": example.passage_id, "template": example.template_id,
+            "teacher": example.teacher, "status": example.status, "text": example.final_text,
+            "edited": bool(example.edited_text), "flags": example.flags}
+
+
+def cmd_examples(args: argparse.Namespace, ctx: CommandContext) -> int:
+    def wanted(doc: dict[str, Any]) -> bool:
+        if args.template and doc.get("template_id") != args.template:
+            return False
+        if args.status == "flagged":
+            return bool(doc.get("flags"))
+        return args.status is None or (doc.get("status") or "pending") == args.status
+
+    docs = ctx.db.examples.table._read_table()
+    rows = [_example_row(doc, int(key)) for key, doc in sorted(docs.items(), key=lambda kv: int(kv[0])) if wanted(doc)]
+    if ctx.json:
+        ctx.print_json(rows)
+        return 0
+    for row in rows:
+        codes = ",".join(sorted({f.get("code", "") for f in row["flags"]})) or "-"
+        snippet = " ".join(row["text"].split())[:70]
+        ctx.print(f"{row['id']:>6}  {row['status']:<9} {row['template']:<18} p{row['passage_id']:<5} "
+                  f"{codes:<28} {snippet}")
+    ctx.print(f"{len(rows)} examples")
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.review import record_decision
+
+    settings = ctx.project.settings
+    if args.action == "reject" and not args.reason:
+        raise UserError(f"Give --reason CODE for a reject; one of: {', '.join(settings.review.reject_reasons)}.")
+    if args.edit_file and args.action == "undo":
+        raise UserError("--edit-file goes with accept, reject or skip, not with undo.")
+    decisions = []
+    if args.edit_file:
+        path = Path(args.edit_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"Cannot read the edit file {path} ({exc}); give a UTF-8 text file.") from None
+        decisions.append(record_decision(ctx.db, settings, args.example_id, "edit", edited_text=text))
+    decisions.append(record_decision(ctx.db, settings, args.example_id, args.action, reason=args.reason))
+    decision, status, edited = decisions[-1]
+    if ctx.json:
+        ctx.print_json({"example_id": args.example_id, "status": status, "edited": bool(edited),
+                        "decisions": [{"id": d.id, "action": d.action, "reason": d.reason} for d, _s, _e in decisions]})
+    else:
+        ctx.print(f"example {args.example_id}: {status}" + (" (edited)" if edited else ""))
+    return 0
+
+
+def cmd_review_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.review_stats import format_stats, review_stats
+
+    stats = review_stats(ctx.db)
+    if ctx.json:
+        ctx.print_json(stats)
+    else:
+        ctx.print(format_stats(stats))
+    return 0
+
+
+def cmd_flag(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.quality.flagger import QualityFlagger, load_project_templates, reflag_all
+
+    flagger = QualityFlagger(ctx.project.settings, load_project_templates(ctx.project, ctx.db))
+    changed = reflag_all(ctx.db, flagger)
+    flagged = ctx.db.examples.count(lambda d: bool(d.get("flags")))
+    if ctx.json:
+        ctx.print_json({"examples": len(flagger), "flagged": flagged, "changed": changed,
+                        "near_duplicate_clusters": flagger.clusters()})
+    else:
+        ctx.print(f"{len(flagger)} examples checked, {flagged} flagged, {changed} changed")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace, ctx: CommandContext) -> int:
+    """Exit 0 when clean, 1 when a line is flagged or unreadable (so scripts can gate on it)."""
+    from core.lint import format_report, lint_file
+    from core.quality.flagger import load_project_templates
+
+    project = ctx.project
+    report = lint_file(args.file, project.settings, load_project_templates(project), template_id=args.template)
+    if ctx.json:
+        ctx.print_json(report.to_json())
+    else:
+        ctx.print(format_report(report))
+    return 0 if report.clean else 1

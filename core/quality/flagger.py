@@ -1,0 +1,240 @@
+"""All quality flags of an example, computed when it arrives and kept current as the corpus grows.
+
+`QualityFlagger` holds the corpus-wide state the flags need (near-duplicate index, opening counts,
+length distribution).  `build` computes everything from scratch; `add` checks one new example against
+all earlier ones and returns the new flags of every example they changed (a new near-duplicate also
+re-flags its earlier twin; an opening that crosses the share re-flags the examples that share it).
+
+A flag is a dict with at least `code` and `detail` (a sentence shown on the card); codes:
+cliche, formulaic-opening, repeated-opening, near-duplicate, too-short, too-long, length-outlier,
+format, empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional, Sequence
+
+from core.quality.cliches import ClicheMatcher, PhraseList, normalize
+from core.quality.length_format import LengthStats, format_flags, length_flags, outlier_flag
+from core.quality.near_duplicates import NearDuplicateIndex, UnionFind
+from core.quality.openings import OpeningCounter, opening_key
+
+FLAG_CODES = ("cliche", "formulaic-opening", "repeated-opening", "near-duplicate", "too-short", "too-long",
+              "length-outlier", "format", "empty")
+
+
+@dataclass(frozen=True)
+class FlagInput:
+    """What the flags look at: an example of this project or a line of someone else's JSONL."""
+
+    key: int
+    text: str
+    template_id: str = ""
+    messages: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+def as_input(example: Any) -> FlagInput:
+    """A `store.records.Example` (its reviewed text when edited) as flag input."""
+    text = getattr(example, "final_text", None) or getattr(example, "completion", "") or ""
+    return FlagInput(int(example.id), text, getattr(example, "template_id", "") or "",
+                     tuple(getattr(example, "messages", ()) or ()))
+
+
+@dataclass
+class _Entry:
+    normalized: str
+    words: int
+    opening: str
+    text_flags: list[dict[str, Any]]
+
+
+class QualityFlagger:
+    """Flags over a corpus of examples.
+
+    Args:
+        settings: `core.settings.Settings` (its `.quality`) or a `QualitySettings`.
+        templates: objects with `.id` and `.avoid` (and optionally `.name`); their AVOID lists seed the
+            phrase list together with `extra_cliches` and the built-in seed list.
+    """
+
+    def __init__(self, settings: Any, templates: Iterable[Any] = ()) -> None:
+        quality = getattr(settings, "quality", settings)
+        self.quality = quality
+        templates = list(templates)
+        self.template_names = {str(getattr(t, "id", "")): str(getattr(t, "name", "")) for t in templates}
+        self.phrases = PhraseList.build(templates, extra=quality.extra_cliches)
+        self.matcher = ClicheMatcher(self.phrases, score=quality.cliche_score)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.index = NearDuplicateIndex(ratio_threshold=self.quality.near_duplicate_ratio)
+        self.openings = OpeningCounter(self.quality.opening_share)
+        self.lengths = LengthStats()
+        self.entries: dict[int, _Entry] = {}
+        self.duplicates: dict[int, dict[int, float]] = {}
+        self.opening_members: dict[str, set[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # -- pieces -------------------------------------------------------------------------------------
+
+    def _entry(self, item: FlagInput) -> _Entry:
+        normalized = normalize(item.text)
+        words = len(normalized.split()) if normalized else 0
+        flags = format_flags(item.text, item.template_id, self.template_names.get(item.template_id, ""),
+                             item.messages)
+        flags += length_flags(words, self.quality.min_words, self.quality.max_words)
+        flags += self.matcher.find(normalized)
+        return _Entry(normalized, words, opening_key(normalized, self.quality.opening_words), flags)
+
+    def _compose(self, entry: _Entry, duplicates: dict[int, float], opening_count: Optional[int] = None,
+                 total: Optional[int] = None) -> list[dict[str, Any]]:
+        flags = list(entry.text_flags)
+        repeated = self.openings.flag(entry.opening, opening_count, total)
+        if repeated:
+            flags.append(repeated)
+        if duplicates:
+            ranked = sorted(duplicates.items(), key=lambda pair: (-pair[1], pair[0]))
+            listed = ", ".join(f"#{key} ({score:.0f}%)" for key, score in ranked[:5])
+            more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
+            flags.append({"code": "near-duplicate", "detail": f"near-duplicate of {listed}{more}",
+                          "others": [key for key, _score in ranked],
+                          "scores": [score for _key, score in ranked]})
+        outlier = outlier_flag(entry.words, self.lengths)
+        if outlier:
+            flags.append(outlier)
+        return flags
+
+    def flags_for(self, key: int) -> list[dict[str, Any]]:
+        """The current flags of an example already in the corpus."""
+        return self._compose(self.entries[key], self.duplicates.get(key, {}))
+
+    # -- whole corpus -------------------------------------------------------------------------------
+
+    def build(self, examples: Iterable[Any]) -> dict[int, list[dict[str, Any]]]:
+        """Flag a whole corpus from scratch; returns flags by example id."""
+        self._reset()
+        items: dict[int, FlagInput] = {}
+        for example in examples:
+            item = example if isinstance(example, FlagInput) else as_input(example)
+            items[item.key] = item  # a repeated key: the last one wins, as with add()
+        entries = {key: self._entry(item) for key, item in items.items()}
+        found_by_key = self.index.add_many(((key, entry.normalized) for key, entry in entries.items()), normalized=True)
+        for key, entry in entries.items():
+            self._register(key, entry, found_by_key[key])
+        return {key: self.flags_for(key) for key in self.entries}
+
+    def _insert(self, item: FlagInput) -> tuple[_Entry, list[tuple[int, float]]]:
+        if item.key in self.entries:
+            self.remove(item.key)
+        entry = self._entry(item)
+        found = self.index.add(item.key, entry.normalized)
+        self._register(item.key, entry, found)
+        return entry, found
+
+    def _register(self, key: int, entry: _Entry, found: list[tuple[int, float]]) -> None:
+        self.entries[key] = entry
+        self.lengths.add(entry.words)
+        self.openings.add(entry.opening)
+        if entry.opening:
+            self.opening_members.setdefault(entry.opening, set()).add(key)
+        for other, score in found:
+            self.duplicates.setdefault(key, {})[other] = score
+            self.duplicates.setdefault(other, {})[key] = score
+
+    # -- one example --------------------------------------------------------------------------------
+
+    def check(self, example: Any) -> list[dict[str, Any]]:
+        """The flags `example` would get if added now, without adding it."""
+        item = example if isinstance(example, FlagInput) else as_input(example)
+        entry = self._entry(item)
+        duplicates = {key: score for key, score in self.index.query(entry.normalized) if key != item.key}
+        count = self.openings.counts.get(entry.opening, 0) + (1 if entry.opening else 0)
+        return self._compose(entry, duplicates, count, self.openings.total + 1)
+
+    def add(self, example: Any) -> dict[int, list[dict[str, Any]]]:
+        """Add one example; returns the flags of it and of every earlier example whose flags changed."""
+        item = example if isinstance(example, FlagInput) else as_input(example)
+        opening_was_repeated = None
+        key_opening = opening_key(normalize(item.text), self.quality.opening_words)
+        if key_opening:
+            opening_was_repeated = self.openings.is_repeated(key_opening)
+        entry, found = self._insert(item)
+        changed = {item.key: self.flags_for(item.key)}
+        for other, _score in found:
+            changed[other] = self.flags_for(other)
+        if entry.opening and self.openings.is_repeated(entry.opening) != opening_was_repeated:
+            # Only when the opening crosses the share: rewriting every twin on each arrival would turn one
+            # new example into hundreds of writes (the count in an earlier twin's sentence may lag).
+            for other in self.opening_members.get(entry.opening, ()):
+                changed.setdefault(other, self.flags_for(other))
+        return changed
+
+    def remove(self, key: int) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is None:
+            return
+        self.index.remove(key)
+        self.lengths.remove(entry.words)
+        self.openings.remove(entry.opening)
+        self.opening_members.get(entry.opening, set()).discard(key)
+        for other in self.duplicates.pop(key, {}):
+            self.duplicates.get(other, {}).pop(key, None)
+
+    def clusters(self) -> list[list[int]]:
+        """Near-duplicate clusters (size >= 2, sorted) over the corpus."""
+        links = UnionFind()
+        for key, others in self.duplicates.items():
+            for other in others:
+                links.union(key, other)
+        return sorted((g for g in links.groups() if len(g) >= 2), key=lambda g: g[0])
+
+
+def flag_example(db: Any, flagger: QualityFlagger, example: Any) -> list[dict[str, Any]]:
+    """Flag a newly arrived example and persist its flags and those of the earlier examples it changed.
+
+    Call it where an example is stored (the generation queue).  Returns the new example's flags (also set
+    on `example.flags`).
+    """
+    changed = flagger.add(example)
+    for key, flags in changed.items():
+        if key == example.id:
+            continue
+        if db.examples.find(key) is not None:
+            db.examples.update(key, flags=flags)
+    example.flags = changed[example.id]
+    db.examples.update(example.id, flags=example.flags)
+    return example.flags
+
+
+def reflag_all(db: Any, flagger: QualityFlagger) -> int:
+    """Recompute every example's flags from scratch; writes only the ones that changed. Returns that count."""
+    docs = db.examples.table._read_table()
+    flags_by_id = flagger.build(db.examples)
+    changed = 0
+    for key, flags in flags_by_id.items():
+        doc = docs.get(str(key))
+        if doc is not None and doc.get("flags", []) != flags:
+            db.examples.update(key, flags=flags)
+            changed += 1
+    return changed
+
+
+def load_project_templates(project: Any, db: Any = None) -> list[Any]:
+    """The project's templates for the phrase list; none when the templates module or files are unusable.
+
+    Flags must not stop review because a template file has a typo: then only the seed list and
+    `extra_cliches` are used (`interiority templates` reports the typo itself).
+    """
+    try:
+        from core.templates import load_templates
+    except ImportError:
+        return []
+    from core.errors import UserError
+
+    try:
+        return list(load_templates(project, db))
+    except UserError:
+        return []

@@ -1,0 +1,542 @@
+"""Review as an append-only event log, and the in-memory session the Review screen drives.
+
+An example's status is never stored as the truth: it is a fold over its decision events (accept,
+reject with a reason, edit, skip, undo), so undo is exact and unlimited and an edit keeps the teacher's
+original text.  After each decision the example's cached `status` / `edited_text` are updated in one
+journal write, so lists and exports can read them without folding.
+
+`ReviewSession` holds an index of the examples by status, template, book, tag, teacher and flag, so a
+key press never scans the store: moving to the next card after a decision costs two journal writes
+(~50 us each, durable against a process kill when they return) and a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from core.errors import UserError
+from core.review_fatigue import SessionSample, fatigue_warning
+from store.records import Decision, Example
+
+ACTIONS = ("accept", "reject", "edit", "skip", "undo")
+VERDICTS = ("accept", "reject")
+DUPLICATE_REASON = "near-duplicate"  # used by the cluster view besides the settings' reasons
+FACETS = ("status", "template", "book", "tag", "teacher", "flag")
+NOTES_TABLE = "review_notes"
+MAX_COUNTED_SECONDS = 300.0  # a card left open over a break does not count as five hours of review
+
+
+class ReviewError(UserError):
+    """A decision that cannot be made (unknown example or reason, nothing to undo)."""
+
+
+def _field(event: Any, name: str) -> Any:
+    return event.get(name, "") if isinstance(event, dict) else getattr(event, name, "")
+
+
+def effective_events(events: Iterable[Any]) -> list[Any]:
+    """The events still in force: each undo cancels the latest one not yet cancelled."""
+    stack: list[Any] = []
+    for event in events:
+        if _field(event, "action") == "undo":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(event)
+    return stack
+
+
+def fold(events: Iterable[Any]) -> tuple[str, str]:
+    """(status, edited_text) of an example from its events in order; pure.
+
+    accept / reject / skip set the status; edit sets the reviewer's text and leaves the status alone;
+    undo removes the latest event still in force.  No events: ("pending", "").
+    """
+    status, edited = "pending", ""
+    for event in effective_events(events):
+        action = _field(event, "action")
+        if action == "accept":
+            status = "accepted"
+        elif action == "reject":
+            status = "rejected"
+        elif action == "skip":
+            status = "skipped"
+        elif action == "edit":
+            edited = _field(event, "edited_text") or ""
+    return status, edited
+
+
+def check_reason(reason: str, reasons: Sequence[str]) -> str:
+    reason = (reason or "").strip()
+    if reason not in reasons and reason != DUPLICATE_REASON:
+        raise ReviewError(f"Unknown reject reason {reason!r}; use one of: {', '.join(reasons)} "
+                          f"(the list is [review] reject_reasons in interiority.toml).")
+    return reason
+
+
+def record_decision(db: Any, settings: Any, example_id: int, action: str, reason: str = "",
+                    edited_text: str = "", seconds: float = 0.0, session: str = "cli") -> tuple[Decision, str, str]:
+    """Append one decision for an example and update its cached fold; for scripts (folds from the store).
+
+    Returns (decision, status, edited_text).  Raises `ReviewError` for an unknown example, action or
+    reason, or an undo with nothing to undo.
+    """
+    if action not in ACTIONS:
+        raise ReviewError(f"Unknown action {action!r}; use one of: {', '.join(ACTIONS)}.")
+    if db.examples.find(example_id) is None:
+        raise ReviewError(f"No example with id {example_id}; `interiority examples` lists them.")
+    events = db.decisions.for_example(example_id)
+    if action == "reject":
+        reason = check_reason(reason, settings.review.reject_reasons)
+    elif action == "edit":
+        if not edited_text.strip():
+            raise ReviewError("The edited text is empty; write the new text, or reject the example instead.")
+    elif action == "undo" and not effective_events(events):
+        raise ReviewError(f"Example {example_id} has no decision left to undo.")
+    decision = db.decisions.add(Decision(example_id=example_id, action=action,
+                                         reason=reason if action == "reject" else "",
+                                         edited_text=edited_text if action == "edit" else "",
+                                         seconds=float(seconds), session=session))
+    status, edited = fold([*events, decision])
+    db.examples.update(example_id, status=status, edited_text=edited)
+    return decision, status, edited
+
+
+# -- the session ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CardEntry:
+    """What the index knows about one example (no text: the card loads that on demand)."""
+
+    id: int
+    status: str
+    template: str
+    book: int
+    tags: tuple[str, ...]
+    teacher: str
+    flags: tuple[str, ...]
+    passage_id: int
+
+
+@dataclass
+class DecisionResult:
+    """What a key press did: `ok` False means refused, and `message` says why (the UI shows it)."""
+
+    ok: bool
+    message: str = ""
+    example_id: int = 0
+    status: str = ""
+    decision: Optional[Decision] = None
+
+
+@dataclass
+class Progress:
+    done: int  # accepted + rejected
+    total: int
+    pending: int
+    rate_per_hour: float  # this session's pace, over reviewer time on cards
+    eta_s: Optional[float]  # for the pending ones at that pace
+
+    @property
+    def text(self) -> str:
+        rate = f"{self.rate_per_hour:.0f}/h" if self.rate_per_hour else "–/h"
+        if self.eta_s is None:
+            eta = "ETA –"
+        else:
+            minutes = int(self.eta_s // 60)
+            eta = f"ETA {minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"ETA {minutes}m"
+        return f"{self.done}/{self.total} done · {rate} · {eta}"
+
+
+@dataclass
+class _Event:
+    decision_id: int
+    action: str
+    reason: str = ""
+    edited_text: str = ""
+
+
+@dataclass
+class _SessionTally:
+    verdicts: list[tuple[str, float]] = field(default_factory=list)  # (action, seconds)
+
+
+class ReviewSession:
+    """One reviewer's pass over the project's examples.
+
+    Args:
+        db: the project's `store.Database`.
+        settings: `core.settings.Settings` (review reasons, careful start).
+        session_id: recorded on every decision (a fresh one by default).
+        clock: seconds, monotonic; tests pass a fake one.
+    """
+
+    def __init__(self, db: Any, settings: Any, session_id: Optional[str] = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self.settings = settings
+        self.session_id = session_id or time.strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+        self.clock = clock
+        self.entries: dict[int, CardEntry] = {}
+        self.index: dict[str, dict[Any, set[int]]] = {facet: {} for facet in FACETS}
+        self.book_titles: dict[int, str] = {}
+        self._stacks: dict[int, list[_Event]] = {}
+        self._undo_log: list[tuple[int, int]] = []  # (example id, decision id) of events, in order
+        self._in_force: set[int] = set()  # decision ids not undone
+        self.project_reviews = 0  # accept/reject events ever made in this project
+        self._earlier: dict[str, _SessionTally] = {}
+        self._tally = _SessionTally()
+        self.filters: dict[str, Any] = {}
+        self.order: list[int] = []
+        self.position = 0
+        self._shown_at = clock()
+        self._load()
+        self.apply_filters({})
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        passages = {p.id: p for p in self.db.passages}
+        self.book_titles = {b.id: b.title for b in self.db.books}
+        for key, doc in list(self.db.examples.table._read_table().items()):
+            passage = passages.get(int(doc.get("passage_id", 0) or 0))
+            entry = CardEntry(
+                id=int(key), status=doc.get("status", "pending") or "pending",
+                template=doc.get("template_id", "") or "", book=int(doc.get("book_id", 0) or 0),
+                tags=tuple(passage.tags) if passage else (), teacher=doc.get("teacher", "") or "",
+                flags=tuple(sorted({f.get("code", "") for f in doc.get("flags", []) or []})),
+                passage_id=int(doc.get("passage_id", 0) or 0))
+            self._index_add(entry)
+        decisions = sorted(self.db.decisions.table._read_table().items(), key=lambda item: int(item[0]))
+        for key, doc in decisions:
+            self._apply_event(int(doc.get("example_id", 0)), _Event(int(key), doc.get("action", ""),
+                                                                   doc.get("reason", ""), doc.get("edited_text", "")))
+            if doc.get("action") in VERDICTS:
+                self.project_reviews += 1
+                tally = self._earlier.setdefault(doc.get("session", ""), _SessionTally())
+                tally.verdicts.append((doc["action"], float(doc.get("seconds", 0.0) or 0.0)))
+        self._repair_cached_folds()
+
+    def _repair_cached_folds(self) -> None:
+        """Rewrite cached statuses that disagree with the log (a kill between the decision's write and the
+        cache's write leaves the cache one step behind; the log is the truth)."""
+        docs = self.db.examples.table._read_table()
+        for example_id, entry in self.entries.items():
+            status, edited = fold(self._stacks.get(example_id, []))
+            doc = docs.get(str(example_id), {})
+            if entry.status != status or (doc.get("edited_text") or "") != edited:
+                self.db.examples.update(example_id, status=status, edited_text=edited)
+                self.index["status"].get(entry.status, set()).discard(example_id)
+                self.index["status"].setdefault(status, set()).add(example_id)
+                entry.status = status
+
+    def _index_add(self, entry: CardEntry) -> None:
+        self.entries[entry.id] = entry
+        for facet, values in self._facet_values(entry):
+            for value in values:
+                self.index[facet].setdefault(value, set()).add(entry.id)
+
+    @staticmethod
+    def _facet_values(entry: CardEntry) -> list[tuple[str, Iterable[Any]]]:
+        return [("status", (entry.status,)), ("template", (entry.template,)), ("book", (entry.book,)),
+                ("tag", entry.tags), ("teacher", (entry.teacher,)),
+                ("flag", entry.flags + (("flagged",) if entry.flags else ()))]
+
+    def _apply_event(self, example_id: int, event: _Event) -> None:
+        stack = self._stacks.setdefault(example_id, [])
+        if event.action == "undo":
+            if stack:
+                self._in_force.discard(stack.pop().decision_id)
+            return
+        stack.append(event)
+        self._in_force.add(event.decision_id)
+        self._undo_log.append((example_id, event.decision_id))
+
+    def add_example(self, example: Example) -> None:
+        """Index an example that arrived while the session is open (it joins the end of the order)."""
+        passage = self.db.passages.find(example.passage_id) if example.passage_id else None
+        self._index_add(CardEntry(example.id, example.status, example.template_id, example.book_id,
+                                  tuple(passage.tags) if passage else (), example.teacher,
+                                  tuple(sorted({f.get("code", "") for f in example.flags})), example.passage_id))
+        if self._matches(example.id):
+            self.order.append(example.id)
+
+    def update_flags(self, example_id: int, flags: Sequence[dict[str, Any]]) -> None:
+        """Keep the flag facet current after flags were recomputed."""
+        entry = self.entries.get(example_id)
+        if entry is None:
+            return
+        for value in entry.flags + (("flagged",) if entry.flags else ()):
+            self.index["flag"].get(value, set()).discard(example_id)
+        entry.flags = tuple(sorted({f.get("code", "") for f in flags}))
+        for value in entry.flags + (("flagged",) if entry.flags else ()):
+            self.index["flag"].setdefault(value, set()).add(example_id)
+
+    # -- filters and navigation -------------------------------------------------------------------------
+
+    def _matches(self, example_id: int, filters: Optional[dict[str, Any]] = None) -> bool:
+        filters = self.filters if filters is None else filters
+        return all(example_id in self.index[facet].get(value, ()) for facet, value in filters.items())
+
+    def _ids_for(self, filters: dict[str, Any]) -> set[int]:
+        if not filters:
+            return set(self.entries)
+        sets = sorted((self.index[f].get(v, set()) for f, v in filters.items()), key=len)
+        result = set(sets[0])
+        for other in sets[1:]:
+            result &= other
+        return result
+
+    def apply_filters(self, filters: dict[str, Any]) -> int:
+        """Show only examples matching every facet=value given (e.g. {"status": "pending", "tag": "grief"}).
+
+        The order is a snapshot (by id) so that previous/next stay predictable while statuses change.
+        Returns how many match.
+        """
+        for facet in filters:
+            if facet not in FACETS:
+                raise ReviewError(f"Unknown filter {facet!r}; use one of: {', '.join(FACETS)}.")
+        self.filters = {k: v for k, v in filters.items() if v not in (None, "")}
+        current = self.current_id()
+        self.order = sorted(self._ids_for(self.filters))
+        self.position = self.order.index(current) if current in self.order else 0
+        self._shown_at = self.clock()
+        return len(self.order)
+
+    def set_filter(self, facet: str, value: Any) -> int:
+        filters = dict(self.filters)
+        if value in (None, ""):
+            filters.pop(facet, None)
+        else:
+            filters[facet] = value
+        return self.apply_filters(filters)
+
+    def counts(self, facet: str, within_filters: bool = False) -> dict[Any, int]:
+        """How many examples have each value of `facet` (within the other active filters if asked)."""
+        if facet not in FACETS:
+            raise ReviewError(f"Unknown filter {facet!r}; use one of: {', '.join(FACETS)}.")
+        if not within_filters:
+            return {value: len(ids) for value, ids in self.index[facet].items() if ids}
+        others = self._ids_for({f: v for f, v in self.filters.items() if f != facet})
+        return {value: n for value, ids in self.index[facet].items() if (n := len(ids & others))}
+
+    def current_id(self) -> Optional[int]:
+        return self.order[self.position] if 0 <= self.position < len(self.order) else None
+
+    def current(self) -> Optional[Example]:
+        example_id = self.current_id()
+        return self.db.examples.get(example_id) if example_id is not None else None
+
+    def _moved(self) -> Optional[int]:
+        self._shown_at = self.clock()
+        return self.current_id()
+
+    def next(self) -> Optional[int]:
+        if self.position < len(self.order) - 1:
+            self.position += 1
+        return self._moved()
+
+    def previous(self) -> Optional[int]:
+        if self.position > 0:
+            self.position -= 1
+        return self._moved()
+
+    def goto(self, example_id: int) -> Optional[int]:
+        """Show this example; it joins the order when the filters hid it."""
+        if example_id not in self.entries:
+            raise ReviewError(f"No example with id {example_id}.")
+        if example_id not in self.order:
+            self.order.append(example_id)
+            self.order.sort()
+        self.position = self.order.index(example_id)
+        return self._moved()
+
+    def next_flagged(self) -> Optional[int]:
+        """The next flagged example after the current one (wrapping around), or None when there is none."""
+        flagged = self.index["flag"].get("flagged", set())
+        n = len(self.order)
+        for step in range(1, n + 1):
+            candidate = self.order[(self.position + step) % n]
+            if candidate in flagged:
+                self.position = (self.position + step) % n
+                return self._moved()
+        return None
+
+    def seconds_on_card(self) -> float:
+        return max(0.0, self.clock() - self._shown_at)
+
+    # -- decisions --------------------------------------------------------------------------------------
+
+    @property
+    def careful(self) -> bool:
+        """The project's first `careful_reviews` reviews go slower, so the reviewer learns the teacher."""
+        return self.project_reviews < self.settings.review.careful_reviews
+
+    def _write(self, example_id: int, action: str, reason: str = "", edited_text: str = "") -> DecisionResult:
+        seconds = round(self.seconds_on_card(), 3)
+        self._shown_at = self.clock()  # the next decision's time starts now, even on the same card
+        decision = self.db.decisions.add(Decision(example_id=example_id, action=action, reason=reason,
+                                                  edited_text=edited_text, seconds=seconds,
+                                                  session=self.session_id))
+        self._apply_event(example_id, _Event(decision.id, action, reason, edited_text))
+        status, edited = fold(self._stacks.get(example_id, []))
+        self.db.examples.update(example_id, status=status, edited_text=edited)
+        entry = self.entries[example_id]
+        if entry.status != status:
+            self.index["status"].get(entry.status, set()).discard(example_id)
+            self.index["status"].setdefault(status, set()).add(example_id)
+            entry.status = status
+        if action in VERDICTS:
+            self.project_reviews += 1
+            self._tally.verdicts.append((action, min(seconds, MAX_COUNTED_SECONDS)))
+        return DecisionResult(True, "", example_id, status, decision)
+
+    def _target(self, example_id: Optional[int]) -> int:
+        target = self.current_id() if example_id is None else example_id
+        if target is None or target not in self.entries:
+            raise ReviewError("There is no example to decide on; change the filters.")
+        return target
+
+    def accept(self, example_id: Optional[int] = None, advance: bool = True) -> DecisionResult:
+        """Accept (and move to the next card).  Refused in careful mode before the pause has passed."""
+        target = self._target(example_id)
+        if self.careful:
+            pause = self.settings.review.careful_pause_s
+            if self.seconds_on_card() < pause:
+                return DecisionResult(False, f"Careful start ({self.project_reviews + 1} of "
+                                             f"{self.settings.review.careful_reviews}): read the card for at "
+                                             f"least {pause:g} s before accepting.", target,
+                                      self.entries[target].status)
+        result = self._write(target, "accept")
+        if advance:
+            self.next()
+        return result
+
+    def reject(self, reason: str, example_id: Optional[int] = None, advance: bool = True) -> DecisionResult:
+        target = self._target(example_id)
+        reason = check_reason(reason, self.settings.review.reject_reasons)
+        result = self._write(target, "reject", reason=reason)
+        if advance:
+            self.next()
+        return result
+
+    def edit(self, text: str, example_id: Optional[int] = None) -> DecisionResult:
+        """Record the reviewer's version of the answer; the teacher's original stays in the example."""
+        target = self._target(example_id)
+        if not text.strip():
+            return DecisionResult(False, "The edited text is empty: nothing was saved.", target,
+                                  self.entries[target].status)
+        if text == self.db.examples.get(target).final_text:
+            return DecisionResult(False, "No change to save.", target, self.entries[target].status)
+        return self._write(target, "edit", edited_text=text)
+
+    def skip(self, example_id: Optional[int] = None, advance: bool = True) -> DecisionResult:
+        result = self._write(self._target(example_id), "skip")
+        if advance:
+            self.next()
+        return result
+
+    def undo(self, example_id: Optional[int] = None, show: bool = True) -> DecisionResult:
+        """Undo the latest decision still in force: of `example_id`, or of the whole project when None.
+
+        Unlimited: repeated calls walk back through every decision ever made, across sessions.  The
+        undone example becomes the current card when `show`.
+        """
+        if example_id is None:
+            while self._undo_log:
+                candidate, decision_id = self._undo_log[-1]
+                if decision_id in self._in_force:
+                    example_id = candidate
+                    break
+                self._undo_log.pop()
+            if example_id is None:
+                return DecisionResult(False, "Nothing to undo.")
+        elif not self._stacks.get(example_id):
+            return DecisionResult(False, f"Example {example_id} has no decision to undo.", example_id,
+                                  self.entries.get(example_id).status if example_id in self.entries else "")
+        undone = self._stacks[example_id][-1]
+        result = self._write(example_id, "undo")
+        result.message = f"Undid {undone.action} of example {example_id}."
+        if show:
+            self.goto(example_id)
+        return result
+
+    def events_in_force(self, example_id: int) -> list[tuple[str, str]]:
+        """(action, reason) of the example's events still in force, oldest first (for the card)."""
+        return [(e.action, e.reason) for e in self._stacks.get(example_id, [])]
+
+    # -- near-duplicate clusters ------------------------------------------------------------------------
+
+    def cluster_of(self, example_id: int) -> list[int]:
+        """The example's near-duplicate cluster (itself included), from the flags on the examples."""
+        seen = {example_id}
+        frontier = [example_id]
+        while frontier:
+            current = frontier.pop()
+            for flag in self.db.examples.get(current).flags:
+                if flag.get("code") == "near-duplicate":
+                    for other in flag.get("others", []):
+                        if other not in seen and other in self.entries:
+                            seen.add(other)
+                            frontier.append(other)
+        return sorted(seen)
+
+    def keep_best(self, keep_id: int, cluster: Optional[Sequence[int]] = None) -> list[DecisionResult]:
+        """Accept `keep_id` and reject the rest of its cluster as near-duplicates (each one undoable)."""
+        members = list(cluster) if cluster is not None else self.cluster_of(keep_id)
+        results = []
+        if self.entries[keep_id].status != "accepted":
+            results.append(self._write(keep_id, "accept"))
+        for other in members:
+            if other != keep_id and self.entries[other].status != "rejected":
+                results.append(self._write(other, "reject", reason=DUPLICATE_REASON))
+        return results
+
+    def reject_cluster(self, cluster: Sequence[int]) -> list[DecisionResult]:
+        return [self._write(m, "reject", reason=DUPLICATE_REASON) for m in cluster
+                if self.entries[m].status != "rejected"]
+
+    # -- progress, careful start, fatigue ---------------------------------------------------------------
+
+    def progress(self) -> Progress:
+        status = self.index["status"]
+        done = len(status.get("accepted", ())) + len(status.get("rejected", ()))
+        total = len(self.entries)
+        pending = total - done
+        seconds = sum(s for _a, s in self._tally.verdicts)
+        rate = 3600.0 * len(self._tally.verdicts) / seconds if seconds > 0 else 0.0
+        eta = pending / rate * 3600.0 if rate > 0 else None
+        return Progress(done, total, pending, rate, eta)
+
+    def _notes(self) -> Any:
+        return self.db.db.table(NOTES_TABLE)
+
+    @property
+    def needs_failure_patterns(self) -> bool:
+        """True once the careful start is over and the reviewer has not yet named the teacher's failures."""
+        limit = self.settings.review.careful_reviews
+        if limit <= 0 or self.project_reviews < limit:
+            return False
+        return not any(doc.get("kind") == "failure_patterns" for doc in self._notes().all())
+
+    def record_failure_patterns(self, text: str) -> None:
+        """Store what the reviewer learned in the careful start (shown with the analytics)."""
+        if not text.strip():
+            raise ReviewError("Write at least one failure pattern (e.g. 'opens with a weather report').")
+        self._notes().insert({"kind": "failure_patterns", "text": text.strip(), "created": time.time(),
+                              "after_reviews": self.project_reviews, "session": self.session_id})
+
+    def fatigue(self) -> Optional[str]:
+        """A warning sentence when this session drifts towards faster, more lenient review, else None."""
+        earlier = [SessionSample.from_verdicts(t.verdicts) for s, t in self._earlier.items() if s != self.session_id]
+        current = SessionSample.from_verdicts(self._tally.verdicts[-30:])
+        return fatigue_warning(earlier, current)
+
+
+def failure_patterns(db: Any) -> list[dict[str, Any]]:
+    """The failure patterns reviewers named after their careful start, oldest first."""
+    return [dict(doc) for doc in db.db.table(NOTES_TABLE).all() if doc.get("kind") == "failure_patterns"]
