@@ -1,0 +1,251 @@
+"""`build_dataset`: accepted examples -> a deduplicated, balanced, leakage-free build in every format.
+
+Steps: collect accepted examples for the mix, load general data, remove duplicates
+across both, fix every passage's split, cut each stage from one priority order, write
+each format, read it back, write the card.  Everything is written into a hidden
+folder next to the destination and moved into place at the end, so a failed or
+interrupted build leaves any earlier build of that name untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from core.dataset.card import stage_stats, write_card
+from core.dataset.collect import collect_accepted
+from core.dataset.dedup import deduplicate
+from core.dataset.formats import encode_rows
+from core.dataset.general import load_general
+from core.dataset.items import DatasetItem
+from core.dataset.select import Selector, Shortfall, StageChoice
+from core.dataset.spec import BuildSpec, BuildSpecError, ResolvedSpec
+from core.dataset.split import SPLITS, SplitPlan, assert_no_leakage, leakage_report, plan_splits
+from core.dataset.tokens import TokenCounter, token_counter
+from core.dataset.validate import validate_export
+from core.errors import UserError
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+class EmptyBuildError(UserError):
+    """Nothing to build: no accepted examples in the mix's groups."""
+
+
+@dataclass
+class StageResult:
+    """One written stage (a plain build is one stage with path == the build folder)."""
+
+    size: Optional[int]
+    path: Path
+    counts: dict[str, int]  # rows per split
+    shortfalls: list[Shortfall]
+    formats: dict[str, dict[str, Any]]  # format -> validation report
+
+    def data_dir(self, fmt: str = "mlx-chat") -> Path:
+        return self.path / fmt
+
+
+@dataclass
+class BuildResult:
+    name: str
+    path: Path
+    stages: list[StageResult]
+    card: dict[str, Any]
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shortfalls(self) -> list[Shortfall]:
+        return [s for stage in self.stages for s in stage.shortfalls]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "seconds": round(self.seconds, 3),
+                "stages": [{"size": s.size, "path": str(s.path), "counts": s.counts,
+                            "shortfalls": [x.to_dict() for x in s.shortfalls], "formats": list(s.formats)}
+                           for s in self.stages],
+                "warnings": self.warnings}
+
+
+def build_folder(project, name: str) -> Path:  # project: core.project.Project
+    return project.exports / name
+
+
+def stage_folder_name(size: Optional[int]) -> str:
+    return f"stage-{size}"
+
+
+def _report(progress: Optional[Progress], phase: str, done: int = 0, total: int = 0) -> None:
+    if progress is not None:
+        progress(phase, done, total)
+
+
+def build_dataset(project, db, spec: BuildSpec, progress: Optional[Progress] = None) -> BuildResult:
+    """Build `spec` from the project's accepted examples into `exports/NAME/`.
+
+    Raises a UserError subclass (naming the problem and the fix) for bad input; on any
+    error nothing under `exports/NAME/` changes.
+    """
+    started = time.perf_counter()
+    resolved = spec.resolve(project.settings)
+    destination = build_folder(project, resolved.name)
+    if destination.exists() and not resolved.overwrite:
+        raise BuildSpecError(f"A build named {resolved.name} already exists in {project.exports}; "
+                             f"choose another name or rebuild it with --force.")
+    _report(progress, "collect")
+    collected = collect_accepted(db, resolved.mix)
+    mix = collected.mix
+    general_format, general_items = ("", [])
+    if resolved.general_path is not None and resolved.general_ratio > 0:
+        general_format, general_items = load_general(resolved.general_path)
+    if not collected.items:
+        outside = ", ".join(f"{g} ({n})" for g, n in collected.unassigned.items()) or "none"
+        raise EmptyBuildError(f"No accepted examples belong to the groups of the {mix.name} mix "
+                              f"(accepted examples outside it: {outside}); accept examples first, set each "
+                              f"book's group, or use --mix balanced.")
+    tokens = token_counter(resolved.tokenizer_model)
+
+    _report(progress, "dedup", 0, len(collected.items) + len(general_items))
+    dedup = deduplicate(collected.items + general_items, near=resolved.near_dedup,
+                        ratio_threshold=resolved.near_duplicate_ratio,
+                        progress=lambda done, total: _report(progress, "dedup", done, total))
+    pool = [i for i in dedup.kept if i.is_example]
+    general = [i for i in dedup.kept if not i.is_example]
+    plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by)
+    selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0)
+
+    staging = project.exports / f".{resolved.name}.building-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        stages_card, stage_results = [], []
+        previous: Optional[set[int]] = None
+        for number, size in enumerate(resolved.stage_sizes):
+            choice = selector.choose(size)
+            keys = {i.key for i in choice.items}
+            if previous is not None and not previous <= keys:
+                raise AssertionError("A stage is not a superset of the previous one; please report this bug.")
+            previous = keys
+            relative = stage_folder_name(size) if resolved.staged else "."
+            folder = staging / relative
+            folder.mkdir(parents=True, exist_ok=True)
+            _report(progress, f"export {relative}", number, len(resolved.stage_sizes))
+            stage_card, formats = _write_stage(folder, relative, choice, plan, resolved, tokens, progress)
+            stages_card.append(stage_card)
+            stage_results.append(StageResult(size=size, path=destination / relative if resolved.staged else destination,
+                                             counts=stage_card["stats"]["by_split"], shortfalls=choice.shortfalls,
+                                             formats=formats))
+            if resolved.staged:
+                write_card(folder, _card(resolved, collected, dedup, general_format, general_items, plan, [stage_card]))
+        _report(progress, "card")
+        card = _card(resolved, collected, dedup, general_format, general_items, plan, stages_card)
+        write_card(staging, card)
+        if "alpaca" in resolved.formats:
+            _write_axolotl(staging, resolved)
+        _swap_into_place(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    warnings = [s.sentence() for stage in stage_results for s in stage.shortfalls]
+    warnings += [f"{n} accepted examples of {g} are outside the {mix.name} mix and were not used."
+                 for g, n in collected.unassigned.items()]
+    _report(progress, "done", 1, 1)
+    return BuildResult(name=resolved.name, path=destination, stages=stage_results, card=card,
+                       seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def _ordered_splits(choice: StageChoice, plan: SplitPlan, seed: int, label: str) -> dict[str, list[DatasetItem]]:
+    splits: dict[str, list[DatasetItem]] = {s: [] for s in SPLITS}
+    for item in choice.items:
+        splits[plan.split_of(item)].append(item)
+    for split, items in splits.items():
+        items.sort(key=lambda i: i.key)
+        random.Random(f"{seed}|order|{label}|{split}").shuffle(items)
+    return splits
+
+
+def _write_stage(folder: Path, relative: str, choice: StageChoice, plan: SplitPlan, resolved: ResolvedSpec,
+                 tokens: TokenCounter, progress: Optional[Progress]) -> tuple[dict[str, Any], dict[str, Any]]:
+    splits = _ordered_splits(choice, plan, resolved.seed, str(choice.size))
+    leakage = leakage_report(splits)
+    assert_no_leakage(leakage, resolved.group_by)
+    formats: dict[str, Any] = {}
+    for index, fmt in enumerate(resolved.formats):
+        _report(progress, f"export {relative}: {fmt}", index, len(resolved.formats))
+        target = folder / fmt
+        encoded = {split: encode_rows(fmt, splits[split]) for split in SPLITS}
+        written = {split: len(lines) for split, lines in encoded.items()}
+        if not any(written.values()):
+            # Only DPO can be empty (no edited examples): say so on the card, write no empty folder.
+            formats[fmt] = {"rows": written, "structure": "empty",
+                            "note": "no edited examples in this build, so no preference pairs"}
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for split, lines in encoded.items():
+            if lines:
+                with open(target / f"{split}.jsonl", "w", encoding="utf-8", newline="\n") as handle:
+                    handle.writelines(lines)
+        _report(progress, f"validate {relative}: {fmt}", index, len(resolved.formats))
+        formats[fmt] = validate_export(fmt, target, written, tokens.tokenizer)
+    stats = stage_stats(splits, tokens)
+    stage_card = {
+        "size": choice.size, "path": relative, "targets": choice.targets, "taken": choice.taken,
+        "general": {"target": choice.general_target, "taken": choice.general_taken},
+        "shortfalls": [s.to_dict() for s in choice.shortfalls], "stats": stats, "leakage": leakage,
+        "formats": formats,
+    }
+    return stage_card, formats
+
+
+def _card(resolved: ResolvedSpec, collected, dedup, general_format: str, general_items: list[DatasetItem],
+          plan: SplitPlan, stages: list[dict[str, Any]]) -> dict[str, Any]:
+    from collections import Counter
+
+    return {
+        "name": resolved.name,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "staged": resolved.staged,
+        "spec": {**resolved.to_dict(), "mix": collected.mix.describe()},
+        "pool": {
+            "accepted": len(collected.items), "unassigned": dict(sorted(collected.unassigned.items())),
+            "malformed": collected.malformed, "dedup": dedup.stats(),
+            "general": {"format": general_format, "rows": len(general_items)},
+        },
+        "split_plan": {"units_per_split": dict(Counter(plan.units.values())), "group_by": plan.group_by},
+        "stages": stages,
+    }
+
+
+def _write_axolotl(folder: Path, resolved: ResolvedSpec) -> None:
+    """A datasets stanza for axolotl over the alpaca files (paths relative to the build folder)."""
+    stage_dirs = [stage_folder_name(s) for s in resolved.stage_sizes] if resolved.staged else ["."]
+    lines = ["# Axolotl datasets stanza for this build. Run axolotl from this folder, or make the paths absolute.",
+             "# Merge into your axolotl config (base_model, adapter: lora|qlora, sequence_len, ...)."]
+    for index, stage in enumerate(stage_dirs):
+        prefix = "" if stage == "." else f"{stage}/"
+        comment = "# " if index < len(stage_dirs) - 1 else ""
+        if resolved.staged:
+            lines.append(f"# --- {stage}{' (uncomment to use)' if comment else ''}")
+        lines += [f"{comment}datasets:", f"{comment}  - path: {prefix}alpaca/train.jsonl",
+                  f"{comment}    ds_type: json", f"{comment}    type: alpaca",
+                  f"{comment}test_datasets:", f"{comment}  - path: {prefix}alpaca/valid.jsonl",
+                  f"{comment}    ds_type: json", f"{comment}    type: alpaca", f"{comment}    split: train",
+                  f"{comment}val_set_size: 0.0", f"{comment}dataset_prepared_path: last_run_prepared"]
+    (folder / "axolotl.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _swap_into_place(staging: Path, destination: Path) -> None:
+    """Replace `destination` with `staging` so that one of the two is always whole on disk."""
+    if destination.exists():
+        old = destination.parent / f".{destination.name}.old-{os.getpid()}"
+        os.replace(destination, old)
+        os.replace(staging, destination)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, destination)

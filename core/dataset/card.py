@@ -1,0 +1,160 @@
+"""The dataset card: `card.json` (for programs) and `README.md` (for people), saying exactly what a build holds."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from core.dataset.items import DatasetItem
+from core.dataset.split import SPLITS
+from core.dataset.tokens import TokenCounter
+
+LENGTH_BINS = (0, 50, 100, 200, 300, 400, 600, 800, 1200)  # words of the assistant reply
+
+
+def length_histogram(items: list[DatasetItem]) -> list[dict[str, Any]]:
+    """Assistant replies by length in words, in LENGTH_BINS (the last bin is open)."""
+    counts = [0] * len(LENGTH_BINS)
+    for item in items:
+        words = len(item.assistant_text.split())
+        slot = 0
+        for index, low in enumerate(LENGTH_BINS):
+            if words >= low:
+                slot = index
+        counts[slot] += 1
+    rows = []
+    for index, low in enumerate(LENGTH_BINS):
+        high = LENGTH_BINS[index + 1] if index + 1 < len(LENGTH_BINS) else None
+        rows.append({"words": f"{low}-{high - 1}" if high else f"{low}+", "count": counts[index]})
+    return rows
+
+
+def stage_stats(splits: dict[str, list[DatasetItem]], counter: TokenCounter) -> dict[str, Any]:
+    """Counts by split, source group, template, tag and source; tokens; lengths; template versions."""
+    everything = [item for split in SPLITS for item in splits.get(split, [])]
+    by_group: Counter[str] = Counter(i.group for i in everything)
+    by_template: Counter[str] = Counter(i.template_id or "(general data)" for i in everything)
+    by_tag: Counter[str] = Counter(tag for i in everything for tag in i.tags)
+    untagged = sum(1 for i in everything if i.is_example and not i.tags)
+    versions: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in everything:
+        if item.is_example:
+            versions[item.template_id][item.template_version or "(unknown)"] += 1
+    tokens = {split: sum(counter.count(i) for i in splits.get(split, [])) for split in SPLITS}
+    words = [len(i.assistant_text.split()) for i in everything]
+    return {
+        "examples": len(everything),
+        "by_split": {split: len(splits.get(split, [])) for split in SPLITS},
+        "by_source": dict(Counter(i.source for i in everything)),
+        "by_group": dict(sorted(by_group.items())),
+        "by_group_split": {g: {s: sum(1 for i in splits.get(s, []) if i.group == g) for s in SPLITS}
+                           for g in sorted(by_group)},
+        "by_template": dict(sorted(by_template.items())),
+        "by_tag": dict(sorted(by_tag.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "untagged_examples": untagged,
+        "edited_examples": sum(1 for i in everything if i.edited),
+        "template_versions": {t: dict(sorted(v.items())) for t, v in sorted(versions.items())},
+        "tokens": {"method": counter.method, "exact": counter.exact, "by_split": tokens,
+                   "total": sum(tokens.values())},
+        "reply_words": {"min": min(words, default=0), "max": max(words, default=0),
+                        "mean": round(sum(words) / len(words), 1) if words else 0.0},
+        "length_histogram": length_histogram(everything),
+    }
+
+
+def write_card(folder: Path, card: dict[str, Any]) -> None:
+    (folder / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(card), encoding="utf-8")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _bar(count: int, largest: int, width: int = 40) -> str:
+    return "#" * (round(width * count / largest) if largest else 0)
+
+
+def _checked_with(report: dict[str, Any]) -> str:
+    if report.get("structure") == "empty":
+        return f"not written: {report.get('note', 'no rows')}"
+    if "mlx_lm" in report:
+        return "mlx-lm loader" + (" + tokenizer" if report["mlx_lm"].get("tokenized") else "")
+    return "structure"
+
+
+def render_stage(stage: dict[str, Any], heading: str) -> str:
+    stats = stage["stats"]
+    parts = [f"{heading}\n", f"Folder: `{stage['path']}`. Examples: {stats['examples']} "
+             f"(train {stats['by_split']['train']}, valid {stats['by_split']['valid']}, "
+             f"test {stats['by_split']['test']}).\n"]
+    rows = [[g, stage["targets"].get(g, "-"), stage["taken"].get(g, stats["by_group"].get(g, 0)),
+             *[stats["by_group_split"][g][s] for s in SPLITS]] for g in stats["by_group"]]
+    parts.append("**By source group**\n\n" + _table(["group", "target", "taken", *SPLITS], rows) + "\n")
+    if stage["shortfalls"]:
+        parts.append("**Shortfalls** (reported, not padded)\n\n" + "\n".join(
+            f"- {s['group']}: {s['available']} of {s['target']} ({s['missing']} short)" for s in stage["shortfalls"]) + "\n")
+    parts.append("**By template**\n\n" + _table(["template", "examples"], [[t, n] for t, n in stats["by_template"].items()]) + "\n")
+    tags = list(stats["by_tag"].items())[:30]
+    if tags:
+        parts.append("**By tag** (top 30)\n\n" + _table(["tag", "examples"], [[t, n] for t, n in tags])
+                     + f"\n\nUntagged examples: {stats['untagged_examples']}.\n")
+    tokens = stats["tokens"]
+    parts.append(f"**Tokens** ({tokens['method']})\n\n" + _table(
+        ["split", "tokens"], [[s, tokens["by_split"][s]] for s in SPLITS] + [["total", tokens["total"]]]) + "\n")
+    largest = max((row["count"] for row in stats["length_histogram"]), default=0)
+    histogram = "\n".join(f"{row['words']:>9} words | {row['count']:>6} {_bar(row['count'], largest)}"
+                          for row in stats["length_histogram"])
+    parts.append(f"**Reply length** (words; mean {stats['reply_words']['mean']})\n\n```text\n{histogram}\n```\n")
+    leakage = stage["leakage"]
+    parts.append("**Leakage** (units never shared between splits)\n\n" + _table(
+        ["split", "passages", "books"],
+        [[s, leakage["passages_per_split"][s], leakage["books_per_split"][s]] for s in SPLITS]) + "\n\n"
+        + "Overlaps: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + ".\n")
+    parts.append("**Template versions**\n\n" + _table(
+        ["template", "version", "examples"],
+        [[t, v, n] for t, versions in stats["template_versions"].items() for v, n in versions.items()]) + "\n")
+    parts.append("**Files** (rows per split, read back after writing)\n\n" + _table(
+        ["format", *SPLITS, "checked with"],
+        [[f, *[r["rows"][s] for s in SPLITS], _checked_with(r)] for f, r in stage["formats"].items()]) + "\n")
+    return "\n".join(parts)
+
+
+def render_readme(card: dict[str, Any]) -> str:
+    spec = card["spec"]
+    pool = card["pool"]
+    lines = [f"# Dataset build `{card['name']}`\n",
+             f"Built {card['built_at']} by Interiority from the project's accepted examples "
+             f"(the reviewer's edited text where edited).\n",
+             "## What went in\n",
+             _table(["", ""], [
+                 ["mix", spec["mix"]["name"]],
+                 ["sizes", ", ".join(str(s) if s is not None else "all" for s in spec["stage_sizes"])],
+                 ["split by", "passage (no passage in two splits; a book may be)" if spec["group_by"] == "passage"
+                  else "book (no book, hence no passage, in two splits)"],
+                 ["ratios (valid / test)", f"{spec['valid_ratio']} / {spec['test_ratio']}"],
+                 ["seed", spec["seed"]],
+                 ["general data", f"{spec['general_path']} ({pool['general']['format']}, {pool['general']['rows']} rows) "
+                                  f"at ratio {spec['general_ratio']}" if spec["general_path"] else "none"],
+                 ["near-duplicate ratio", spec["near_duplicate_ratio"] if spec["near_dedup"] else "off"],
+                 ["tokenizer", spec["tokenizer_model"] or "none (token counts are estimates)"],
+             ]) + "\n",
+             f"Accepted examples in the mix's groups: {pool['accepted']}. Outside the mix (not used): "
+             + (", ".join(f"{g} {n}" for g, n in pool["unassigned"].items()) or "none")
+             + f". Unusable (no user or assistant turn): {len(pool['malformed'])}.\n",
+             f"Duplicates removed before choosing: {pool['dedup']['exact_removed']} exact, "
+             f"{pool['dedup']['near_removed']} near (the edited copy, then the earlier one, was kept).\n",
+             "Mix shares: " + ", ".join(f"{g} {s:.1%}" for g, s in spec["mix"]["shares"].items()) + ".\n"]
+    for stage in card["stages"]:
+        size = stage["size"]
+        heading = f"## Stage {size}" if card["staged"] else "## Contents"
+        lines.append(render_stage(stage, heading))
+    lines.append("## Using it\n\n"
+                 "mlx-lm: `mlx_lm.lora --train --data <build>/mlx-chat` (also `mlx-completions`, `mlx-text`). "
+                 "Axolotl: see `axolotl.yaml` (alpaca files). OpenAI fine-tuning: `openai/train.jsonl` and "
+                 "`openai/valid.jsonl`. DPO (edited = chosen, teacher's original = rejected): `dpo/`.\n")
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""Benchmark: a 10,000-example dataset build with near-dedup and every export format.
+
+Target (issue 6): <= 20 s on 2 cores.  Baselines measured in the same run:
+- the same build without near-duplicate removal (what the MinHash pass costs);
+- naive all-pairs `rapidfuzz.process.cdist` on a 1,000-text sample, extrapolated to
+  10,000 x 10,000 (what near-dedup would cost without LSH candidates).
+
+Run: python -m tests.benchmarks.bench_dataset   (last line: one JSON object)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N_EXAMPLES = 10_000
+NEAR_SHARE = 0.05  # injected near-duplicates
+TARGET_S = 20.0
+
+
+def make_project(root: Path):
+    from core.project import open_project
+    from store import Database
+    from store.records import Book, Example, Passage
+    from tests.dataset.synthetic import random_text
+
+    project = open_project(root)
+    rng = random.Random(11)
+    db = Database(project.db_path)
+    books = [db.books.add(Book(title=t, author=a)) for t, a in [
+        ("War and Peace", "Leo Tolstoy"), ("Mrs Dalloway", "Virginia Woolf"), ("Swann's Way", "Marcel Proust"),
+        ("Crime and Punishment", "Fyodor Dostoevsky"), ("Memoir", "X"), ("Ideas", "Y"), ("Meditations", "Z")]]
+    groups = ["", "", "", "", "contemporary memoirs", "phenomenology", "first-person philosophy"]
+    for book, group in zip(books, groups):
+        if group:
+            db.books.update(book.id, group=group)
+    passages = db.passages.add_many([Passage(book_id=books[i % 7].id, start=i, end=i + 50, text=f"p{i}",
+                                             tags=[["memory", "grief", "desire"][i % 3]]) for i in range(2500)])
+    examples = []
+    replies: list[str] = []
+    for number in range(N_EXAMPLES):
+        passage = passages[number % len(passages)]
+        if replies and rng.random() < NEAR_SHARE:
+            words = rng.choice(replies).split()
+            words[rng.randrange(len(words))] = "altered"
+            reply = " ".join(words)
+        else:
+            reply = random_text(rng, rng.randint(100, 160))  # ~800-1,100 characters
+        replies.append(reply)
+        examples.append(Example(
+            passage_id=passage.id, book_id=passage.book_id, template_id=f"t{number % 6 + 1}",
+            template_version="v1", teacher="bench", status="accepted",
+            edited_text=random_text(rng, 120) if number % 10 == 0 else "",
+            messages=[{"role": "system", "content": "You write interiority."},
+                      {"role": "user", "content": f"Passage {passage.id}: write the inner monologue."},
+                      {"role": "assistant", "content": reply}]))
+    db.examples.add_many(examples)
+    return project, db
+
+
+def timed_build(project, db, name: str, near: bool) -> tuple[float, float, dict[str, float], object]:
+    from core.dataset import BuildSpec, build_dataset
+
+    phases: dict[str, float] = {}
+    state = {"phase": "", "t": time.perf_counter()}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        key = phase.split(":")[0].split(" ")[0]
+        now = time.perf_counter()
+        phases[state["phase"]] = phases.get(state["phase"], 0.0) + now - state["t"]
+        state.update(phase=key, t=now)
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = build_dataset(project, db, BuildSpec(name=name, mix="method", size=None, formats=("all",),
+                                                  near_dedup=near), progress=progress)
+    phases.pop("", None)
+    return (time.perf_counter() - started, time.process_time() - cpu_started,
+            {k: round(v, 3) for k, v in phases.items()}, result)
+
+
+def naive_pairs_estimate(texts: list[str], sample: int = 1000) -> float:
+    from rapidfuzz import fuzz, process
+
+    chosen = texts[:sample]
+    started = time.perf_counter()
+    process.cdist(chosen, chosen, scorer=fuzz.ratio, workers=2)
+    elapsed = time.perf_counter() - started
+    return elapsed * (len(texts) / sample) ** 2
+
+
+def main() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with tempfile.TemporaryDirectory() as tmp:
+        project, db = make_project(Path(tmp) / "project")
+        try:
+            # Warm the imports (mlx-lm / transformers) once so both builds pay the same.
+            import mlx_lm.tuner.datasets  # noqa: F401
+
+            full_s, full_cpu_s, full_phases, result = timed_build(project, db, "bench", near=True)
+            exact_s, exact_cpu_s, _, _ = timed_build(project, db, "bench-exact", near=False)
+            card = result.card
+            texts = [e.final_text for e in db.examples]
+        finally:
+            db.close()
+        naive_s = naive_pairs_estimate(texts)
+    stage = card["stages"][0]
+    figures = {
+        "examples": N_EXAMPLES,
+        "cores": cores,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "build_s": round(full_s, 2),
+        "build_cpu_s": round(full_cpu_s, 2),
+        "build_phases_s": full_phases,
+        "build_without_near_dedup_s": round(exact_s, 2),
+        "build_without_near_dedup_cpu_s": round(exact_cpu_s, 2),
+        "near_dedup_cost_s": round(full_s - exact_s, 2),
+        "naive_all_pairs_near_dedup_estimate_s": round(naive_s, 1),
+        "exact_removed": card["pool"]["dedup"]["exact_removed"],
+        "near_removed": card["pool"]["dedup"]["near_removed"],
+        "built_examples": stage["stats"]["examples"],
+        "by_split": stage["stats"]["by_split"],
+        "formats": len(stage["formats"]),
+        "target_s": TARGET_S,
+        "ratio_to_target": round(full_s / TARGET_S, 3),
+        "speedup_vs_naive_near_dedup": round(naive_s / max(full_s - exact_s, 1e-6), 1),
+        "meets_target": full_s <= TARGET_S,
+        # On a shared machine wall time includes waiting for other processes; CPU time does not.
+        "cpu_ratio_to_target": round(full_cpu_s / TARGET_S, 3),
+    }
+    print(f"10,000-example build, near-dedup + {figures['formats']} formats: {full_s:.2f} s wall, "
+          f"{full_cpu_s:.2f} s CPU, load average {figures['load_average_1m']} "
+          f"(target {TARGET_S:.0f} s; phases {full_phases})")
+    print(f"without near-dedup: {exact_s:.2f} s; naive all-pairs near-dedup would take ~{naive_s:.0f} s")
+    print(f"removed {figures['exact_removed']} exact and {figures['near_removed']} near duplicates; "
+          f"built {figures['built_examples']} examples {figures['by_split']}")
+    print(json.dumps(figures))
+    return 0 if figures["meets_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
