@@ -192,3 +192,4 @@ class Run(Record):
     events: list[dict[str, Any]] = field(default_factory=list)
     evaluation: dict[str, Any] = field(default_factory=dict)
     checklist: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict)  # {"train": [[it, loss]...], "val": [[it, loss]...]}

@@ -14,6 +14,7 @@ CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 
 # Fixture modules owned by their features; each line imports that module's fixtures.
 # --- fixture imports (one line per module) ---
+from tests.fixtures.fake_anthropic import fake_anthropic  # noqa: F401
 from tests.fixtures.tiny_model import tiny_model  # noqa: F401
 # --- end fixture imports ---
 

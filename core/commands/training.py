@@ -1,0 +1,285 @@
+"""`interiority train | runs | stop | resume | eval | checklist | fuse`: fine-tuning without the studio."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import Any, Optional
+
+from core.cli import CommandContext, add_command
+from core.errors import UserError
+from core.training.config import CHECKLIST_ITEMS, TrainingConfig
+
+BAR_WIDTH = 30
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = add_command(sub, "train", help="fine-tune a local MLX model on a dataset build (LoRA, DoRA or full)")
+    p.add_argument("data", metavar="DATA", help="an export name under exports/ or a folder with train/valid.jsonl")
+    p.add_argument("--model", required=False, metavar="PATH",
+                   help="local MLX model folder (default: [training] local_model in interiority.toml)")
+    p.add_argument("--name", help="run name (default: time stamp and build name)")
+    p.add_argument("--method", choices=("lora", "dora", "full"), default="lora")
+    p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--scale", type=float, default=20.0, help="LoRA scale (alpha/rank elsewhere)")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--layers", type=int, default=16, help="train the last N blocks (-1: all)")
+    p.add_argument("--lr", type=float, default=1e-5, help="learning rate")
+    p.add_argument("--schedule", choices=("constant", "cosine", "linear"), default="constant")
+    p.add_argument("--warmup", type=int, default=0, help="warm-up iterations")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=int, help="iterations")
+    length.add_argument("--epochs", type=float, help="epochs (iterations = ceil(epochs x train / batch))")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps")
+    p.add_argument("--max-seq", type=int, default=2048, help="maximum sequence length")
+    p.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing")
+    p.add_argument("--mask-prompt", action="store_true", help="train on the answers only")
+    p.add_argument("--report-every", type=int, default=10)
+    p.add_argument("--val-every", type=int, default=200)
+    p.add_argument("--val-batches", type=int, default=25)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--detach", action="store_true", help="start the run and return; follow it in the studio")
+    p.set_defaults(handler=cmd_train)
+
+    p = add_command(sub, "runs", help="list training runs")
+    p.set_defaults(handler=cmd_runs)
+
+    p = add_command(sub, "stop", help="stop a running training run (it saves a checkpoint first)")
+    p.add_argument("run", metavar="RUN", help="run name, id, or 'latest'")
+    p.add_argument("--grace", type=float, default=30.0, help="seconds before SIGKILL")
+    p.set_defaults(handler=cmd_stop)
+
+    p = add_command(sub, "resume", help="continue a stopped or failed run from its last checkpoint")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--detach", action="store_true")
+    p.set_defaults(handler=cmd_resume)
+
+    p = add_command(sub, "eval", help="test loss, base vs tuned samples, and warning signs of a run")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--prompts", type=int, default=4)
+    p.add_argument("--max-tokens", type=int, default=64)
+    p.set_defaults(handler=cmd_eval)
+
+    p = add_command(sub, "checklist", help="show or fill in a run's qualitative checklist")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--set", action="append", default=[], metavar="ITEM=yes|no|unsure",
+                   help=f"items: {', '.join(CHECKLIST_ITEMS)}")
+    p.set_defaults(handler=cmd_checklist)
+
+    p = add_command(sub, "fuse", help="fuse a run's adapters into a standalone MLX model folder")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--output", metavar="PATH", help="default: runs/<name>/fused")
+    p.add_argument("--dequantize", action="store_true")
+    p.set_defaults(handler=cmd_fuse)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    if args.iters is None and args.epochs is None:
+        args.iters = 1000
+    return TrainingConfig(
+        method=args.method, rank=args.rank, scale=args.scale, dropout=args.dropout, num_layers=args.layers,
+        learning_rate=args.lr, lr_schedule=args.schedule, warmup=args.warmup, iters=args.iters or 0,
+        epochs=args.epochs, batch_size=args.batch, grad_accumulation_steps=args.grad_accum,
+        max_seq_length=args.max_seq, grad_checkpoint=args.grad_ckpt, mask_prompt=args.mask_prompt,
+        steps_per_report=args.report_every, steps_per_eval=args.val_every, val_batches=args.val_batches,
+        save_every=args.save_every, seed=args.seed)
+
+
+class ProgressBar:
+    """One updating line on stderr: iteration, loss, tokens/s, ETA."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_line = ""
+
+    def __call__(self, update: Any) -> None:
+        event = update.event
+        if event.event in ("train", "config", "checkpoint", "val"):
+            total = max(1, update.total_iterations)
+            done = min(update.iteration, total)
+            filled = int(BAR_WIDTH * done / total)
+            eta = f"{update.eta_s:.0f}s" if update.eta_s is not None else "?"
+            loss = event.data.get("loss")
+            tokens = event.data.get("tokens_per_s")
+            extra = f" loss {loss:.3f} {tokens:.0f} tok/s" if loss is not None else ""
+            if event.event == "val":
+                extra = f" val {event.data['val_loss']:.3f}"
+            line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}{extra} ETA {eta}"
+            if self.tty:
+                self.stream.write("\r" + line.ljust(len(self.last_line)))
+            elif event.event != "checkpoint":
+                self.stream.write(line + "\n")
+            self.last_line = line
+            self.stream.flush()
+        elif event.terminal:
+            if self.tty:
+                self.stream.write("\n")
+            message = event.data.get("message", "")
+            self.stream.write(f"{event.event}: iteration {update.iteration}/{update.total_iterations} {message}\n")
+            if event.data.get("log_tail"):
+                self.stream.write(event.data["log_tail"] + "\n")
+            self.stream.flush()
+
+
+def _run_summary(run: Any, eta: Optional[float] = None) -> dict[str, Any]:
+    return {"name": run.name, "id": run.id, "status": run.status, "build": run.build, "base_model": run.base_model,
+            "iteration": run.iteration, "total_iterations": run.total_iterations,
+            "last_train_loss": run.last_train_loss, "last_val_loss": run.last_val_loss,
+            "tokens_per_s": round(run.tokens_per_s, 1), "peak_memory_gb": round(run.peak_memory_gb, 3),
+            "error": run.error, "run_dir": run.run_dir, "adapter_path": f"{run.run_dir}/adapters",
+            "eta_s": eta}
+
+
+async def _drive(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> Any:
+    from core.training.runner import TrainingRunner
+
+    runner = TrainingRunner(ctx.project, ctx.db)
+    if not ctx.json:
+        runner.add_listener(ProgressBar(ctx.err))
+    run = await (runner.resume(run.name) if resume else runner.start(run))
+    if detach:
+        await runner.close()
+        return run
+    try:
+        return await runner.wait(run.name)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        ctx.warn("stopping: the worker saves a checkpoint first ...")
+        return await runner.stop(run.name)
+
+
+def _follow(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> int:
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(_drive(ctx, run, detach, resume))
+    try:
+        run = loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        from core.training.runner import stop_worker_sync
+
+        ctx.warn("stopping: the worker saves a checkpoint first ...")
+        stop_worker_sync(run.run_dir)
+        task.cancel()
+        try:
+            loop.run_until_complete(task)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            pass
+        run = ctx.db.runs.get(run.id)
+    finally:
+        loop.close()
+    if ctx.json:
+        ctx.print_json(_run_summary(run))
+    else:
+        ctx.print(f"run {run.name}: {run.status} at iteration {run.iteration}/{run.total_iterations}"
+                  + (f"; {run.error}" if run.error else "")
+                  + (f"\nresume with: interiority resume {run.name}" if run.status in ("stopped", "failed") else ""))
+    if detach:
+        return 0
+    return 0 if run.status in ("done", "stopped") else 1
+
+
+def cmd_train(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.runner import create_run
+
+    model = args.model or ctx.project.settings.training.local_model
+    if not model:
+        raise UserError("No model given: pass --model PATH (a local MLX model folder) or set [training] "
+                        "local_model in interiority.toml.")
+    run = create_run(ctx.project, ctx.db, args.data, model, config_from_args(args), name=args.name)
+    if not ctx.json:
+        ctx.warn(f"run {run.name}: {run.total_iterations} iterations, logs in {run.run_dir}")
+    return _follow(ctx, run, args.detach, resume=False)
+
+
+def cmd_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.runner import find_run
+
+    run = find_run(ctx.db, args.run)
+    return _follow(ctx, run, args.detach, resume=True)
+
+
+def cmd_runs(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.runner import refresh_run, worker_alive, read_pid
+
+    runs = []
+    for run in ctx.db.runs.all():
+        run = refresh_run(ctx.db, run)
+        if run.status in ("running", "stopping") and not worker_alive(read_pid(run.run_dir), run.run_dir):
+            run.status = "failed"
+            run.error = run.error or "The worker is gone without a final report; resume continues from the last checkpoint."
+            ctx.db.runs.save(run)
+        runs.append(run)
+    if ctx.json:
+        ctx.print_json([_run_summary(r) for r in runs])
+        return 0
+    if not runs:
+        ctx.print("No runs yet: `interiority train BUILD --model PATH` starts one.")
+        return 0
+    for run in runs:
+        loss = f"{run.last_train_loss:.3f}" if run.last_train_loss is not None else "-"
+        val = f"{run.last_val_loss:.3f}" if run.last_val_loss is not None else "-"
+        ctx.print(f"{run.name:40} {run.status:9} {run.iteration:>6}/{run.total_iterations:<6} loss {loss:>7} "
+                  f"val {val:>7} {run.tokens_per_s:8.0f} tok/s")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.runner import find_run, stop_worker_sync
+
+    run = find_run(ctx.db, args.run)
+    outcome = stop_worker_sync(run.run_dir, grace_s=args.grace)
+    if ctx.json:
+        ctx.print_json({"name": run.name, "outcome": outcome})
+    else:
+        ctx.print(f"run {run.name}: {outcome}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.evaluate import evaluate_run, format_report
+    from core.training.runner import find_run
+
+    run = find_run(ctx.db, args.run)
+    report = evaluate_run(ctx.db, run, prompts=args.prompts, max_tokens=args.max_tokens)
+    if ctx.json:
+        ctx.print_json(report)
+    else:
+        ctx.print(format_report(report))
+    return 0
+
+
+def cmd_checklist(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.evaluate import checklist_rows, set_checklist
+    from core.training.runner import find_run
+
+    run = find_run(ctx.db, args.run)
+    for assignment in args.set:
+        item, _, value = assignment.partition("=")
+        run = set_checklist(ctx.db, run, item.strip(), value.strip().lower())
+    rows = checklist_rows(run)
+    if ctx.json:
+        ctx.print_json({item: answer or None for item, _label, answer in rows})
+    else:
+        for item, label, answer in rows:
+            ctx.print(f"{label:40} {answer or '-':7} ({item})")
+    return 0
+
+
+def cmd_fuse(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.training.fuse import fuse_run
+    from core.training.runner import find_run
+
+    run = find_run(ctx.db, args.run)
+    started = time.time()
+    out = fuse_run(ctx.db, run, output=args.output, dequantize=args.dequantize)
+    if ctx.json:
+        ctx.print_json({"name": run.name, "fused_path": str(out), "seconds": round(time.time() - started, 2)})
+    else:
+        ctx.print(f"fused model written to {out}")
+    return 0
+
+
+__all__ = ["register", "config_from_args", "ProgressBar"]

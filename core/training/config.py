@@ -1,0 +1,166 @@
+"""What a training run trains: one dataclass, saved as `runs/<name>/config.json`.
+
+WHY a single typed config: the CLI, the Train screen, the worker and resume all
+read and write the same file, so a run can be restarted (or inspected) from its
+folder alone, without the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from core.errors import UserError
+
+METHODS = ("lora", "dora", "full")
+SCHEDULES = ("constant", "cosine", "linear")
+CHECKLIST_ITEMS = (
+    "emotional_continuity",
+    "genuine_uncertainty",
+    "references_earlier_thoughts",
+    "same_being_across_conversations",
+)
+CHECKLIST_LABELS = {
+    "emotional_continuity": "Emotional continuity",
+    "genuine_uncertainty": "Genuine (not performed) uncertainty",
+    "references_earlier_thoughts": "Refers back to earlier thoughts",
+    "same_being_across_conversations": "The same being across conversations",
+}
+CHECKLIST_VALUES = ("yes", "no", "unsure")
+
+
+class TrainingConfigError(UserError):
+    """A training setting is out of range or a required input is missing."""
+
+
+@dataclass
+class TrainingConfig:
+    """Hyperparameters and inputs of one run (mlx-lm names where they exist)."""
+
+    model_path: str = ""
+    data_dir: str = ""
+    method: str = "lora"  # lora | dora | full; a quantized model with lora gives QLoRA
+    rank: int = 8
+    scale: float = 20.0  # mlx-lm's LoRA "scale" (alpha / rank in other frameworks)
+    dropout: float = 0.0
+    num_layers: int = 16  # last N transformer blocks; -1 for all
+    learning_rate: float = 1e-5
+    lr_schedule: str = "constant"
+    warmup: int = 0
+    iters: int = 0  # 0: derived from epochs
+    epochs: Optional[float] = None
+    batch_size: int = 4
+    grad_accumulation_steps: int = 1
+    max_seq_length: int = 2048
+    grad_checkpoint: bool = False
+    mask_prompt: bool = False
+    steps_per_report: int = 10
+    steps_per_eval: int = 200
+    val_batches: int = 25
+    save_every: int = 100
+    seed: int = 0
+    optimizer: str = "adam"
+    # Resume state, written by the runner: the worker trains from start_iteration + 1
+    # to total iterations, loading resume_adapter_file first.
+    start_iteration: int = 0
+    resume_adapter_file: Optional[str] = None
+    trained_tokens_before: int = 0
+    total_iterations: int = 0  # fixed when the run is created, so resume keeps the same end
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> "TrainingConfig":
+        """Raise TrainingConfigError naming the first bad setting and its allowed range."""
+        if self.method not in METHODS:
+            raise TrainingConfigError(f"Unknown method {self.method!r}; use one of {', '.join(METHODS)}.")
+        if self.lr_schedule not in SCHEDULES:
+            raise TrainingConfigError(
+                f"Unknown schedule {self.lr_schedule!r}; use one of {', '.join(SCHEDULES)}.")
+        checks = [
+            ("rank", self.rank >= 1, "at least 1"),
+            ("scale", self.scale > 0, "positive"),
+            ("dropout", 0.0 <= self.dropout < 1.0, "in [0, 1)"),
+            ("num_layers", self.num_layers == -1 or self.num_layers >= 1, "-1 (all) or at least 1"),
+            ("learning_rate", 0 < self.learning_rate < 1, "in (0, 1)"),
+            ("warmup", self.warmup >= 0, "0 or more"),
+            ("iters", self.iters >= 0, "0 or more"),
+            ("batch_size", self.batch_size >= 1, "at least 1"),
+            ("grad_accumulation_steps", self.grad_accumulation_steps >= 1, "at least 1"),
+            ("max_seq_length", self.max_seq_length >= 8, "at least 8"),
+            ("steps_per_report", self.steps_per_report >= 1, "at least 1"),
+            ("steps_per_eval", self.steps_per_eval >= 1, "at least 1"),
+            ("save_every", self.save_every >= 1, "at least 1"),
+        ]
+        for name, ok, allowed in checks:
+            if not ok:
+                raise TrainingConfigError(f"Setting {name}={getattr(self, name)!r} must be {allowed}.")
+        if self.epochs is not None and self.epochs <= 0:
+            raise TrainingConfigError(f"Setting epochs={self.epochs!r} must be positive.")
+        if self.iters == 0 and self.epochs is None:
+            raise TrainingConfigError("Give either iterations (--iters N) or epochs (--epochs F).")
+        return self
+
+    def resolve_iterations(self, n_train: int) -> int:
+        """Total iterations: `iters`, else ceil(epochs * n_train / batch)."""
+        if self.iters:
+            return self.iters
+        assert self.epochs is not None
+        return max(1, math.ceil(self.epochs * n_train / self.batch_size))
+
+    def lr_schedule_config(self, total_iterations: int) -> Optional[dict[str, Any]]:
+        """mlx-lm `build_schedule` config, or None for a constant rate without warmup."""
+        if self.lr_schedule == "constant":
+            if not self.warmup:
+                return None
+            return {"name": "linear_schedule", "arguments": [self.learning_rate, self.learning_rate, 1],
+                    "warmup": self.warmup}
+        decay_steps = max(1, total_iterations - self.warmup)
+        if self.lr_schedule == "cosine":
+            arguments = [self.learning_rate, decay_steps, self.learning_rate * 0.1]
+            name = "cosine_decay"
+        else:
+            arguments = [self.learning_rate, self.learning_rate * 0.1, decay_steps]
+            name = "linear_schedule"
+        return {"name": name, "arguments": arguments, "warmup": self.warmup}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in data.items() if k in names}
+        unknown = {k: v for k, v in data.items() if k not in names}
+        config = cls(**known)
+        config.extra.update(unknown)
+        return config
+
+    def save(self, path: Path) -> None:
+        """Write atomically (temp file + rename) so a crash never leaves half a config."""
+        doc = self.to_dict()
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainingConfig":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TrainingConfigError(f"No run config at {path}; create the run again with `interiority train`.") \
+                from None
+        except json.JSONDecodeError as exc:
+            raise TrainingConfigError(f"The run config {path} is not valid JSON ({exc}); "
+                                      f"create the run again.") from None
+        return cls.from_dict(data)
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of a JSONL file (0 when it does not exist)."""
+    if not path.exists():
+        return 0
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())

@@ -1,0 +1,44 @@
+"""Fuse a run's adapters into a standalone model folder, as `mlx_lm fuse` does (mlx-lm 0.32).
+
+WHY our own function rather than `mlx_lm.fuse.main`: that one parses sys.argv;
+the steps below are its body (load with adapters, `fuse()` each adapted layer,
+optionally dequantize, `save`), callable from the CLI and the Train screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from core.errors import UserError
+from core.training.config import TrainingConfig
+from core.training.worker import ADAPTER_FILE, ADAPTERS_DIR
+from store.records import Run
+
+
+def fuse_run(db: Any, run: Run, output: Optional[Union[str, Path]] = None, dequantize: bool = False) -> Path:
+    """Write the fused model to `output` (default RUN_DIR/fused) and return its path."""
+    from mlx.utils import tree_unflatten
+    from mlx_lm.utils import dequantize_model, load, save
+
+    run_dir = Path(run.run_dir)
+    adapter_dir = run_dir / ADAPTERS_DIR
+    if not (adapter_dir / ADAPTER_FILE).is_file():
+        raise UserError(f"Run {run.name} has no adapters to fuse; train or resume it first.")
+    config = TrainingConfig.load(run_dir / "config.json")
+    out = Path(output).expanduser() if output else run_dir / "fused"
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out} already holds files; remove it or pass another --output folder.")
+    model, tokenizer, model_config = load(config.model_path, adapter_path=str(adapter_dir), return_config=True)
+    fused = [(name, module.fuse(dequantize=dequantize)) for name, module in model.named_modules()
+             if hasattr(module, "fuse")]
+    if fused:
+        model.update_modules(tree_unflatten(fused))
+    if dequantize:
+        model = dequantize_model(model)
+        model_config.pop("quantization", None)
+        model_config.pop("quantization_config", None)
+    save(out, config.model_path, model, tokenizer, model_config, donate_model=False)
+    run.events = (run.events + [{"event": "fused", "path": str(out)}])[-30:]
+    db.runs.save(run)
+    return out

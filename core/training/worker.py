@@ -1,0 +1,374 @@
+"""The training subprocess: `python -m core.training.worker RUN_DIR`.
+
+Drives `mlx_lm.tuner.trainer.train` itself (not `mlx_lm.lora.run`, which replaces
+any callback with its own reporting ones) and writes every report as one JSON line
+to `RUN_DIR/progress.jsonl` and to stdout.  mlx-lm's own rich tables go to stderr
+(`RUN_DIR/worker.log` when the runner starts us), never mixed with the JSON.
+
+Stop: SIGTERM (or SIGINT) sets a flag.  The batch iterator handed to the trainer
+checks it before each step, so the step in flight finishes, the loop ends
+normally, the trainer saves the adapters, and we save a numbered checkpoint and
+emit "stopped" (exit 0).  Checkpoints are numbered by the run's global
+iteration, so a resumed run continues the numbering and the learning-rate
+schedule (the schedule is shifted by the start iteration).
+
+Exit codes: 0 done or stopped, 1 error (an "error" event says why).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from core.errors import UserError
+from core.training.config import TrainingConfig
+from core.training.progress import ProgressWriter
+
+ADAPTERS_DIR = "adapters"
+ADAPTER_FILE = "adapters.safetensors"
+OOM_SUGGESTION = ("Out of memory: use a smaller batch (--batch) or sequence length (--max-seq), turn on "
+                  "gradient checkpointing (--grad-ckpt), train fewer layers (--layers), or use a quantized model.")
+
+
+class WorkerError(UserError):
+    """A run cannot start or continue; `suggestion` says what to change."""
+
+    def __init__(self, message: str, suggestion: str = "") -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+class StopRequested:
+    """The flag the signal handler sets and the batch iterator reads."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.signal_name = ""
+
+    def install(self) -> None:
+        def handler(signum: int, _frame: Any) -> None:
+            self.requested = True
+            self.signal_name = signal.Signals(signum).name
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+
+def checkpoint_name(iteration: int) -> str:
+    return f"{iteration:07d}_adapters.safetensors"
+
+
+class ProgressCallback:
+    """mlx-lm TrainingCallback that turns reports into progress events with global iterations."""
+
+    def __init__(self, writer: ProgressWriter, start_iteration: int, trained_tokens_before: int) -> None:
+        self.writer = writer
+        self.start_iteration = start_iteration
+        self.trained_tokens_before = trained_tokens_before
+        self.last_train: dict[str, Any] = {}
+
+    def on_train_loss_report(self, info: dict[str, Any]) -> None:
+        self.last_train = info
+        self.writer.emit(
+            "train",
+            iteration=int(info["iteration"]) + self.start_iteration,
+            loss=float(info["train_loss"]),
+            learning_rate=float(info["learning_rate"]),
+            it_per_s=float(info["iterations_per_second"]),
+            tokens_per_s=float(info["tokens_per_second"]),
+            trained_tokens=int(info["trained_tokens"]) + self.trained_tokens_before,
+            peak_memory_gb=float(info["peak_memory"]),
+        )
+
+    def on_val_loss_report(self, info: dict[str, Any]) -> None:
+        self.writer.emit(
+            "val",
+            iteration=int(info["iteration"]) + self.start_iteration,
+            val_loss=float(info["val_loss"]),
+            val_time=float(info["val_time"]),
+        )
+
+
+class TrainingLoopControl:
+    """Wraps mlx-lm's `iterate_batches` to save numbered checkpoints and to stop between steps.
+
+    WHY here: the trainer pulls one batch per iteration, and by the time it asks for
+    the next one the previous step has been evaluated.  That is the one place where
+    a checkpoint reflects a finished step and a stop leaves the loop cleanly (the
+    trainer then saves its final adapters itself).
+    """
+
+    def __init__(self, model: Any, adapter_dir: Path, start_iteration: int, save_every: int,
+                 stop: StopRequested, writer: ProgressWriter,
+                 base_iterate: Callable[..., Iterator[Any]]) -> None:
+        self.model = model
+        self.adapter_dir = adapter_dir
+        self.start_iteration = start_iteration
+        self.save_every = save_every
+        self.stop = stop
+        self.writer = writer
+        self.base_iterate = base_iterate
+        self.completed = 0  # steps finished in this process
+        self.stopped = False
+        self.last_checkpoint = 0
+
+    @property
+    def global_iteration(self) -> int:
+        return self.start_iteration + self.completed
+
+    def save_checkpoint(self, iteration: int) -> Path:
+        import mlx.core as mx
+        from mlx.utils import tree_flatten
+
+        weights = dict(tree_flatten(self.model.trainable_parameters()))
+        path = self.adapter_dir / checkpoint_name(iteration)
+        mx.save_safetensors(str(path), weights)
+        # Keep adapters.safetensors at the latest checkpoint, so a killed run still has usable adapters.
+        mx.save_safetensors(str(self.adapter_dir / ADAPTER_FILE), weights)
+        self.last_checkpoint = iteration
+        self.writer.emit("checkpoint", iteration=iteration, path=str(path))
+        return path
+
+    def __call__(self, dataset: Any, batch_size: int, max_seq_length: int, loop: bool = False,
+                 seed: Optional[int] = None, comm_group: Any = None) -> Iterator[Any]:
+        inner = self.base_iterate(dataset=dataset, batch_size=batch_size, max_seq_length=max_seq_length,
+                                  loop=loop, seed=seed, comm_group=comm_group)
+        if not loop:  # validation batches pass straight through
+            yield from inner
+            return
+        first = True
+        for batch in inner:
+            if not first:
+                self.completed += 1
+                if self.global_iteration % self.save_every == 0:
+                    self.save_checkpoint(self.global_iteration)
+            first = False
+            if self.stop.requested:
+                self.stopped = True
+                return
+            yield batch
+
+
+def check_model_folder(config: TrainingConfig) -> Path:
+    """The model folder, or a WorkerError saying what is missing."""
+    model_path = Path(config.model_path).expanduser()
+    if not model_path.is_dir():
+        raise WorkerError(f"The model folder {model_path} does not exist.",
+                          "Pick a local MLX model folder (with config.json and *.safetensors).")
+    if not (model_path / "config.json").exists():
+        raise WorkerError(f"{model_path} has no config.json, so it is not an MLX model folder.",
+                          "Convert the model with `mlx_lm.convert` or pick another folder.")
+    return model_path
+
+
+def load_model(config: TrainingConfig) -> tuple[Any, Any, dict[str, Any]]:
+    """mlx-lm model, tokenizer and config, with errors a user can act on."""
+    model_path = check_model_folder(config)
+    from mlx_lm.utils import load
+
+    try:
+        model, tokenizer, model_config = load(str(model_path), return_config=True)
+    except FileNotFoundError as exc:
+        raise WorkerError(f"Cannot load the model in {model_path}: {exc}.",
+                          "Check that the folder holds the model's *.safetensors files.") from None
+    except ValueError as exc:
+        raise WorkerError(f"Cannot load the model in {model_path}: {exc}.",
+                          "Check that mlx-lm supports this architecture, or convert it again.") from None
+    return model, tokenizer, model_config
+
+
+def write_adapter_config(adapter_dir: Path, config: TrainingConfig, total_iterations: int) -> None:
+    """The adapter_config.json `mlx_lm.load(adapter_path=...)` and fuse read."""
+    doc = {
+        "fine_tune_type": config.method,
+        "num_layers": config.num_layers,
+        "lora_parameters": {"rank": config.rank, "scale": config.scale, "dropout": config.dropout},
+        "model": config.model_path,
+        "data": config.data_dir,
+        "iters": total_iterations,
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "max_seq_length": config.max_seq_length,
+        "mask_prompt": config.mask_prompt,
+        "grad_accumulation_steps": config.grad_accumulation_steps,
+        "seed": config.seed,
+    }
+    (adapter_dir / "adapter_config.json").write_text(json.dumps(doc, indent=4), encoding="utf-8")
+
+
+def build_optimizer(config: TrainingConfig, total_iterations: int) -> Any:
+    """Optimizer with the schedule shifted by the start iteration (resume continues the curve)."""
+    import mlx.optimizers as optim
+    from mlx_lm.tuner.utils import build_schedule
+
+    schedule_config = config.lr_schedule_config(total_iterations)
+    learning_rate: Any = config.learning_rate
+    if schedule_config is not None:
+        schedule = build_schedule(schedule_config)
+        offset = config.start_iteration
+        learning_rate = (lambda step: schedule(step + offset)) if offset else schedule
+    classes = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "adafactor": optim.Adafactor}
+    if config.optimizer not in classes:
+        raise WorkerError(f"Unknown optimizer {config.optimizer!r}.", f"Use one of {', '.join(classes)}.")
+    return classes[config.optimizer](learning_rate=learning_rate)
+
+
+def prepare_model(model: Any, config: TrainingConfig) -> int:
+    """Freeze, convert to LoRA/DoRA (or unfreeze for full), load resume weights; return trainable count."""
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+
+    model.freeze()
+    n_layers = len(model.layers)
+    if config.num_layers > n_layers:
+        raise WorkerError(f"Asked to train {config.num_layers} layers but the model has only {n_layers}.",
+                          f"Use --layers {n_layers} or fewer (-1 for all).")
+    num_layers = n_layers if config.num_layers == -1 else config.num_layers
+    if config.method == "full":
+        for layer in model.layers[-num_layers:]:
+            layer.unfreeze()
+    else:
+        linear_to_lora_layers(model, num_layers,
+                              {"rank": config.rank, "scale": config.scale, "dropout": config.dropout},
+                              use_dora=(config.method == "dora"))
+    if config.resume_adapter_file:
+        resume = Path(config.resume_adapter_file)
+        if not resume.exists():
+            raise WorkerError(f"The checkpoint {resume} to resume from is missing.",
+                              "Start a new run, or resume from an earlier checkpoint.")
+        model.load_weights(str(resume), strict=False)
+    return sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+
+
+def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str:
+    """Train the run in `run_dir`; return the final event kind ("done" or "stopped")."""
+    from core.training.datasets import check_rows, load_splits
+
+    started = time.time()
+    config = TrainingConfig.load(run_dir / "config.json").validate()
+    # Cheap checks first: a bad line or a missing model fails in a second, before mlx is even imported.
+    check_rows(Path(config.data_dir))
+    check_model_folder(config)
+
+    import mlx.core as mx
+    import numpy as np
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner import trainer as mlx_trainer
+
+    np.random.seed(config.seed)
+    mx.random.seed(config.seed)
+    model, tokenizer, model_config = load_model(config)
+    splits = load_splits(Path(config.data_dir), tokenizer, config.mask_prompt)
+    train_set, valid_set = splits["train"], splits["valid"]
+    if len(train_set) < config.batch_size:
+        raise WorkerError(f"The train split has {len(train_set)} examples, fewer than the batch size "
+                          f"{config.batch_size}.", "Use a smaller batch (--batch) or a bigger build.")
+    if valid_set is not None and len(valid_set) < config.batch_size:
+        valid_set = None  # mlx-lm cannot batch it; train without validation rather than fail
+    total_iterations = config.total_iterations or config.resolve_iterations(len(train_set))
+    remaining = total_iterations - config.start_iteration
+    if remaining <= 0:
+        writer.emit("done", iteration=config.start_iteration, adapter_path=str(run_dir / ADAPTERS_DIR),
+                    seconds=0.0)
+        return "done"
+
+    mx.random.seed(config.seed)  # as mlx-lm's train_model does, right before building the adapters
+    trainable = prepare_model(model, config)
+    total_parameters = sum(v.size for _, v in tree_flatten(model.parameters()))
+    adapter_dir = run_dir / ADAPTERS_DIR
+    adapter_dir.mkdir(parents=True, exist_ok=True)
+    write_adapter_config(adapter_dir, config, total_iterations)
+    optimizer = build_optimizer(config, total_iterations)
+
+    writer.emit(
+        "config",
+        total_iterations=total_iterations,
+        start_iteration=config.start_iteration,
+        n_train=len(train_set),
+        n_valid=len(valid_set) if valid_set is not None else 0,
+        n_test=len(splits["test"]) if splits["test"] is not None else 0,
+        trainable_parameters=int(trainable),
+        total_parameters=int(total_parameters),
+        quantization=model_config.get("quantization"),
+        pid=os.getpid(),
+        settings=config.to_dict(),
+    )
+    control = TrainingLoopControl(model, adapter_dir, config.start_iteration, config.save_every, stop, writer,
+                                  mlx_trainer.iterate_batches)
+    callback = ProgressCallback(writer, config.start_iteration,
+                                config.trained_tokens_before)
+    args = mlx_trainer.TrainingArgs(
+        batch_size=config.batch_size,
+        iters=remaining,
+        val_batches=config.val_batches,
+        steps_per_report=config.steps_per_report,
+        steps_per_eval=config.steps_per_eval,
+        steps_per_save=remaining + 1,  # numbered checkpoints are ours (global iteration numbers)
+        adapter_file=str(adapter_dir / ADAPTER_FILE),
+        max_seq_length=config.max_seq_length,
+        grad_checkpoint=config.grad_checkpoint,
+        grad_accumulation_steps=config.grad_accumulation_steps,
+    )
+    mlx_trainer.train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
+                      args=args, iterate_batches=control, training_callback=callback)
+    if control.stopped:
+        final_iteration = control.global_iteration
+    else:
+        final_iteration = total_iterations
+    if control.last_checkpoint != final_iteration:
+        control.save_checkpoint(final_iteration)
+    kind = "stopped" if control.stopped else "done"
+    writer.emit(kind, iteration=final_iteration, total_iterations=total_iterations,
+                adapter_path=str(adapter_dir), seconds=round(time.time() - started, 3))
+    return kind
+
+
+def classify_error(exc: BaseException) -> tuple[str, str]:
+    """A message and a suggestion for an unexpected exception (out of memory gets its own advice)."""
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    if isinstance(exc, MemoryError) or "out of memory" in lowered or "unable to allocate" in lowered \
+            or "bad_alloc" in lowered or "failed to allocate" in lowered:
+        return f"Training ran out of memory ({text}).", OOM_SUGGESTION
+    return f"Training failed: {text}", "Read RUN_DIR/worker.log for details; if it persists, report it with that log."
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m core.training.worker RUN_DIR\n")
+        return 2
+    run_dir = Path(argv[0]).resolve()
+    if not run_dir.is_dir():
+        sys.stderr.write(f"The run folder {run_dir} does not exist.\n")
+        return 2
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    json_out = sys.stdout
+    sys.stdout = sys.stderr  # mlx-lm's rich output goes to the log, never into the JSON stream
+    writer = ProgressWriter(run_dir / "progress.jsonl", echo=json_out)
+    stop = StopRequested()
+    stop.install()
+    try:
+        train_run(run_dir, writer, stop)
+        return 0
+    except UserError as exc:
+        writer.emit("error", message=str(exc), suggestion=getattr(exc, "suggestion", ""), traceback="")
+        return 1
+    except BaseException as exc:  # noqa: BLE001 - the error event must be written whatever happened
+        message, suggestion = classify_error(exc)
+        writer.emit("error", message=message, suggestion=suggestion, traceback=traceback.format_exc())
+        traceback.print_exc()
+        return 1
+    finally:
+        writer.close()
+        sys.stdout = json_out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
