@@ -1,0 +1,107 @@
+"""The Library screen: the empty project's sentence, import by typing a path, delete after confirmation."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input
+
+from tests.tui.conftest import NOTES, SIZE
+from tests.tui.helpers import record_notifications, settle, text_of
+from tui.screens.library import EMPTY_LIBRARY, LibraryScreen, human_size
+from tui.widgets.modals import ConfirmModal
+from tui.widgets.path_input import complete_path
+
+
+async def test_empty_project_says_what_to_do_next(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LibraryScreen)
+        empty = app.screen.query_one("#library-empty")
+        assert empty.display and text_of(empty) == EMPTY_LIBRARY
+        assert not app.screen.query_one("#books", DataTable).display
+        assert app.focused is app.screen.query_one("#import-path", Input)
+
+
+async def test_import_by_typing_a_path(make_app, db, corpus):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        path = str(corpus / NOTES)
+        await pilot.press(*path[:-6])  # type most of it, then let Tab complete the file name
+        await pilot.press("tab")
+        assert app.screen.query_one("#import-path", Input).value == path
+        await pilot.press("enter")
+        await settle(app, pilot)
+        books = db.books.all()
+        assert len(books) == 1 and "Underground" in books[0].title
+        table = app.screen.query_one("#books", DataTable)
+        assert table.display and table.row_count == 1
+        row = table.get_row_at(0)
+        assert row[0] == books[0].title and row[1] == books[0].author
+        assert row[2] == human_size(books[0].chars) and row[3] == str(books[0].chapter_count)
+        assert row[4:] == ["0", "0", "0"]
+        assert not app.screen.query_one("#library-empty").display
+        assert not app.screen.query_one("#import-progress").display
+
+
+async def test_import_error_is_a_notification_and_imports_nothing(make_app, db, tmp_path):
+    missing = tmp_path / "no_such_book.txt"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(app, pilot)
+        app.screen.query_one("#import-path", Input).value = str(missing)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert len(db.books) == 0
+        assert any("no_such_book.txt" in text for text in seen), seen
+        assert not app.screen.query_one("#import-progress").display
+
+
+async def test_gutenberg_number_must_be_a_number(make_app, db):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(app, pilot)
+        await pilot.press("escape", "g")
+        assert app.focused is app.screen.query_one("#import-gutenberg", Input)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any("whole number" in text for text in seen)
+        assert len(db.books) == 0
+
+
+async def test_delete_asks_first_and_removes_the_passages(make_app, project, db, notes_book):
+    from core.passages import create_passage
+
+    create_passage(project, db, notes_book.id, 1000, 1200)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#books", DataTable)
+        assert table.get_row_at(0)[4] == "1"
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "1 passage" in app.screen.question
+        await pilot.press("n")  # cancelling keeps everything
+        await pilot.pause()
+        assert len(db.books) == 1
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert len(db.books) == 0 and len(db.passages) == 0
+        assert app.screen.query_one("#library-empty").display
+
+
+def test_path_completion_prefers_folders_then_book_files(tmp_path):
+    (tmp_path / "novels").mkdir()
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "notes.pdf").write_text("x")
+    base = str(tmp_path) + "/"
+    assert complete_path(base + "no") == base + "novels/"
+    assert complete_path(base + "not") == base + "notes.txt"
+    assert complete_path(base + "notes.p") is None  # not a book file
+    assert complete_path(base + "zzz") is None
+    assert complete_path("") is None

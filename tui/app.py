@@ -1,0 +1,236 @@
+"""The studio shell: one Textual app over one project, its screens reached by number keys and the palette.
+
+The app owns the project's single `store.Database` for the process (it takes an
+exclusive lock, so nothing else in the process may open another), the settings,
+and the keymap.  Screens are Textual *modes*, one per entry of
+`tui.screens.registry.SCREENS`, created the first time they are shown and kept
+afterwards, so the reader keeps its place while the user visits the library.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from core.errors import UserError
+from tui import keymap as keymap_table
+from tui.screens import registry
+from tui.screens.registry import ScreenSpec
+
+if TYPE_CHECKING:
+    from core.project import Project
+    from store import Database
+
+log = logging.getLogger(__name__)
+
+
+def _screen_bindings() -> list[Binding]:
+    # One number key per registered screen; `check_action` hides those whose module is missing.
+    return [
+        Binding(spec.key, f"show_screen('{spec.id}')", spec.title, id=f"app.screen.{spec.id}", show=False)
+        for spec in registry.SCREENS
+    ]
+
+
+def _studio_commands():
+    # Imported when the palette first opens, not at start-up.
+    from tui.commands import StudioCommands
+
+    return StudioCommands
+
+
+class InteriorityApp(App[int]):
+    """The studio.  `InteriorityApp(project)` opens the project's database on mount and closes it on exit.
+
+    Tests that already hold the project's `Database` pass it as `db=`; the app then
+    uses it and leaves closing it to its owner.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Interiority"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_studio_commands}
+
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False, priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        *_screen_bindings(),
+    ]
+
+    def __init__(self, project: "Project", db: Optional["Database"] = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.project = project
+        self.settings = project.settings
+        self.db: "Database" = db  # type: ignore[assignment]  # set on mount when not given
+        self._owns_db = db is None
+        self._screen_instances: dict[str, Screen] = {}
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.db is None:
+            try:
+                from store import Database
+
+                self.db = Database(self.project.db_path)
+            except Exception as exc:  # locked or damaged: say so and leave, never a traceback
+                self.exit(return_code=2, message=f"interiority: {exc}")
+                return
+        self.set_keymap(self.settings.keymap)
+        for spec in registry.present_screens():
+            self.add_mode(spec.id, self._screen_factory(spec))
+        first = registry.SCREENS[0]
+        if registry.load_screen_class(first) is not None:
+            self.switch_mode(first.id)
+        if self.settings.keymap:
+            self.call_after_refresh(self._check_keymap)
+
+    def _screen_factory(self, spec: ScreenSpec):
+        def make() -> Screen:
+            screen_class = registry.load_screen_class(spec)
+            if screen_class is None:  # only reached if the module broke after start-up
+                raise UserError(f"The {spec.title} screen could not be loaded: {registry.broken_screens().get(spec.id)}")
+            screen = screen_class()
+            self._screen_instances[spec.id] = screen
+            return screen
+
+        return make
+
+    def save_all(self) -> None:
+        """Ask every created screen to write what it holds in memory (reading position...)."""
+        for screen in list(self._screen_instances.values()):
+            save = getattr(screen, "save_state", None)
+            if callable(save):
+                try:
+                    save()
+                except Exception as exc:  # saving one screen must not stop the others
+                    log.warning("saving %s failed: %s", type(screen).__name__, exc)
+
+    async def action_quit(self) -> None:
+        self.save_all()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.save_all()
+        if self._owns_db and self.db is not None:
+            self.db.close()
+
+    # ---- navigation -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_screen" and parameters:
+            spec = registry.spec_by_id(str(parameters[0]))
+            return spec is not None and registry.module_exists(spec)
+        return True
+
+    def screen_instance(self, screen_id: str) -> Optional[Screen]:
+        """The screen for `screen_id` if it has been created."""
+        return self._screen_instances.get(screen_id)
+
+    def show_screen(self, screen_id: str) -> Optional[Screen]:
+        """Switch to a registered screen (created on first use); None if it is not available."""
+        spec = registry.spec_by_id(screen_id)
+        if spec is None:
+            self.show_error(f"There is no screen called {screen_id!r}.")
+            return None
+        if registry.load_screen_class(spec) is None:
+            reason = registry.broken_screens().get(spec.id, "it is not built yet")
+            self.show_error(f"The {spec.title} screen is not available ({reason}).")
+            return None
+        if spec.id not in self._modes:
+            self.add_mode(spec.id, self._screen_factory(spec))
+        # A modal (help, confirmation) open over the current screen is closed first.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.switch_mode(spec.id)
+        return self._screen_instances.get(spec.id)
+
+    def action_show_screen(self, screen_id: str) -> None:
+        self.show_screen(screen_id)
+
+    def open_reader(self, book_id: int, offset: Optional[int] = None) -> None:
+        """Show the reader on a book: at `offset` (a character of its text) or its saved position."""
+        screen = self.show_screen("reader")
+        if screen is not None:
+            screen.open_book(book_id, offset)  # type: ignore[attr-defined]
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys of every screen", "List every key binding, its id and what it does",
+                            self.action_help)
+
+    # ---- errors and keymap ------------------------------------------------------------------
+
+    def show_error(self, error: "BaseException | str") -> None:
+        """Tell the user what went wrong in a notification (never a traceback on the screen)."""
+        if isinstance(error, str):
+            text = error
+        elif isinstance(error, UserError) or _is_store_error(error):
+            text = str(error)
+        else:
+            log.exception("unexpected error", exc_info=error)
+            text = f"Something went wrong ({type(error).__name__}: {error}). Your work so far is saved."
+        self.notify(text, title="Error", severity="error", timeout=10, markup=False)
+
+    def _check_keymap(self) -> None:
+        self._check_keymap_worker(dict(self.settings.keymap))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="keymap-check")
+    def _check_keymap_worker(self, keymap: dict[str, str]) -> None:
+        # Importing every screen may take a moment (the queue brings the Anthropic SDK): not on the UI thread.
+        classes = [InteriorityApp]
+        for spec in registry.available_screens():
+            screen_class = registry.load_screen_class(spec)
+            if screen_class is not None:
+                classes.extend(keymap_table.binding_sources(screen_class))
+        unknown = keymap_table.unknown_keymap_ids(keymap, classes)
+        if unknown:
+            where = self.settings.source or "interiority.toml"
+            self.call_from_thread(
+                self.notify,
+                f"{where}: [keymap] names no binding called {', '.join(unknown)}; "
+                f"press ? to see every binding id.",
+                title="Keymap", severity="warning", timeout=10, markup=False,
+            )
+
+
+def _is_store_error(error: BaseException) -> bool:
+    from store import StoreError
+
+    return isinstance(error, StoreError)
+
+
+def run_app(project: "Project") -> int:
+    """Run the studio on `project` in the terminal; returns the exit code.
+
+    The database is opened before the terminal switches to full screen, so a locked
+    or damaged database is reported as one sentence on stderr (exit 2), not a traceback.
+    """
+    from store import Database, StoreError
+
+    try:
+        db = Database(project.db_path)
+    except StoreError as exc:
+        sys.stderr.write(f"interiority: {exc}\n")
+        return 2
+    try:
+        app = InteriorityApp(project, db=db)
+        app.run()
+        return int(app.return_code or 0)
+    finally:
+        db.close()

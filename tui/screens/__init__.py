@@ -1,0 +1,1 @@
+"""The studio's screens.  `registry.SCREENS` lists them; `base.StudioScreen` is their common base."""

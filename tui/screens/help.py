@@ -1,0 +1,61 @@
+"""The help screen: every key binding of the studio, screen by screen, with its id and what it does.
+
+It is built from the classes' BINDINGS (through `tui.keymap`), with the keymap
+of interiority.toml applied, so it can never disagree with what the keys do; the
+ids are the names to use under `[keymap]`.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from tui import keymap as keymap_table
+from tui.screens import registry
+
+HELP_HINT = ("Remap any key under [keymap] in interiority.toml by its id, e.g.  \"reader.search\" = \"ctrl+f\".  "
+             "Escape closes this list.")
+
+
+def help_sections(app) -> list[tuple[str, list[keymap_table.BindingRow]]]:
+    """(section title, rows) for the app itself and for every screen whose module imports."""
+    keymap = getattr(getattr(app, "settings", None), "keymap", {}) or {}
+    available = registry.available_screens()
+    reachable = {f"app.screen.{spec.id}" for spec in available}
+    everywhere = [row for row in keymap_table.rows_for([type(app)], app, keymap)
+                  if not row.binding_id.startswith("app.screen.") or row.binding_id in reachable]
+    sections = [("Everywhere", everywhere)]
+    for spec in available:
+        screen_class = registry.load_screen_class(spec)
+        if screen_class is None:
+            continue
+        rows = keymap_table.rows_for(keymap_table.binding_sources(screen_class), app, keymap)
+        sections.append((f"{spec.key} {spec.title}", rows))
+    return sections
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding, with its id; `?`, F1 or Escape closes it."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Label("Keys of every screen", classes="modal-question")
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield Label(HELP_HINT, id="help-hint", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#help-table", DataTable)
+        table.add_columns("Screen", "Key", "Id", "What it does")
+        for title, rows in help_sections(self.app):
+            for index, row in enumerate(rows):
+                key = f"{row.key} *" if row.remapped else row.key
+                table.add_row(title if index == 0 else "", key, row.binding_id, row.description)
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,290 @@
+"""The Library screen: the project's books with their counts; import, delete, open in the reader.
+
+Imports run in a thread worker (parsing War and Peace takes a moment) while the
+screen shows an indeterminate progress bar and stays usable; the table is
+rebuilt from the store whenever the screen is shown again, so counts changed in
+the reader or the review screen are current.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, ProgressBar, Static
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from tui.screens.base import StudioScreen
+from tui.widgets.modals import ConfirmModal
+from tui.widgets.path_input import PathInput
+
+if TYPE_CHECKING:
+    from store import Book
+
+EMPTY_LIBRARY = ("No books yet: type the path of a .txt or .epub file in the box below (or a Project "
+                 "Gutenberg number in the box beside it) and press Enter to import your first book.")
+
+COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted")
+
+
+@dataclass(frozen=True)
+class BookRow:
+    """One line of the table, computed from the store in one pass per table."""
+
+    book_id: int
+    title: str
+    author: str
+    size: str
+    chapters: int
+    passages: int
+    examples: int
+    accepted: int
+
+
+def human_size(chars: int) -> str:
+    """A book's length as a reader thinks of it: thousands of characters."""
+    if chars >= 1_000_000:
+        return f"{chars / 1_000_000:.1f}M chars"
+    if chars >= 1_000:
+        return f"{chars / 1_000:.0f}k chars"
+    return f"{chars} chars"
+
+
+def library_rows(db) -> list[BookRow]:
+    """Every book with its passage and example counts, in title order."""
+    passages_per_book: dict[int, int] = {}
+    for passage_book in (p.book_id for p in db.passages):
+        passages_per_book[passage_book] = passages_per_book.get(passage_book, 0) + 1
+    examples_per_book = db.examples.counts_by_book()
+    rows = []
+    for book in db.books:
+        statuses = examples_per_book.get(book.id)
+        rows.append(BookRow(
+            book_id=book.id,
+            title=book.title or Path(book.source_path).name or f"Book {book.id}",
+            author=book.author or "unknown",
+            size=human_size(book.chars),
+            chapters=book.chapter_count,
+            passages=passages_per_book.get(book.id, 0),
+            examples=sum(statuses.values()) if statuses else 0,
+            accepted=statuses.get("accepted", 0) if statuses else 0,
+        ))
+    rows.sort(key=lambda r: (r.title.casefold(), r.book_id))
+    return rows
+
+
+class LibraryScreen(StudioScreen):
+    """The books of the project."""
+
+    SCREEN_ID = "library"
+    BINDINGS = [
+        Binding("enter", "open_book", "Open", id="library.open"),
+        Binding("i", "focus_import", "Import file", id="library.import"),
+        Binding("g", "focus_gutenberg", "Gutenberg", id="library.gutenberg"),
+        Binding("d,delete", "delete_book", "Delete", id="library.delete"),
+        Binding("escape", "focus_table", "Back to the list", id="library.back", show=False),
+    ]
+
+    class ImportFinished(Message):
+        """A book was imported (posted from the import worker)."""
+
+        def __init__(self, book: "Book", seconds: float) -> None:
+            super().__init__()
+            self.book = book
+            self.seconds = seconds
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[BookRow] = []
+        self._importing: Optional[str] = None
+        self._import_started = 0.0
+        self._import_ticker: Optional[Timer] = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static(EMPTY_LIBRARY, id="library-empty", markup=False)
+        table: DataTable = DataTable(id="books", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        with Horizontal(id="import-progress"):
+            yield ProgressBar(total=None, show_eta=False, id="import-bar")
+            yield Label("", id="import-label", markup=False)
+        with Horizontal(id="import-row"):
+            yield Label("Import a file:", classes="field-label")
+            yield PathInput(placeholder="path to a .txt or .epub file (Tab completes)", id="import-path")
+            yield Label("or Gutenberg #:", classes="field-label")
+            yield Input(placeholder="e.g. 2600", type="integer", id="import-gutenberg")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#import-progress").display = False
+
+    def on_screen_resume(self) -> None:
+        self.refresh_books()
+
+    # ---- the table ------------------------------------------------------------------------
+
+    def refresh_books(self, select_book: Optional[int] = None) -> None:
+        """Rebuild the table from the store, keeping (or moving to) the selected book."""
+        table = self.query_one("#books", DataTable)
+        keep = select_book if select_book is not None else self.selected_book_id()
+        self._rows = library_rows(self.studio.db)
+        table.clear()
+        for row in self._rows:
+            table.add_row(row.title, row.author, row.size, str(row.chapters), str(row.passages),
+                          str(row.examples), str(row.accepted), key=str(row.book_id))
+        empty = not self._rows
+        self.query_one("#library-empty").display = empty
+        table.display = not empty
+        if empty:
+            self.query_one("#import-path", Input).focus()
+            return
+        if keep is not None:
+            for index, row in enumerate(self._rows):
+                if row.book_id == keep:
+                    table.move_cursor(row=index)
+                    break
+        if not isinstance(self.focused, Input):
+            table.focus()
+
+    def selected_book_id(self) -> Optional[int]:
+        table = self.query_one("#books", DataTable)
+        if not self._rows or table.cursor_row is None or not (0 <= table.cursor_row < len(self._rows)):
+            return None
+        return self._rows[table.cursor_row].book_id
+
+    @on(DataTable.RowSelected, "#books")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_book()
+
+    def action_open_book(self) -> None:
+        book_id = self.selected_book_id()
+        if book_id is None:
+            self.notify("Import a book first: type its path in the box below and press Enter.")
+            return
+        self.studio.open_reader(book_id)
+
+    def action_focus_table(self) -> None:
+        if self._rows:
+            self.query_one("#books", DataTable).focus()
+        else:  # nothing to list: leave the input so that the screen's keys work
+            self.set_focus(None)
+
+    def action_focus_import(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    def action_focus_gutenberg(self) -> None:
+        self.query_one("#import-gutenberg", Input).focus()
+
+    # ---- delete -----------------------------------------------------------------------------
+
+    def action_delete_book(self) -> None:
+        book_id = self.selected_book_id()
+        if book_id is None:
+            return
+        row = next(r for r in self._rows if r.book_id == book_id)
+        question = (f"Delete \u201c{row.title}\u201d from the library, with its {row.passages} "
+                    f"passage{'s' if row.passages != 1 else ''}? The file you imported it from is not touched.")
+
+        def answered(confirmed: Optional[bool]) -> None:
+            if confirmed:
+                self._delete(book_id, row.title)
+
+        self.app.push_screen(ConfirmModal(question, yes_label="Delete"), answered)
+
+    def _delete(self, book_id: int, title: str) -> None:
+        from books.library import delete_book
+
+        try:
+            delete_book(self.studio.project, self.studio.db, book_id)
+        except Exception as exc:
+            self.studio.show_error(exc)
+            return
+        reader = self.studio.screen_instance("reader")
+        if reader is not None and getattr(reader, "book_id", None) == book_id:
+            reader.close_book()  # type: ignore[attr-defined]
+        self.notify(f"Deleted \u201c{title}\u201d.", markup=False)
+        self.refresh_books()
+
+    # ---- import -----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#import-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = event.value.strip()
+        if not path:
+            self.notify("Type the path of a book file first (Tab completes it).")
+            return
+        if self._start_import(f"Importing {Path(path).name}\u2026"):
+            self._import_worker(path=path)
+            event.input.value = ""
+
+    @on(Input.Submitted, "#import-gutenberg")
+    def _gutenberg_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text.isdigit() or int(text) <= 0:
+            self.studio.show_error("A Project Gutenberg book number is a whole number, e.g. 2600 for War and Peace.")
+            return
+        if self._start_import(f"Downloading Project Gutenberg book {text}\u2026"):
+            self._import_worker(gutenberg=int(text))
+            event.input.value = ""
+
+    def _start_import(self, label: str) -> bool:
+        if self._importing is not None:
+            self.notify(f"Wait for the import under way to finish ({self._importing}).", markup=False)
+            return False
+        self._importing = label
+        self._import_started = time.monotonic()
+        self.query_one("#import-label", Label).update(label)
+        self.query_one("#import-progress").display = True
+        self._import_ticker = self.set_interval(0.5, self._tick_import)
+        return True
+
+    def _tick_import(self) -> None:
+        if self._importing is not None:
+            seconds = time.monotonic() - self._import_started
+            self.query_one("#import-label", Label).update(f"{self._importing} {seconds:.0f} s")
+
+    def _end_import(self) -> None:
+        self._importing = None
+        if self._import_ticker is not None:
+            self._import_ticker.stop()
+            self._import_ticker = None
+        self.query_one("#import-progress").display = False
+
+    @work(thread=True, exit_on_error=False, group="import")
+    def _import_worker(self, path: Optional[str] = None, gutenberg: Optional[int] = None) -> None:
+        from books.library import import_book, import_gutenberg
+
+        started = time.perf_counter()
+        project, db = self.studio.project, self.studio.db
+        if gutenberg is not None:
+            book = import_gutenberg(project, db, gutenberg)
+        else:
+            book = import_book(project, db, Path(path).expanduser())  # type: ignore[arg-type]
+        self.post_message(self.ImportFinished(book, time.perf_counter() - started))
+
+    @on(ImportFinished)
+    def _import_finished(self, message: ImportFinished) -> None:
+        self._end_import()
+        book = message.book
+        self.notify(f"Imported \u201c{book.title}\u201d by {book.author or 'unknown'}: {book.chapter_count} "
+                    f"chapters, {book.paragraph_count} paragraphs ({message.seconds:.1f} s). "
+                    f"Press Enter to read it.", title="Import", markup=False)
+        self.refresh_books(select_book=book.id)
+        self.query_one("#books", DataTable).focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "import" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._end_import()
+        super().on_worker_state_changed(event)

@@ -1,0 +1,436 @@
+"""The tagging sidebar: everything said about the passage under the reader's cursor, saved as it is typed.
+
+Fields: phenomenology (one or two words), tags (typed, completed from the tags
+already used: an inline prefix completion plus a fuzzy list ranked by rapidfuzz
+and by use), the verdict (set by single keys on the reader screen), a note (why
+the passage is valuable), and the elicitation templates, each with its "use
+when / not when" hint.  Every change goes straight to the store through
+`core.passages.update_passage`; there is no save button, and the sidebar posts
+`PassageEdited` so the reader can recolour the highlight.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
+
+from rapidfuzz import fuzz, process
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widgets import Input, Label, OptionList, SelectionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
+
+if TYPE_CHECKING:
+    from store import Passage
+
+log = logging.getLogger(__name__)
+
+VERDICT_LABELS = {"valuable": "valuable", "not": "not valuable", "unsure": "unsure", "": "not judged yet"}
+NO_PASSAGE = ("No passage under the cursor. Move into a highlighted passage to tag it, or mark a stretch of "
+              "text and press Enter to make one.")
+MAX_FUZZY_MATCHES = 6
+
+
+@dataclass(frozen=True)
+class TemplateHint:
+    """What the sidebar shows of a template."""
+
+    id: str
+    name: str
+    use_when: str
+    avoid_when: str
+
+
+def load_template_hints(project: Any) -> tuple[list[TemplateHint], str]:
+    """The project's templates and a line to show when there are none (or they cannot be read).
+
+    `core.templates` belongs to the generation queue's issue; until it exists the
+    sidebar says "no templates yet" instead of failing.
+    """
+    if importlib.util.find_spec("core.templates") is None:
+        return [], "No templates yet."
+    try:
+        from core.templates import load_templates
+
+        templates = load_templates(project)
+    except Exception as exc:  # a broken template file must not hide the rest of the sidebar
+        return [], f"Templates cannot be read: {exc}"
+    hints = [TemplateHint(id=str(t.id), name=str(t.name), use_when=str(getattr(t, "use_when", "") or ""),
+                          avoid_when=str(getattr(t, "avoid_when", "") or "")) for t in templates]
+    return hints, ("" if hints else "No templates yet.")
+
+
+def rank_tags(query: str, counts: dict[str, int], limit: int = MAX_FUZZY_MATCHES,
+              exclude: Iterable[str] = ()) -> list[str]:
+    """Tags already used that match `query` fuzzily, best first (ties: the more used first).
+
+    An empty query lists the most used tags.
+    """
+    skip = set(exclude)
+    choices = [tag for tag in counts if tag not in skip]
+    if not query.strip():
+        return sorted(choices, key=lambda t: (-counts[t], t))[:limit]
+    found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=50)
+    found.sort(key=lambda hit: (-hit[1], -counts[hit[0]], hit[0]))
+    return [tag for tag, _score, _index in found[:limit]]
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags typed in one go, comma separated; inner spaces kept, surrounding ones dropped."""
+    return [" ".join(part.split()) for part in text.split(",") if part.strip()]
+
+
+def complete_tag(value: str, counts: dict[str, int]) -> Optional[str]:
+    """The most used tag that starts with `value` (any case), spelled with the user's typed prefix."""
+    if not value:
+        return None
+    typed = value.casefold()
+    matches = [tag for tag in counts if tag.casefold().startswith(typed) and len(tag) > len(value)]
+    if not matches:
+        return None
+    best = max(matches, key=lambda t: (counts[t], -len(t)))
+    return value + best[len(value):]
+
+
+class TagSuggester(Suggester):
+    """Inline completion: the most used tag that starts with what has been typed."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)
+        self.counts = counts
+
+    async def get_suggestion(self, value: str) -> Optional[str]:
+        return complete_tag(value, self.counts())
+
+
+class TagInput(Input):
+    """The tag field: Tab completes from the fuzzy list, Down moves into it, Backspace on empty removes a tag."""
+
+    BINDINGS = [
+        Binding("tab", "complete", "Complete tag", id="tag.complete", show=False),
+        Binding("down", "enter_matches", "Matching tags", id="tag.matches", show=False),
+    ]
+
+    class CompleteFromMatches(Message):
+        pass
+
+    class EnterMatches(Message):
+        pass
+
+    class RemoveLast(Message):
+        pass
+
+    def suggestion_for_value(self) -> Optional[str]:
+        """The inline completion, computed the same way as the suggester (no private Input state)."""
+        suggester = self.suggester
+        if not isinstance(suggester, TagSuggester):
+            return None
+        return complete_tag(self.value, suggester.counts())
+
+    def action_complete(self) -> None:
+        self.post_message(self.CompleteFromMatches())
+
+    def action_enter_matches(self) -> None:
+        self.post_message(self.EnterMatches())
+
+    def action_delete_left(self) -> None:
+        if not self.value:
+            self.post_message(self.RemoveLast())
+            return
+        super().action_delete_left()
+
+
+class TagSidebar(VerticalScroll):
+    """Tagging for one passage at a time (`show_passage`)."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "Back to the text", id="tag.leave"),
+    ]
+
+    class PassageEdited(Message):
+        """A field of the passage was saved; `passage` is the stored record."""
+
+        def __init__(self, passage: "Passage") -> None:
+            super().__init__()
+            self.passage = passage
+
+    class Leave(Message):
+        """The user is done with the sidebar (Escape): the reader takes the focus back."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.passage: Optional["Passage"] = None
+        self._tag_counts: dict[str, int] = {}
+        self._templates: list[TemplateHint] = []
+        self._templates_note = ""
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(NO_PASSAGE, id="tag-heading", markup=False)
+        yield Label("Phenomenology (1-2 words)", classes="field-label")
+        yield Input(placeholder="e.g. spite, dread", id="tag-phenomenology")
+        yield Label("", id="tag-phenomenology-error", classes="modal-error", markup=False)
+        yield Label("Verdict", classes="field-label")
+        yield Static(VERDICT_LABELS[""], id="tag-verdict", markup=False)
+        yield Label("Tags (Enter adds, Tab completes)", classes="field-label")
+        yield Static("", id="tag-list", markup=False)
+        yield TagInput(placeholder="type a tag", id="tag-input", suggester=TagSuggester(lambda: self._tag_counts))
+        yield OptionList(id="tag-matches")
+        yield Label("Note: why it is valuable", classes="field-label")
+        yield TextArea(id="tag-note", soft_wrap=True, show_line_numbers=False)
+        yield Label("Templates that fit", classes="field-label")
+        yield SelectionList[str](id="tag-templates")
+        yield Static("", id="tag-template-hint", markup=False)
+        yield Static("", id="tag-templates-note", markup=False)
+
+    def on_mount(self) -> None:
+        self._templates, self._templates_note = load_template_hints(self.app.project)  # type: ignore[attr-defined]
+        templates = self.query_one("#tag-templates", SelectionList)
+        with self.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
+            for hint in self._templates:
+                templates.add_option(Selection(hint.name, hint.id, False))
+        templates.display = bool(self._templates)
+        self._show_template_hint(0)
+        self.query_one("#tag-templates-note", Static).update(self._templates_note)
+        self.query_one("#tag-matches", OptionList).display = False
+        self._set_enabled(False)
+
+    @staticmethod
+    def template_hint_text(hint: TemplateHint) -> str:
+        lines = [hint.name]
+        if hint.use_when:
+            lines.append(f"Use when: {hint.use_when}")
+        if hint.avoid_when:
+            lines.append(f"Not when: {hint.avoid_when}")
+        return "\n".join(lines)
+
+    def _show_template_hint(self, index: Optional[int]) -> None:
+        hint = self._templates[index] if index is not None and 0 <= index < len(self._templates) else None
+        self.query_one("#tag-template-hint", Static).update(self.template_hint_text(hint) if hint else "")
+
+    @on(SelectionList.SelectionHighlighted, "#tag-templates")
+    def _template_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
+        event.stop()
+        self._show_template_hint(event.selection_index)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for selector in ("#tag-phenomenology", "#tag-input", "#tag-note", "#tag-templates"):
+            self.query_one(selector).disabled = not enabled
+
+    # ---- showing a passage ------------------------------------------------------------------
+
+    @property
+    def db(self):
+        return self.app.db  # type: ignore[attr-defined]
+
+    def refresh_tag_counts(self) -> None:
+        self._tag_counts = dict(self.db.passages.tag_counts())
+
+    def show_passage(self, passage: Optional["Passage"]) -> None:
+        """Fill the fields from `passage` (None: nothing to tag).  Filling saves nothing."""
+        self.passage = passage
+        self.refresh_tag_counts()
+        heading = self.query_one("#tag-heading", Static)
+        phenomenology = self.query_one("#tag-phenomenology", Input)
+        tag_input = self.query_one("#tag-input", Input)
+        note = self.query_one("#tag-note", TextArea)
+        templates = self.query_one("#tag-templates", SelectionList)
+        with self.prevent(Input.Changed, TextArea.Changed, SelectionList.SelectedChanged,
+                          SelectionList.SelectionToggled):
+            if passage is None:
+                heading.update(NO_PASSAGE)
+                phenomenology.value = ""
+                tag_input.value = ""
+                note.load_text("")
+                templates.deselect_all()
+            else:
+                heading.update(self._heading(passage))
+                phenomenology.value = passage.phenomenology
+                tag_input.value = ""
+                note.load_text(passage.note)
+                templates.deselect_all()
+                for template_id in passage.template_ids:
+                    try:
+                        templates.select(template_id)
+                    except Exception:  # a template removed since: keep the id, show nothing
+                        log.debug("template %s not listed", template_id)
+        self.query_one("#tag-phenomenology-error", Label).update("")
+        self._show_verdict()
+        self._show_tags()
+        self.query_one("#tag-matches", OptionList).display = False
+        self._set_enabled(passage is not None)
+
+    @staticmethod
+    def _heading(passage: "Passage") -> str:
+        snippet = " ".join(passage.text.split())
+        if len(snippet) > 90:
+            snippet = snippet[:87] + "\u2026"
+        return f"Passage {passage.id} ({passage.end - passage.start} chars)\n\u201c{snippet}\u201d"
+
+    def _show_verdict(self) -> None:
+        verdict = self.passage.verdict if self.passage else ""
+        widget = self.query_one("#tag-verdict", Static)
+        widget.update(VERDICT_LABELS.get(verdict, verdict))
+        widget.set_classes(f"verdict-{verdict or 'none'}")
+
+    def _show_tags(self) -> None:
+        tags = self.passage.tags if self.passage else []
+        self.query_one("#tag-list", Static).update("  ".join(f"#{tag}" for tag in tags) or "no tags yet")
+
+    # ---- saving -----------------------------------------------------------------------------
+
+    def _save(self, **fields: Any) -> bool:
+        """Write fields of the current passage to the store; False (and a message) when it fails."""
+        if self.passage is None:
+            return False
+        from core.passages import update_passage
+
+        try:
+            self.passage = update_passage(self.db, self.passage.id, **fields)
+        except Exception as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return False
+        self.post_message(self.PassageEdited(self.passage))
+        return True
+
+    def set_verdict(self, verdict: str) -> None:
+        """Valuable / not / unsure; the same verdict again clears it (a verdict given by mistake)."""
+        if self.passage is None:
+            self.app.notify("Move the cursor into a passage first; the verdict belongs to a passage.")
+            return
+        new = "" if self.passage.verdict == verdict else verdict
+        if self._save(verdict=new):
+            self._show_verdict()
+
+    @on(Input.Changed, "#tag-phenomenology")
+    def _phenomenology_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        value = " ".join(event.value.split())
+        error = self.query_one("#tag-phenomenology-error", Label)
+        if len(value.split()) > 2:
+            error.update("One or two words: the felt quality, not a sentence (not saved until it fits).")
+            return
+        error.update("")
+        if self.passage is not None and value != self.passage.phenomenology:
+            self._save(phenomenology=value)
+
+    @on(TextArea.Changed, "#tag-note")
+    def _note_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        text = event.text_area.text
+        if self.passage is not None and text != self.passage.note:
+            self._save(note=text)
+
+    @on(SelectionList.SelectedChanged, "#tag-templates")
+    def _templates_changed(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        if self.passage is None:
+            return
+        listed = {hint.id for hint in self._templates}
+        chosen = [str(value) for value in event.selection_list.selected]
+        kept = [t for t in self.passage.template_ids if t not in listed]  # ids of templates no longer listed
+        new_ids = kept + [t for t in chosen if t not in kept]
+        if new_ids != self.passage.template_ids:
+            self._save(template_ids=new_ids)
+
+    # ---- tags -------------------------------------------------------------------------------
+
+    def add_tags(self, tags: Sequence[str]) -> None:
+        """Add tags to the passage (duplicates ignored, case-insensitively)."""
+        if self.passage is None:
+            return
+        current = list(self.passage.tags)
+        known = {t.casefold() for t in current}
+        for tag in tags:
+            if tag and tag.casefold() not in known:
+                current.append(tag)
+                known.add(tag.casefold())
+        if current != self.passage.tags and self._save(tags=current):
+            self.refresh_tag_counts()
+            self._show_tags()
+
+    def remove_last_tag(self) -> None:
+        if self.passage is not None and self.passage.tags and self._save(tags=self.passage.tags[:-1]):
+            self.refresh_tag_counts()
+            self._show_tags()
+
+    def _update_matches(self, query: str) -> None:
+        matches = self.query_one("#tag-matches", OptionList)
+        found = rank_tags(query, self._tag_counts, exclude=self.passage.tags if self.passage else ())
+        matches.clear_options()
+        if found and query.strip():
+            matches.add_options([Option(f"{tag}  ({self._tag_counts[tag]})", id=tag) for tag in found])
+            matches.highlighted = 0
+        matches.display = bool(found and query.strip())
+
+    @on(Input.Changed, "#tag-input")
+    def _tag_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._update_matches(split_tags(event.value)[-1] if split_tags(event.value) else "")
+
+    @on(Input.Submitted, "#tag-input")
+    def _tag_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        tags = split_tags(event.value)
+        if tags:
+            self.add_tags(tags)
+        event.input.value = ""
+        self._update_matches("")
+
+    @on(OptionList.OptionSelected, "#tag-matches")
+    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.add_tags([event.option.id])
+        tag_input = self.query_one("#tag-input", Input)
+        tag_input.value = ""
+        self._update_matches("")
+        tag_input.focus()
+
+    @on(TagInput.CompleteFromMatches)
+    def _complete_from_matches(self, event: "TagInput.CompleteFromMatches") -> None:
+        event.stop()
+        matches = self.query_one("#tag-matches", OptionList)
+        tag_input = self.query_one("#tag-input", TagInput)
+        if matches.display and matches.option_count:
+            option = matches.get_option_at_index(matches.highlighted or 0)
+            tag_input.value = str(option.id)
+            tag_input.cursor_position = len(tag_input.value)
+        elif tag_input.suggestion_for_value():
+            tag_input.value = tag_input.suggestion_for_value()  # type: ignore[assignment]
+            tag_input.cursor_position = len(tag_input.value)
+
+    @on(TagInput.EnterMatches)
+    def _enter_matches(self, event: "TagInput.EnterMatches") -> None:
+        event.stop()
+        matches = self.query_one("#tag-matches", OptionList)
+        if matches.display and matches.option_count:
+            matches.focus()
+
+    @on(TagInput.RemoveLast)
+    def _remove_last(self, event: "TagInput.RemoveLast") -> None:
+        event.stop()
+        self.remove_last_tag()
+
+    # ---- focus ------------------------------------------------------------------------------
+
+    def focus_field(self, field: str) -> None:
+        """Focus "phenomenology", "tags", "note" or "templates" (nothing happens without a passage)."""
+        if self.passage is None:
+            self.app.notify("Move the cursor into a passage first; tags belong to a passage.")
+            return
+        selector = {"phenomenology": "#tag-phenomenology", "tags": "#tag-input", "note": "#tag-note",
+                    "templates": "#tag-templates"}[field]
+        self.query_one(selector).focus()
+
+    def action_leave(self) -> None:
+        self.query_one("#tag-matches", OptionList).display = False
+        self.post_message(self.Leave())
