@@ -109,15 +109,46 @@ def add_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name
     return parser
 
 
+def _studio_project_arg(argv: list[str]) -> tuple[bool, Optional[str]]:
+    """(True, project) when the arguments only choose a project, i.e. the studio should open.
+
+    Checked before the parser is built, because building it imports every command
+    module; the studio's first frame should not wait for that.
+    """
+    project: Optional[str] = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--project" and i + 1 < len(argv):
+            project, i = argv[i + 1], i + 2
+        elif arg.startswith("--project="):
+            project, i = arg.split("=", 1)[1], i + 1
+        else:
+            return False, None
+    return True, project
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    studio, project_arg = _studio_project_arg(argv)
+    if studio:
+        ctx = CommandContext(project_arg=project_arg)
+        try:
+            from tui.app import run_app
+
+            return run_app(ctx.project)
+        except UserError as exc:
+            sys.stderr.write(f"interiority: {exc}\n")
+            return exc.exit_code
+        finally:
+            ctx.close()
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = CommandContext(project_arg=args.project, json=getattr(args, "json", False))
     try:
-        if args.command is None:
-            from tui.app import run_app
-
-            return run_app(ctx.project)
+        if args.command is None:  # e.g. `interiority --project P --json`: nothing to run
+            parser.print_help(sys.stderr)
+            return 2
         handler: Callable[[argparse.Namespace, CommandContext], int] = args.handler
         return int(handler(args, ctx) or 0)
     except UserError as exc:

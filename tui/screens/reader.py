@@ -328,6 +328,10 @@ class ReaderScreen(StudioScreen):
             self.studio.show_error(exc)
             return
         self.refresh_passages()
+        view = self.view
+        if view is not None:
+            # Inside the new passage, so the sidebar keeps it when the cursor next moves.
+            view.move_cursor(passage.start)
         self.sidebar.show_passage(passage)
         self.notify(f"Passage {passage.id} created ({passage.end - passage.start} chars): "
                     f"tag it with t, give a verdict with + - =.", markup=False)

@@ -214,6 +214,10 @@ class ReaderView(ScrollView, can_focus=True, inherit_bindings=False):
         paragraph, char = self._layout.position_of(offset)
         self.go_to(paragraph, char)
 
+    def move_cursor(self, offset: int) -> None:
+        """Put the cursor on a text offset, scrolling only as far as needed to show it."""
+        self._move_cursor(offset)
+
     def go_to_offset(self, offset: int) -> None:
         """Go to a text offset (the line holding it comes to the top)."""
         paragraph, char = self._layout.position_of(offset)
