@@ -11,7 +11,7 @@ Public API (headless; the CLI and the Plan screen call these):
 """
 
 from core.planner.calibration import Calibration, load_calibration, record_run
-from core.planner.devices import KNOWN_DEVICES, Device, all_devices, resolve_device, this_cpu
+from core.planner.devices import KNOWN_DEVICES, Device, all_devices, resolve_device, this_cpu, this_machine
 from core.planner.memory import COMPONENTS, MemoryEstimate, estimate_memory
 from core.planner.plan import ClaimVerdict, Plan, check_claim, make_plan
 from core.planner.progressive import ProgressiveStep, build_tokens, progressive_plan
@@ -25,5 +25,5 @@ __all__ = [
     "METHODS", "MemoryEstimate", "ModelShape", "PRECISIONS", "Plan", "PlanRequest", "PlannerError",
     "ProgressiveStep", "Quantization", "ScaleOutResult", "TARGETS", "all_devices", "build_tokens", "check_claim",
     "estimate_memory", "export_scale_out", "load_calibration", "make_plan", "make_request", "progressive_plan",
-    "record_run", "resolve_device", "resolve_model", "shape_from_config", "shape_from_folder", "this_cpu",
+    "record_run", "resolve_device", "resolve_model", "shape_from_config", "shape_from_folder", "this_cpu", "this_machine",
 ]

@@ -135,6 +135,28 @@ def this_cpu() -> Device:
                   note=f"{model}; {per_cycle} FLOP/cycle/core at {clock / 1e9:.2f} GHz (read from this machine)")
 
 
+def this_machine() -> Device:
+    """The device a local mlx run trains on: the Mac's GPU on Apple silicon, else this CPU.
+
+    On a Mac the chip is read from `machdep.cpu.brand_string` ("Apple M3 Ultra") and matched to the known
+    device of that chip with the nearest memory, with the memory replaced by what this Mac really has.
+    """
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        try:
+            brand = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                   text=True, timeout=5).stdout.strip().lower()
+        except (OSError, subprocess.SubprocessError):
+            brand = ""
+        memory = _read_meminfo_gib()
+        chips = [d for d in KNOWN_DEVICES.values() if d.kind == "apple" and d.name.lower().split(" (")[0] == brand]
+        if chips and memory:
+            nearest = min(chips, key=lambda d: abs(d.memory_gib - memory))
+            from dataclasses import replace
+
+            return replace(nearest, memory_gib=memory, name=f"{nearest.name.split(' (')[0]} ({memory:.0f} GB), this Mac")
+    return this_cpu()
+
+
 def all_devices() -> list[Device]:
     return [*KNOWN_DEVICES.values(), this_cpu()]
 

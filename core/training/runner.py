@@ -499,6 +499,10 @@ class TrainingRunner:
         received = time.time()
         run = followed.run
         apply_event(run, event)
+        if event.event == "done":
+            from core.training.calibrate import calibrate_from_run
+
+            calibrate_from_run(self.project, run)
         if event.event == "config":
             followed.session_started = event.time or received
             followed.rate_samples.clear()

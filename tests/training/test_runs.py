@@ -176,3 +176,23 @@ def test_missing_model_folder(training_project, tiny_model, tmp_path: Path) -> N
     assert failed.status == "failed" and "does not exist" in failed.error
     error = read_all(Path(run.run_dir) / "progress.jsonl")[-1]
     assert error.event == "error" and error.data["suggestion"]
+
+
+def test_a_finished_run_calibrates_the_planner(finished_run, training_project) -> None:
+    import json
+
+    from core.planner import load_calibration
+
+    project, _, _ = training_project
+    run, _ = finished_run
+    path = project.runs / "calibration.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    mine = [line for line in lines if line["run"] == run.name]
+    assert len(mine) == 1
+    assert mine[0]["framework"] == "mlx" and mine[0]["tokens_per_s"] > 0 and mine[0]["peak_gib"] > 0
+    assert mine[0]["seq"] == 96 and mine[0]["batch"] == 2
+    calibration = load_calibration(project.runs)
+    assert any(point.source == "project runs" for point in calibration.points)
+    from core.planner import this_machine
+
+    assert this_machine().key in calibration.speed_correction
