@@ -29,7 +29,7 @@ def first_run_steps(project: Any, db: Any) -> list[Step]:
     passages = db.passages.all()
     return [
         Step("import", "Import a book",
-             "Import a book: in Library (1) press i and type a path to a .txt or .epub file, or g for a Gutenberg number.",
+             "In Library (1) type the path of a .txt or .epub file in the box at the bottom (i goes there, Tab completes) and press Enter, or a Project Gutenberg number in the box beside it (g).",
              len(db.books) > 0),
         Step("highlight", "Highlight passages",
              "Open the book with Enter, move the cursor with the arrow keys, press v to mark, extend with w / ) / }, and Enter to make it a passage.",

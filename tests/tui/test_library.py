@@ -6,7 +6,8 @@ from textual.widgets import DataTable, Input
 
 from tests.tui.conftest import NOTES, SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
-from tui.screens.library import EMPTY_LIBRARY, LibraryScreen, human_size
+from core.first_run import first_run_steps
+from tui.screens.library import LibraryScreen, human_size
 from tui.widgets.modals import ConfirmModal
 from tui.widgets.path_input import complete_path
 
@@ -16,8 +17,13 @@ async def test_empty_project_says_what_to_do_next(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, LibraryScreen)
-        empty = app.screen.query_one("#library-empty")
-        assert empty.display and text_of(empty) == EMPTY_LIBRARY
+        steps = app.screen.query_one("#library-steps")
+        shown = text_of(steps)
+        assert steps.display
+        # one sentence per step of the loop, the first one marked as next
+        for step in first_run_steps(app.project, app.db):
+            assert step.how[:40] in " ".join(shown.split())
+        assert "▶ Import a book" in shown
         assert not app.screen.query_one("#books", DataTable).display
         assert app.focused is app.screen.query_one("#import-path", Input)
 
@@ -40,7 +46,8 @@ async def test_import_by_typing_a_path(make_app, db, corpus):
         assert row[0] == books[0].title and row[1] == books[0].author
         assert row[2] == human_size(books[0].chars) and row[3] == str(books[0].chapter_count)
         assert row[4:] == ["0", "0", "0"]
-        assert not app.screen.query_one("#library-empty").display
+        steps = text_of(app.screen.query_one("#library-steps"))
+        assert steps.startswith("Next: Open the book with Enter")
         assert not app.screen.query_one("#import-progress").display
 
 
@@ -92,7 +99,7 @@ async def test_delete_asks_first_and_removes_the_passages(make_app, project, db,
         await pilot.press("y")
         await settle(app, pilot)
         assert len(db.books) == 0 and len(db.passages) == 0
-        assert app.screen.query_one("#library-empty").display
+        assert "▶ Import a book" in text_of(app.screen.query_one("#library-steps"))
 
 
 def test_path_completion_prefers_folders_then_book_files(tmp_path):

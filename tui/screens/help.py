@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
 from tui import keymap as keymap_table
 from tui.screens import registry
@@ -44,11 +44,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
+            yield Label("Getting started", classes="modal-question")
+            yield Static("", id="help-steps")
             yield Label("Keys of every screen", classes="modal-question")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             yield Label(HELP_HINT, id="help-hint", markup=False)
 
     def on_mount(self) -> None:
+        self._show_steps()
         table = self.query_one("#help-table", DataTable)
         table.add_columns("Screen", "Key", "Id", "What it does")
         for title, rows in help_sections(self.app):
@@ -56,6 +59,17 @@ class HelpScreen(ModalScreen[None]):
                 key = f"{row.key} *" if row.remapped else row.key
                 table.add_row(title if index == 0 else "", key, row.binding_id, row.description)
         table.focus()
+
+    def _show_steps(self) -> None:
+        from core.first_run import first_run_steps
+        from tui.widgets.first_steps import steps_text
+
+        app = self.app
+        db = getattr(app, "db", None)
+        if db is None:
+            self.query_one("#help-steps").display = False
+            return
+        self.query_one("#help-steps", Static).update(steps_text(first_run_steps(app.project, db)))
 
     def action_close(self) -> None:
         self.dismiss(None)

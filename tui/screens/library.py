@@ -29,9 +29,6 @@ from tui.widgets.path_input import PathInput
 if TYPE_CHECKING:
     from store import Book
 
-EMPTY_LIBRARY = ("No books yet: type the path of a .txt or .epub file in the box below (or a Project "
-                 "Gutenberg number in the box beside it) and press Enter to import your first book.")
-
 COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted")
 
 
@@ -110,7 +107,7 @@ class LibraryScreen(StudioScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield Static(EMPTY_LIBRARY, id="library-empty", markup=False)
+        yield Static("", id="library-steps")
         table: DataTable = DataTable(id="books", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
@@ -142,8 +139,8 @@ class LibraryScreen(StudioScreen):
             table.add_row(row.title, row.author, row.size, str(row.chapters), str(row.passages),
                           str(row.examples), str(row.accepted), key=str(row.book_id))
         empty = not self._rows
-        self.query_one("#library-empty").display = empty
         table.display = not empty
+        self._show_steps(full=empty)
         if empty:
             self.query_one("#import-path", Input).focus()
             return
@@ -154,6 +151,17 @@ class LibraryScreen(StudioScreen):
                     break
         if not isinstance(self.focused, Input):
             table.focus()
+
+    def _show_steps(self, full: bool) -> None:
+        """The whole checklist on an empty project; afterwards only the next step, until the loop is done."""
+        from core.first_run import first_run_steps
+        from tui.widgets.first_steps import steps_text
+
+        steps = first_run_steps(self.studio.project, self.studio.db)
+        panel = self.query_one("#library-steps", Static)
+        text = steps_text(steps, only_next=not full)
+        panel.update(text)
+        panel.display = bool(text.plain)
 
     def selected_book_id(self) -> Optional[int]:
         table = self.query_one("#books", DataTable)

@@ -1,0 +1,68 @@
+"""The Queue screen with Pilot: no teacher, enqueue from a tag, run against the fake server, pause, mode."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.queue.conftest import add_passages
+from tests.tui.helpers import record_notifications, text_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+async def wait_until(pilot, predicate, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def test_without_a_teacher_it_says_how_to_configure_one(make_app, db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.show_screen("queue")
+        await pilot.pause()
+        screen = app.screen
+        teacher = text_of(screen.query_one("#queue-teacher"))
+        assert "No teacher configured" in teacher and "ANTHROPIC_API_KEY" in teacher
+        assert "teacher.local_model" in teacher
+        notes = record_notifications(app)
+        await pilot.press("g")
+        await pilot.pause()
+        assert any("ANTHROPIC_API_KEY" in n for n in notes) and screen.queue is None
+
+
+async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
+    add_passages(db, 3, templates=("monologue", "uncertainty"), tag="grief")
+    add_passages(db, 2, tag="joy", book_title="Another")
+    fake_anthropic.latency = 0.05
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "QueueScreen"
+        assert "Teacher: anthropic:claude-sonnet-4-5" in text_of(screen.query_one("#queue-teacher"))
+        screen.query_one("#queue-tag").value = "grief"
+        await pilot.press("e")
+        await pilot.pause()
+        assert db.jobs.count() == 6 and "pending 6" in text_of(screen.query_one("#queue-stats"))
+        await pilot.press("m")
+        assert screen.batch_mode and "batch" in text_of(screen.query_one("#queue-teacher"))
+        await pilot.press("m")
+        await pilot.press("g")
+        await wait_until(pilot, lambda: screen.queue is not None and screen.queue.stats.running)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.queue.stats.paused)
+        assert "paused" in text_of(screen.query_one("#queue-stats"))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: not screen.queue.stats.running)
+        await pilot.pause(0.3)
+        stats = text_of(screen.query_one("#queue-stats"))
+        assert "done 6" in stats and "cache hit rate" in stats and "estimated total $" in stats
+        assert "ETA" in stats and "Cost" in stats
+        assert db.examples.count() == 6
+        assert "6 done" in screen.last_message
