@@ -204,7 +204,7 @@ async def test_every_key_at_10000_examples(make_app, project, db):
         picker = app.screen
         assert type(picker).__name__ == "ReviewFilterModal"
         options = picker.query_one(OptionList)
-        cliche_option = options.get_option(f"flag:cliche")
+        cliche_option = options.get_option("flag:cliche")
         pending_cliched = sum(1 for i in cliched if db.examples.get(i).status == "pending")
         assert f"({pending_cliched:,})" in str(cliche_option.prompt)
         assert f"({len(pairs) * 2:,})" in str(options.get_option("flag:near-duplicate").prompt)
