@@ -78,7 +78,7 @@ def time_tmux(project: Path) -> float:
         while time.perf_counter() - started < 30:
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
                                     text=True).stdout
-            if "No books yet" in screen:
+            if "Import a book" in screen:
                 return time.perf_counter() - started
             time.sleep(0.02)
         raise RuntimeError("the studio did not show its first frame in tmux within 30 s")
