@@ -38,7 +38,7 @@ async def test_without_a_teacher_it_says_how_to_configure_one(make_app, db):
 async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
     add_passages(db, 3, templates=("monologue", "uncertainty"), tag="grief")
     add_passages(db, 2, tag="joy", book_title="Another")
-    fake_anthropic.latency = 0.05
+    fake_anthropic.latency = 0.8  # long enough to pause the run while requests are in flight
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
@@ -57,10 +57,12 @@ async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
         await wait_until(pilot, lambda: screen.queue is not None and screen.queue.stats.running)
         await pilot.press("p")
         await wait_until(pilot, lambda: screen.queue.stats.paused)
+        screen.refresh_view()  # the screen repaints from the stats 4 times a second; don't wait for it
         assert "paused" in text_of(screen.query_one("#queue-stats"))
         await pilot.press("p")
         await wait_until(pilot, lambda: not screen.queue.stats.running)
         await pilot.pause(0.3)
+        screen.refresh_view()
         stats = text_of(screen.query_one("#queue-stats"))
         assert "done 6" in stats and "cache hit rate" in stats and "estimated total $" in stats
         assert "ETA" in stats and "Cost" in stats

@@ -1,0 +1,132 @@
+"""Jobs for the queue: which passages qualify, the idempotency key, enqueueing, and recovery after a crash.
+
+A job is one passage x one of its chosen templates (at a version) x one sample number x one teacher.  Its
+idempotency key hashes exactly those, so enqueueing twice creates nothing new, and a job that is done is
+never sent again, whatever happens to the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from core.templates import Template
+from store.records import Job, Passage, now
+
+
+def job_key(passage_id: int, template_id: str, template_version: str, sample: int, teacher: str) -> str:
+    """The idempotency key of a job (also its Message Batches `custom_id`: 32 hex characters)."""
+    raw = f"{passage_id}\x1f{template_id}\x1f{template_version}\x1f{sample}\x1f{teacher}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def select_passages(db: Any, book_id: Optional[int] = None, tag: Optional[str] = None,
+                    passage_ids: Optional[Iterable[int]] = None) -> list[Passage]:
+    """Passages to generate from: not judged "not", with at least one chosen template.
+
+    Only the templates chosen on a passage are used (none chosen: the passage is skipped), so that a
+    reader's choice of "which templates fit" is what decides the data.
+    """
+    wanted_ids = {int(i) for i in passage_ids} if passage_ids is not None else None
+
+    def fits(doc: dict[str, Any]) -> bool:
+        if doc.get("verdict") == "not" or not doc.get("template_ids"):
+            return False
+        if book_id is not None and int(doc.get("book_id", 0)) != int(book_id):
+            return False
+        if tag is not None and tag not in (doc.get("tags") or []):
+            return False
+        return True
+
+    passages = db.passages.where(fits)
+    if wanted_ids is not None:
+        passages = [p for p in passages if p.id in wanted_ids]
+    return sorted(passages, key=lambda p: (p.book_id, p.start, p.id))
+
+
+@dataclass
+class EnqueueResult:
+    created: int = 0
+    existing: int = 0
+    revived: int = 0  # cancelled jobs made pending again
+    unknown_templates: dict[str, int] = field(default_factory=dict)  # template id -> passages naming it
+    job_ids: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"created": self.created, "existing": self.existing, "revived": self.revived,
+                "unknown_templates": dict(self.unknown_templates)}
+
+
+def enqueue(db: Any, passages: Iterable[Passage], templates: list[Template], teacher: str,
+            samples: int = 1) -> EnqueueResult:
+    """Create the missing jobs for passages x their templates x `samples`; existing keys are skipped."""
+    by_id = {t.id: t for t in templates}
+    result = EnqueueResult()
+    existing: dict[str, tuple[int, str]] = {
+        doc.get("idempotency_key", ""): (int(key), doc.get("status", ""))
+        for key, doc in list(db.jobs.table._read_table().items())}
+    new_jobs: list[Job] = []
+    revive: list[int] = []
+    for passage in passages:
+        for template_id in passage.template_ids:
+            template = by_id.get(template_id)
+            if template is None:
+                result.unknown_templates[template_id] = result.unknown_templates.get(template_id, 0) + 1
+                continue
+            for sample in range(int(samples)):
+                key = job_key(passage.id, template.id, template.version, sample, teacher)
+                found = existing.get(key)
+                if found is not None:
+                    result.existing += 1
+                    if found[1] == "cancelled":
+                        revive.append(found[0])
+                    result.job_ids.append(found[0])
+                    continue
+                existing[key] = (0, "pending")
+                new_jobs.append(Job(passage_id=passage.id, template_id=template.id,
+                                    template_version=template.version, sample=sample, teacher=teacher,
+                                    idempotency_key=key))
+    if new_jobs:
+        db.jobs.add_many(new_jobs)
+        result.created = len(new_jobs)
+        result.job_ids.extend(j.id for j in new_jobs)
+    if revive:
+        db.jobs.table.update({"status": "pending", "updated": now()}, doc_ids=revive)
+        result.revived = len(revive)
+    return result
+
+
+@dataclass
+class Recovery:
+    reset_to_pending: int = 0
+    linked_to_example: int = 0  # killed after the example was written but before the job was marked done
+    batch_jobs: int = 0  # still waiting on a submitted batch
+
+
+SUBMITTING = "submitting"  # batch_id while a batch is being created (its id is not known yet)
+
+
+def recover(db: Any) -> Recovery:
+    """After a crash: `running` jobs go back to pending, unless their example exists or a batch holds them."""
+    report = Recovery()
+    running = db.jobs.where(lambda d: d.get("status") == "running")
+    if not running:
+        return report
+    examples_by_job = {int(doc.get("job_id", 0)): int(key)
+                       for key, doc in list(db.examples.table._read_table().items())}
+    to_pending: list[int] = []
+    for job in running:
+        if job.batch_id and job.batch_id != SUBMITTING:
+            report.batch_jobs += 1
+            continue
+        example_id = examples_by_job.get(job.id)
+        if example_id:
+            db.jobs.update(job.id, status="done", example_id=example_id, finished_at=now())
+            report.linked_to_example += 1
+        else:
+            to_pending.append(job.id)
+    if to_pending:
+        db.jobs.table.update({"status": "pending", "batch_id": "", "updated": now()}, doc_ids=to_pending)
+        report.reset_to_pending = len(to_pending)
+    return report
