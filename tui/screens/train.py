@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Log, Select, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from tui.screens.base import StudioScreen
 from tui.widgets.train_chart import LossChart
@@ -78,7 +80,7 @@ class TrainScreen(StudioScreen):
     TrainScreen LossChart { height: 1fr; min-height: 10; }
     TrainScreen #train-log { height: 8; }
     TrainScreen #train-history { height: 1fr; }
-    TrainScreen #train-compare, TrainScreen #train-eval { height: auto; }
+    TrainScreen #train-compare, TrainScreen #train-eval-report { height: auto; }
     """
 
     def __init__(self) -> None:
@@ -124,7 +126,8 @@ class TrainScreen(StudioScreen):
                         yield LossChart(id="train-compare-chart")
                 with TabPane("Eval", id="tab-eval"):
                     with VerticalScroll():
-                        yield Static("Select a run in History and press F8 to evaluate it.", id="train-eval")
+                        # Not "train-eval": that id is the "Validate every" input of the form.
+                        yield Static("Select a run in History and press F8 to evaluate it.", id="train-eval-report")
         yield from self.compose_footer()
 
     async def on_mount(self) -> None:
@@ -293,7 +296,7 @@ class TrainScreen(StudioScreen):
         if not name:
             self.studio.show_error("Select a finished run in History first.")
             return
-        self.query_one("#train-eval", Static).update(f"Evaluating {name}: base and tuned model on the test split ...")
+        self.query_one("#train-eval-report", Static).update(f"Evaluating {name}: base and tuned model on the test split ...")
         self.query_one(TabbedContent).active = "tab-eval"
         self._evaluate_worker(name)
 
@@ -306,6 +309,15 @@ class TrainScreen(StudioScreen):
         report = evaluate_run(self.studio.db, run, prompts=3, max_tokens=48)
         self.post_message(EvaluationDone(name, report))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A failed evaluation must not leave "Evaluating ..." on the tab: say why there too.
+        if event.worker.group == "train-eval" and event.state is WorkerState.ERROR:
+            from rich.text import Text
+
+            self.query_one("#train-eval-report", Static).update(
+                Text(f"The evaluation did not run: {event.worker.error}", style="red"))
+        super().on_worker_state_changed(event)
+
     def on_evaluation_done(self, message: EvaluationDone) -> None:
         from core.training.evaluate import checklist_rows, format_report
         from core.training.runner import find_run
@@ -313,9 +325,12 @@ class TrainScreen(StudioScreen):
         self.last_report = message.report
         run = find_run(self.studio.db, message.run_name)
         checklist = "\n".join(f"  {label}: {answer or '-'}" for _item, label, answer in checklist_rows(run))
-        self.query_one("#train-eval", Static).update(
+        from rich.text import Text
+
+        # Plain Text, not markup: the models' samples may hold "[" and would break a markup string.
+        self.query_one("#train-eval-report", Static).update(Text(
             f"{message.run_name}\n{format_report(message.report)}\n\nChecklist (interiority checklist RUN --set "
-            f"item=yes|no|unsure):\n{checklist}")
+            f"item=yes|no|unsure):\n{checklist}"))
 
     def action_compare(self) -> None:
         name = self.selected_run_name()
@@ -390,7 +405,7 @@ class TrainScreen(StudioScreen):
             f"[b]{run.name}[/b]  {run.status}   iteration {run.iteration}/{run.total_iterations}   "
             f"loss {loss}  val {val}\n{run.tokens_per_s:,.0f} tok/s   trained tokens {tokens or 0:,}   "
             f"peak memory {run.peak_memory_gb:.2f} GB   elapsed {_format_seconds(elapsed)}   "
-            f"ETA {_format_seconds(eta)}" + (f"\n[red]{run.error}[/]" if run.error else ""))
+            f"ETA {_format_seconds(eta)}" + (f"\n[red]{escape(run.error)}[/]" if run.error else ""))
         self.query_one("#train-chart", LossChart).show_runs([(run.name, run.curves)])
 
     def refresh_history(self) -> None:

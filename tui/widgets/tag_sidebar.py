@@ -429,7 +429,12 @@ class TagSidebar(VerticalScroll):
             return
         selector = {"phenomenology": "#tag-phenomenology", "tags": "#tag-input", "note": "#tag-note",
                     "templates": "#tag-templates"}[field]
-        self.query_one(selector).focus()
+        widget = self.query_one(selector)
+        if isinstance(widget, SelectionList) and widget.highlighted is None and widget.option_count:
+            # The hint already shows the first template: highlight it too, so Space toggles what is shown
+            # (with nothing highlighted, Space did nothing and the first Down only reached the first row).
+            widget.highlighted = 0
+        widget.focus()
 
     def action_leave(self) -> None:
         self.query_one("#tag-matches", OptionList).display = False
