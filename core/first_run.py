@@ -38,7 +38,7 @@ def first_run_steps(project: Any, db: Any) -> list[Step]:
              "With the cursor in a passage, give it a verdict (+ valuable, - not, = unsure), tags (t), a phenomenology (p), a note (e) and templates (T).",
              any(p.verdict or p.tags or p.phenomenology for p in passages)),
         Step("generate", "Generate examples",
-             "In Queue (3) enqueue the tagged passages and start: set ANTHROPIC_API_KEY, or teacher.local_model in interiority.toml.",
+             "In Queue (3) press e to enqueue the tagged passages and g to start (the teacher is Claude with ANTHROPIC_API_KEY set, or a local MLX model: teacher.local_model in interiority.toml).",
              len(db.examples) > 0),
         Step("review", "Review them",
              "In Review (4) accept with a, reject with r and a reason, edit with e, undo with u.",

@@ -18,6 +18,8 @@ DEFAULT_REJECT_REASONS = [
 
 # USD per million tokens (standard API prices); batch jobs cost `batch_discount` of these.
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-opus-4-6": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.50},
+    "claude-sonnet-4-6": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.30},
     "claude-opus-4-5": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.50},
     "claude-sonnet-4-5": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.30},
     "claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.10},
@@ -28,7 +30,7 @@ PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
 @dataclass
 class TeacherSettings:
     provider: str = "anthropic"  # "anthropic" (Claude through the API) or "mlx" (a local model folder)
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-4-6"
     max_tokens: int = 1024
     temperature: float = 1.0
     timeout_s: float = 120.0
@@ -228,7 +230,7 @@ DEFAULT_TOML = '''# Interiority project settings. Every key is optional; the val
 
 [teacher]
 provider = "anthropic"        # "anthropic" (Claude via ANTHROPIC_API_KEY) or "mlx" (a local model folder)
-model = "claude-sonnet-4-5"   # Anthropic model id
+model = "claude-sonnet-4-6"   # Anthropic model id (check its prices under [prices])
 max_tokens = 1024
 temperature = 1.0
 timeout_s = 120.0
@@ -274,7 +276,7 @@ tokenizer_model = ""          # a local model folder whose tokenizer counts toke
 local_model = ""              # default MLX model folder to fine-tune
 python = ""                   # interpreter for the training worker; empty: the app's own
 
-# [prices."claude-sonnet-4-5"]  # USD per million tokens
+# [prices."claude-sonnet-4-6"]  # USD per million tokens
 # input = 3.0
 # output = 15.0
 # cache_write = 3.75

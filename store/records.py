@@ -114,7 +114,7 @@ class Job(Record):
     template_id: str = ""
     template_version: str = ""
     sample: int = 0
-    teacher: str = ""  # e.g. "anthropic:claude-sonnet-4-5" or "mlx:/path/to/model"
+    teacher: str = ""  # e.g. "anthropic:claude-sonnet-4-6" or "mlx:/path/to/model"
     status: str = "pending"
     attempts: int = 0
     last_error: str = ""

@@ -74,6 +74,15 @@ class InteriorityApp(App[int]):
 
     # ---- life cycle -------------------------------------------------------------------------
 
+    def flag_new_example(self, example: Any) -> None:
+        """Quality flags for an example the generation queue just stored (called from the queue's thread)."""
+        flagger = getattr(self, "_live_flagger", None)
+        if flagger is None:
+            from core.quality.live import LiveFlagger
+
+            flagger = self._live_flagger = LiveFlagger(self.project, self.db)
+        flagger(example)
+
     def on_mount(self) -> None:
         if self.db is None:
             try:

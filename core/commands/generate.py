@@ -95,7 +95,9 @@ def generate(args: argparse.Namespace, ctx: Any) -> int:
                  f"{project.templates_dir}; they were skipped for it.")
     config = QueueConfig.from_settings(settings, concurrency=args.concurrency, budget_usd=args.budget)
     progress = ProgressLine(ctx.err)
-    queue = GenerationQueue(db, teacher, templates, config, batch=args.batch,
+    from core.quality.live import LiveFlagger
+
+    queue = GenerationQueue(db, teacher, templates, config, batch=args.batch, on_example=LiveFlagger(project, db),
                             on_event=(None if ctx.json else lambda event: progress.draw(queue.stats)))
     return asyncio.run(_run(queue, args, ctx, added, progress))
 

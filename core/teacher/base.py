@@ -65,7 +65,7 @@ class Teacher(Protocol):
     """What the queue needs from a teacher."""
 
     @property
-    def name(self) -> str: ...  # recorded on jobs and examples, e.g. "anthropic:claude-sonnet-4-5"
+    def name(self) -> str: ...  # recorded on jobs and examples, e.g. "anthropic:claude-sonnet-4-6"
 
     @property
     def max_tokens(self) -> int: ...

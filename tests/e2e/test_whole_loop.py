@@ -62,7 +62,7 @@ def write_settings(project: Path, base_url: str, model: Path) -> None:
     (project / "interiority.toml").write_text(f'''
 [teacher]
 provider = "anthropic"
-model = "claude-sonnet-4-5"
+model = "claude-sonnet-4-6"
 base_url = "{base_url}"
 max_tokens = 300
 timeout_s = 30.0
@@ -278,7 +278,7 @@ def test_the_whole_loop_by_keyboard(tmp_path, corpus, tiny_model, fake_anthropic
 
         # ---- Queue: enqueue the passages' jobs and run them against the fake server ---------------
         tmux.send("3")
-        tmux.wait_for("Teacher: anthropic:claude-sonnet-4-5", timeout=30)
+        tmux.wait_for("Teacher: anthropic:claude-sonnet-4-6", timeout=30)
         tmux.send("e")
         jobs = len(PASSAGES) * SAMPLES
         tmux.wait_for(f"Enqueued {jobs} new jobs from {len(PASSAGES)} passages")

@@ -39,3 +39,21 @@ def test_generate_needs_yes_without_a_terminal(project, fake_anthropic, capsys, 
     assert "add --yes" in capsys.readouterr().err
     assert main(["generate", "--project", str(project.root), "--budget", "-1", "--yes"]) == 2
     assert "--budget must be greater than 0" in capsys.readouterr().err
+
+
+def test_generated_examples_arrive_with_quality_flags(project, fake_anthropic, capsys):
+    with Database(project.db_path) as db:
+        add_passages(db, 2, templates=("monologue",), tag="grief")
+    fake_anthropic.model_text = (
+        "As I reflect on that morning, I find myself returning to the window where the light fell across the "
+        "table, and a wave of emotion washed over me as I remembered her voice calling from the garden, the "
+        "sound of it thin and far away, and I did not answer, and I still do not know why I did not answer.")
+    assert main(["generate", "--project", str(project.root), "--samples", "2", "--yes"]) == 0
+    capsys.readouterr()
+    with Database(project.db_path) as db:
+        examples = db.examples.all()
+        assert len(examples) == 4
+        for example in examples:
+            codes = {flag["code"] for flag in example.flags}
+            assert "cliche" in codes or "formulaic-opening" in codes, example.flags
+            assert "near-duplicate" in codes, example.flags  # the same text four times

@@ -30,7 +30,7 @@ async def test_jobs_become_examples_with_provenance(project, db, fake_anthropic)
         assert [m["role"] for m in example.messages] == ["system", "user", "assistant"]
         assert example.template_version == templates[example.template_id].version
         assert example.book_id == db.passages.get(example.passage_id).book_id
-        assert example.teacher == "anthropic:claude-sonnet-4-5" and example.cost_usd > 0
+        assert example.teacher == "anthropic:claude-sonnet-4-6" and example.cost_usd > 0
         assert set(example.usage) == {"input", "output", "cache_read", "cache_write"}
         assert example.messages[2]["content"] and db.passages.get(example.passage_id).text in example.messages[1]["content"]
     assert sum(isinstance(e, JobStarted) for e in events) == 6

@@ -36,10 +36,10 @@ async def test_usage_cost_and_prompt_caching(fake_anthropic):
     first = await teacher.generate(TeacherRequest(PROMPT, key="k1"))
     second = await teacher.generate(TeacherRequest(PROMPT, key="k2"))
     await teacher.aclose()
-    assert first.text and first.stop_reason == "end_turn" and first.model == "claude-sonnet-4-5"
+    assert first.text and first.stop_reason == "end_turn" and first.model == "claude-sonnet-4-6"
     assert first.usage.cache_write > 0 and first.usage.cache_read == 0
     assert second.usage.cache_read == first.usage.cache_write and second.usage.cache_write == 0
-    price = Settings().price_for("claude-sonnet-4-5")
+    price = Settings().price_for("claude-sonnet-4-6")
     assert first.cost_usd == pytest.approx(cost_usd(first.usage, price))
     assert second.cost_usd < first.cost_usd  # cache reads are a tenth of the input price
     request = fake_anthropic.message_requests()[0]

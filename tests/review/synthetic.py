@@ -9,7 +9,7 @@ from typing import Any, Optional
 from store.records import Book, Example, Passage
 
 TEMPLATES = ("monologue", "conversation", "meta-awareness", "continuity", "uncertainty", "desire-resistance")
-TEACHERS = ("anthropic:claude-sonnet-4-5", "mlx:tiny")
+TEACHERS = ("anthropic:claude-sonnet-4-6", "mlx:tiny")
 TAGS = ("grief", "memory", "desire", "city", "illness", "love")
 CLICHES = ("I find myself", "a wave of", "washed over me", "time seemed to stand still", "As I reflect on")
 

@@ -27,7 +27,7 @@ async def test_without_a_teacher_it_says_how_to_configure_one(make_app, db):
         await pilot.pause()
         screen = app.screen
         teacher = text_of(screen.query_one("#queue-teacher"))
-        assert "No teacher configured" in teacher and "ANTHROPIC_API_KEY" in teacher
+        assert "No teacher is configured" in teacher and "ANTHROPIC_API_KEY" in teacher
         assert "teacher.local_model" in teacher
         notes = record_notifications(app)
         await pilot.press("g")
@@ -45,7 +45,7 @@ async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
         await pilot.pause()
         screen = app.screen
         assert type(screen).__name__ == "QueueScreen"
-        assert "Teacher: anthropic:claude-sonnet-4-5" in text_of(screen.query_one("#queue-teacher"))
+        assert "Teacher: anthropic:claude-sonnet-4-6" in text_of(screen.query_one("#queue-teacher"))
         screen.query_one("#queue-tag").value = "grief"
         await pilot.press("e")
         await pilot.pause()

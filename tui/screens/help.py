@@ -69,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
         if db is None:
             self.query_one("#help-steps").display = False
             return
-        self.query_one("#help-steps", Static).update(steps_text(first_run_steps(app.project, db)))
+        self.query_one("#help-steps", Static).update(steps_text(first_run_steps(app.project, db), compact=True))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -138,7 +138,7 @@ class QueueScreen(StudioScreen):
         teacher = self.query_one("#queue-teacher", Static)
         mode = "batch (Message Batches, discounted, slower)" if self.batch_mode else "live"
         if problem:
-            teacher.update(Text.assemble(("No teacher configured. ", "bold red"), problem))
+            teacher.update(Text.assemble(("⚠ ", "bold red"), (problem, "bold")))
         else:
             teacher.update(Text.assemble(("Teacher: ", "bold"), self.teacher_name(), ("   Mode: ", "bold"), mode))
         self.query_one("#queue-stats", Static).update(self.stats_text())
@@ -280,7 +280,7 @@ class QueueScreen(StudioScreen):
             templates = load_templates(app.project, app.db)
             teacher = make_teacher(app.settings, app.project.root)
             queue = GenerationQueue(app.db, teacher, templates, QueueConfig.from_settings(app.settings),
-                                    batch=batch, on_example=getattr(app, "on_example", None))
+                                    batch=batch, on_example=getattr(app, "flag_new_example", None))
 
             async def run() -> Any:
                 self.queue, self.queue_loop = queue, loop

@@ -7,8 +7,11 @@ from rich.text import Text
 from core.first_run import Step
 
 
-def steps_text(steps: list[Step], only_next: bool = False) -> Text:
-    """All seven steps, one sentence each (or just the next one), with ✓ for done and ▶ for next."""
+def steps_text(steps: list[Step], only_next: bool = False, compact: bool = False) -> Text:
+    """All seven steps, one sentence each (or just the next one), with ✓ for done and ▶ for next.
+
+    `compact` keeps the sentence for the next step only (the help screen's checklist).
+    """
     text = Text()
     next_index = next((i for i, step in enumerate(steps) if not step.done), None)
     if only_next:
@@ -26,5 +29,5 @@ def steps_text(steps: list[Step], only_next: bool = False) -> Text:
             text.append(f"{step.how}\n")
         else:
             text.append(" · ", style="dim")
-            text.append(f"{step.title}: {step.how}\n", style="dim")
+            text.append(f"{step.title}\n" if compact else f"{step.title}: {step.how}\n", style="dim")
     return text.rstrip() or text
