@@ -27,7 +27,6 @@ import dataclasses
 import random
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from core.queue_events import (CostUpdated, Estimate, JobFailed, JobFinished, JobStarted, QueuePaused,
@@ -37,6 +36,7 @@ from core.teacher.base import (Teacher, TeacherError, TeacherFatal, TeacherOutpu
                                TeacherRetryable, check_output, describe_error)
 from core.teacher.pricing import CHARS_PER_TOKEN, cost_usd, worst_case_usd
 from core.templates import Prompt, Template, render_prompt, template_from_version
+from core.settings import QueueSettings
 from store.records import Example, Job, now
 
 _EXAMPLE_FIELDS = {f.name: f for f in dataclasses.fields(Example) if f.name != "id"}
@@ -45,24 +45,14 @@ SAMPLE_FOR_COUNT = 12  # prompts counted exactly by the API to calibrate the cha
 TOKEN_MARGIN = 1.05  # reservations assume prompts 5% longer than estimated
 
 
-@dataclass
-class QueueConfig:
-    concurrency: int = 8
-    max_retries: int = 6
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 60.0
-    budget_usd: float = 20.0
-    batch_poll_s: float = 30.0
+class QueueConfig(QueueSettings):
+    """The `[queue]` settings of one run, with the command line's overrides applied."""
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "QueueConfig":
-        q = settings.queue
-        config = cls(concurrency=q.concurrency, max_retries=q.max_retries, backoff_base_s=q.backoff_base_s,
-                     backoff_max_s=q.backoff_max_s, budget_usd=q.budget_usd, batch_poll_s=q.batch_poll_s)
-        for name, value in overrides.items():
-            if value is not None:
-                setattr(config, name, value)
-        return config
+        fields = dataclasses.asdict(settings.queue)
+        fields.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**fields)
 
 
 class JobSetupError(Exception):

@@ -82,7 +82,7 @@ def build_demo_project(root: Path) -> Any:
             passage = passages[i % len(passages)]
             examples.append(Example(
                 passage_id=passage.id, book_id=book.id, template_id=passage.template_ids[0], template_version="demo",
-                teacher="anthropic:claude-sonnet-4-5",
+                teacher="anthropic:claude-sonnet-4-6",
                 messages=[{"role": "system", "content": "Write a first-person interior moment."},
                           {"role": "user", "content": passage.text},
                           {"role": "assistant", "content": text_sample + f" ({i})"}],
