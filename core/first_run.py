@@ -26,17 +26,19 @@ def _has_build(project: Any) -> bool:
 
 def first_run_steps(project: Any, db: Any) -> list[Step]:
     """The seven steps of the loop, in order, with `done` read from the project."""
-    passages = db.passages.all()
+    # Counted over the raw documents: the library calls this on every visit, with thousands of passages.
+    passage_count = len(db.passages)
+    tagged = db.passages.count(lambda d: bool(d.get("verdict") or d.get("tags") or d.get("phenomenology")))
     return [
         Step("import", "Import a book",
              "In Library (1) type the path of a .txt or .epub file in the box at the bottom (i goes there, Tab completes) and press Enter, or a Project Gutenberg number in the box beside it (g).",
              len(db.books) > 0),
         Step("highlight", "Highlight passages",
              "Open the book with Enter, move the cursor with the arrow keys, press v to mark, extend with w / ) / }, and Enter to make it a passage.",
-             len(passages) > 0),
+             passage_count > 0),
         Step("tag", "Tag them",
              "With the cursor in a passage, give it a verdict (+ valuable, - not, = unsure), tags (t), a phenomenology (p), a note (e) and templates (T).",
-             any(p.verdict or p.tags or p.phenomenology for p in passages)),
+             tagged > 0),
         Step("generate", "Generate examples",
              "In Queue (3) press e to enqueue the tagged passages and g to start (the teacher is Claude with ANTHROPIC_API_KEY set, or a local MLX model: teacher.local_model in interiority.toml).",
              len(db.examples) > 0),
