@@ -29,7 +29,7 @@ from tui.widgets.review_cluster import ClusterChoice, ClusterMember, ReviewClust
 from tui.widgets.review_filters import CLEAR_ALL, FilterChoice, ReviewFilterModal, ReviewFiltersBar
 from tui.widgets.review_passage import ReviewPassagePane
 from tui.widgets.review_reasons import RejectReasonModal
-from tui.widgets.review_verbatim import copied_spans
+from tui.widgets.review_verbatim import CopiedSpans, copied_spans
 
 if TYPE_CHECKING:
     from core.review import DecisionResult, ReviewSession
@@ -106,6 +106,7 @@ class ReviewScreen(StudioScreen):
         self._restore: tuple[dict[str, Any], Optional[int]] = ({}, None)
         self._editing_id: Optional[int] = None
         self._progress_plain = ""
+        self._next_copied: Optional[tuple[tuple[int, str, str], CopiedSpans]] = None
 
     # ---- layout and loading -------------------------------------------------------------------
 
@@ -225,8 +226,34 @@ class ReviewScreen(StudioScreen):
             book_title=session.book_titles.get(example.book_id, ""), tags=entry.tags, teacher=example.teacher,
             cost_usd=example.cost_usd, usage=dict(example.usage), flags=tuple(example.flags),
             events=tuple(session.events_in_force(example.id)),
-            copied=copied_spans(text, passage.text if passage is not None else ""),
+            copied=self._copied(example.id, text, passage),
             position=session.position + 1, count=len(session.order), showing_original=self._showing_original)
+
+    def _copied(self, example_id: int, text: str, passage: Optional["Passage"]) -> CopiedSpans:
+        """The copied spans of an example, reused when `_prepare_next` found them while idle."""
+        passage_text = passage.text if passage is not None else ""
+        key = (example_id, text, passage_text)
+        if self._next_copied is not None and self._next_copied[0] == key:
+            return self._next_copied[1]
+        return copied_spans(text, passage_text)
+
+    def _prepare_next(self) -> None:
+        """While idle after a card is painted: wrap the next card's texts, so the next key only repaints."""
+        session = self.session
+        if session is None or self.is_loading or self.card.editing:
+            return
+        position = session.position + 1
+        if not 0 < position < len(session.order):
+            return
+        example = self.studio.db.examples.get(session.order[position])
+        if example is None:
+            return
+        passage = self._passage(example.passage_id)
+        text = example.final_text
+        copied = copied_spans(text, passage.text if passage is not None else "")
+        self._next_copied = ((example.id, text, passage.text if passage is not None else ""), copied)
+        self.card.prepare(text, copied)
+        self.query_one("#review-passage", ReviewPassagePane).prepare(passage, copied.in_passage)
 
     def show_card(self) -> None:
         """Paint the current example, its passage, the progress and the filters."""
@@ -246,6 +273,8 @@ class ReviewScreen(StudioScreen):
         self._show_progress()
         self.query_one("#review-filters", ReviewFiltersBar).show(session.filters, len(session.order),
                                                                  len(session.entries), session.book_titles)
+        if view is not None:
+            self.call_after_refresh(self._prepare_next)
 
     def _show_progress(self) -> None:
         session = self.session

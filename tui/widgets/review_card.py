@@ -12,9 +12,10 @@ from typing import Any, Optional
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
+from tui.widgets.review_text import ReviewText
 from tui.widgets.review_verbatim import CopiedSpans, marked_text
 
 FLAG_STYLES = {"near-duplicate": "bold magenta", "cliche": "bold yellow", "formulaic-opening": "bold yellow",
@@ -102,12 +103,11 @@ class ReviewCard(Vertical):
 
     DEFAULT_CSS = """
     ReviewCard { width: 1fr; height: 1fr; padding: 0 1; }
-    ReviewCard #card-meta { height: 4; color: $text-muted; }
-    ReviewCard #card-scroll { height: 1fr; border-top: solid $panel; }
-    ReviewCard #card-text { width: 100%; }
+    ReviewCard #card-meta { height: 4; color: $text-muted; overflow-y: hidden; }
+    ReviewCard #card-text { height: 1fr; border-top: solid $panel; }
     ReviewCard #card-editor { height: 1fr; display: none; }
     ReviewCard.-editing #card-editor { display: block; }
-    ReviewCard.-editing #card-scroll { display: none; }
+    ReviewCard.-editing #card-text { display: none; }
     ReviewCard #card-flags { height: 6; border-top: solid $panel; }
     """
 
@@ -117,9 +117,8 @@ class ReviewCard(Vertical):
         self._shown_flags: Optional[tuple[dict[str, Any], ...]] = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="card-meta")
-        with VerticalScroll(id="card-scroll", can_focus=False):
-            yield Static("", id="card-text")
+        yield ReviewText(id="card-meta")
+        yield ReviewText(id="card-text")
         editor = TextArea("", id="card-editor", soft_wrap=True, show_line_numbers=False)
         editor.can_focus = False  # only while editing: the review keys must reach the screen
         yield editor
@@ -128,19 +127,20 @@ class ReviewCard(Vertical):
     def show(self, view: CardView) -> None:
         """Show one example (the text of a card the reviewer edited is the edited one)."""
         self.view = view
-        # Fixed-height parts repaint without a layout pass; only the text's height can change.
-        self.query_one("#card-meta", Static).update(meta_text(view), layout=False)
+        # Every part repaints without a screen layout pass (see `ReviewText`); the flags only when they change.
+        self.query_one("#card-meta", ReviewText).show(meta_text(view))
         if view.showing_original:
             body = Text(view.original)
         else:
             body = marked_text(view.text, view.copied.in_example)
-        self.query_one("#card-text", Static).update(body)
+        self.query_one("#card-text", ReviewText).show(body)  # repaints itself only: no screen layout
         if view.flags != self._shown_flags:  # most cards have none: skip the repaint of an unchanged part
             self._shown_flags = view.flags
             self.query_one("#card-flags", Static).update(flags_text(view.flags), layout=False)
-        scroll = self.query_one("#card-scroll", VerticalScroll)
-        if scroll.scroll_y:
-            scroll.scroll_home(animate=False)
+
+    def prepare(self, text: str, copied: CopiedSpans) -> None:
+        """Wrap a card's text ahead of its `show` (while the app is idle), so that showing it only repaints."""
+        self.query_one("#card-text", ReviewText).prepare(marked_text(text, copied.in_example))
 
     @property
     def editing(self) -> bool:
@@ -167,5 +167,4 @@ class ReviewCard(Vertical):
         editor.load_text("")
 
     def scroll_text(self, pages: int) -> None:
-        scroll = self.query_one("#card-scroll", VerticalScroll)
-        (scroll.scroll_page_down if pages > 0 else scroll.scroll_page_up)(animate=False)
+        self.query_one("#card-text", ReviewText).scroll_pages(pages)

@@ -10,9 +10,9 @@ from typing import Any, Optional
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.containers import Vertical
 
+from tui.widgets.review_text import ReviewText
 from tui.widgets.review_verbatim import marked_text
 
 
@@ -38,8 +38,8 @@ class ReviewPassagePane(Vertical):
 
     DEFAULT_CSS = """
     ReviewPassagePane { width: 1fr; height: 1fr; padding: 0 1; border-left: solid $panel; }
-    ReviewPassagePane #passage-title { height: 3; color: $text-muted; }
-    ReviewPassagePane #passage-scroll { height: 1fr; border-top: solid $panel; }
+    ReviewPassagePane #passage-title { height: 3; color: $text-muted; overflow-y: hidden; }
+    ReviewPassagePane #passage-text { height: 1fr; border-top: solid $panel; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -47,9 +47,8 @@ class ReviewPassagePane(Vertical):
         self._shown: Optional[tuple[Any, ...]] = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="passage-title")
-        with VerticalScroll(id="passage-scroll", can_focus=False):
-            yield Static("", id="passage-text")
+        yield ReviewText(id="passage-title")
+        yield ReviewText(id="passage-text")
 
     def show(self, book_title: str, passage: Optional[Any], spans: tuple[tuple[int, int], ...]) -> None:
         """Show `passage` (a `store.records.Passage` or None) with the copied `spans` marked."""
@@ -57,13 +56,14 @@ class ReviewPassagePane(Vertical):
         if key == self._shown:  # several samples of one passage in a row: nothing to repaint
             return
         self._shown = key
-        self.query_one("#passage-title", Static).update(passage_title(book_title, passage), layout=False)
+        self.query_one("#passage-title", ReviewText).show(passage_title(book_title, passage))
         body = marked_text(passage.text, spans) if passage is not None else Text("")
-        self.query_one("#passage-text", Static).update(body)
-        scroll = self.query_one("#passage-scroll", VerticalScroll)
-        if scroll.scroll_y:
-            scroll.scroll_home(animate=False)
+        self.query_one("#passage-text", ReviewText).show(body)  # repaints itself only: no screen layout
+
+    def prepare(self, passage: Optional[Any], spans: tuple[tuple[int, int], ...]) -> None:
+        """Wrap a passage ahead of its `show` (while the app is idle), so that showing it only repaints."""
+        if passage is not None:
+            self.query_one("#passage-text", ReviewText).prepare(marked_text(passage.text, spans))
 
     def scroll_text(self, pages: int) -> None:
-        scroll = self.query_one("#passage-scroll", VerticalScroll)
-        (scroll.scroll_page_down if pages > 0 else scroll.scroll_page_up)(animate=False)
+        self.query_one("#passage-text", ReviewText).scroll_pages(pages)
