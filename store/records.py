@@ -193,3 +193,14 @@ class Run(Record):
     evaluation: dict[str, Any] = field(default_factory=dict)
     checklist: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, Any] = field(default_factory=dict)  # {"train": [[it, loss]...], "val": [[it, loss]...]}
+
+
+@dataclass
+class ReviewNote(Record):
+    """Something a reviewer wrote down about the teacher (e.g. the failure patterns named after the careful start)."""
+
+    table: ClassVar[str] = "review_notes"
+    kind: str = ""  # "failure_patterns"
+    text: str = ""
+    after_reviews: int = 0  # accept/reject decisions in the project when it was written
+    session: str = ""
