@@ -72,6 +72,8 @@ class ProgressCallback:
         self.start_iteration = start_iteration
         self.trained_tokens_before = trained_tokens_before
         self.last_train: dict[str, Any] = {}
+        self.loop: Optional["TrainingLoopControl"] = None  # set by run_training: counts every token fed
+        self._window_start = (0, 0, 0, 0)  # (loss tokens, real tokens, padded tokens, sequences) at last report
 
     def on_train_loss_report(self, info: dict[str, Any]) -> None:
         self.last_train = info
@@ -84,7 +86,28 @@ class ProgressCallback:
             tokens_per_s=float(info["tokens_per_second"]),
             trained_tokens=int(info["trained_tokens"]) + self.trained_tokens_before,
             peak_memory_gb=float(info["peak_memory"]),
+            **self._processed(info),
         )
+
+    def _processed(self, info: dict[str, Any]) -> dict[str, Any]:
+        """All tokens fed to the model in this report window (prompts included, padding apart) per second.
+
+        WHY: mlx-lm's tokens_per_second counts loss tokens only (answers only under --mask-prompt), so the
+        planner, which models every token a step processes, would read a masked run as several times slower.
+        The window's seconds are its loss tokens / tokens_per_second, exactly as mlx-lm measured them.
+        """
+        if self.loop is None:
+            return {}
+        loss_tokens = int(info["trained_tokens"])
+        now = (loss_tokens, self.loop.real_tokens, self.loop.padded_tokens, self.loop.sequences)
+        d_loss, d_real, d_padded, d_seqs = (a - b for a, b in zip(now, self._window_start))
+        self._window_start = now
+        rate = float(info["tokens_per_second"])
+        seconds = d_loss / rate if rate > 0 and d_loss > 0 else 0.0
+        return {"processed_tokens_per_s": round(d_real / seconds, 3) if seconds > 0 else 0.0,
+                "padded_tokens_per_s": round(d_padded / seconds, 3) if seconds > 0 else 0.0,
+                "mean_seq_len": round(d_real / d_seqs, 1) if d_seqs else 0.0,
+                "padded_seq_len": round(d_padded / d_seqs, 1) if d_seqs else 0.0}
 
     def on_val_loss_report(self, info: dict[str, Any]) -> None:
         self.writer.emit(
@@ -115,6 +138,9 @@ class TrainingLoopControl:
         self.writer = writer
         self.base_iterate = base_iterate
         self.completed = 0  # steps finished in this process
+        self.real_tokens = 0  # training tokens fed (prompt + answer, no padding), for the planner's calibration
+        self.padded_tokens = 0  # batch x padded length, what the step really computes on
+        self.sequences = 0
         self.stopped = False
         self.last_checkpoint = 0
 
@@ -152,7 +178,18 @@ class TrainingLoopControl:
             if self.stop.requested:
                 self.stopped = True
                 return
+            self._count(batch)
             yield batch
+
+    def _count(self, batch: Any) -> None:
+        """Add a training batch's real and padded token counts (mlx-lm yields (tokens, (offset, length) rows))."""
+        try:
+            tokens, lengths = batch
+            self.padded_tokens += int(tokens.shape[0] * tokens.shape[1])
+            self.real_tokens += int(lengths[:, 1].sum().item())
+            self.sequences += int(tokens.shape[0])
+        except (TypeError, ValueError, IndexError, AttributeError):
+            pass  # another batch layout: the calibration falls back to mlx-lm's own rate
 
 
 def check_model_folder(config: TrainingConfig) -> Path:
@@ -303,6 +340,7 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
                                   mlx_trainer.iterate_batches)
     callback = ProgressCallback(writer, config.start_iteration,
                                 config.trained_tokens_before)
+    callback.loop = control
     args = mlx_trainer.TrainingArgs(
         batch_size=config.batch_size,
         iters=remaining,
