@@ -1,12 +1,18 @@
-"""Accepted examples from the store, as `DatasetItem`s with their source group resolved."""
+"""Accepted examples from the store, as `DatasetItem`s with their source group resolved.
+
+WHY through `ExampleRepository.accepted_for_export`: a build reads every accepted example once, so it
+needs a fast path, and that path belongs to the store (which alone knows the documents' shape); the
+rows it returns already carry the `Example` record's own `completion` and `final_text`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.dataset.items import DatasetItem, final_messages
 from core.dataset.mix import Mix, book_group
+from store.database import Database
+from store.examples import ExportRow
 from store.records import Book
 
 
@@ -21,50 +27,46 @@ class Collected:
     books: dict[int, Book] = field(default_factory=dict)
 
 
-def collect_accepted(db, mix: Mix) -> Collected:  # db: store.Database
-    """Every accepted example whose book the mix has a place for.
-
-    Reads raw documents once (no per-record queries), so it stays fast at tens of
-    thousands of examples.
-    """
+def collect_accepted(db: Database, mix: Mix) -> Collected:
+    """Every accepted example whose book the mix has a place for."""
     books = {book.id: book for book in db.books}
-    tags_by_passage: dict[int, list[str]] = {}
-    for key, doc in list(db.passages.table._read_table().items()):
-        tags_by_passage[int(key)] = list(doc.get("tags", []))
-    # Raw documents, read not copied: final_messages() builds fresh messages, nothing here mutates them.
-    accepted = [(int(key), doc) for key, doc in list(db.examples.table._read_table().items())
-                if doc.get("status") == "accepted"]
-    present = {int(doc.get("book_id", 0)) for _, doc in accepted}
+    accepted = db.examples.accepted_for_export()
+    present = {row.book_id for row in accepted}
     mix = mix.with_groups(book_group(b) for b in books.values() if b.id in present)
     group_of_book: dict[int, str | None] = {book_id: mix.resolve_group(book) for book_id, book in books.items()}
+    tags_by_passage = passage_tags(db, {row.passage_id for row in accepted})
     out = Collected(items=[], mix=mix, books=books)
-    for example_id, doc in accepted:
-        book_id = int(doc.get("book_id", 0))
-        group = group_of_book.get(book_id)
+    for row in accepted:
+        group = group_of_book.get(row.book_id)
         if group is None:
-            book = books.get(book_id)
-            label = book_group(book) if book else f"missing book {book_id}"
+            book = books.get(row.book_id)
+            label = book_group(book) if book else f"missing book {row.book_id}"
             out.unassigned[label] = out.unassigned.get(label, 0) + 1
             continue
-        item = example_item(example_id, doc, group, tags_by_passage.get(int(doc.get("passage_id", 0)), []))
+        item = example_item(row, group, tags_by_passage.get(row.passage_id, []))
         if item is None:
-            out.malformed.append(example_id)
+            out.malformed.append(row.id)
         else:
             out.items.append(item)
     return out
 
 
-def example_item(example_id: int, doc: dict[str, Any], group: str, tags: list[str]) -> DatasetItem | None:
-    """An item from one raw example document (the fields of `store.records.Example`)."""
-    raw_messages = doc.get("messages") or []
-    completion = next((str(m.get("content", "")) for m in reversed(raw_messages) if m.get("role") == "assistant"), "")
-    edited_text = str(doc.get("edited_text") or "")
-    messages = final_messages(raw_messages, edited_text or completion)
+def passage_tags(db: Database, passage_ids: set[int]) -> dict[int, list[str]]:
+    """Tags of the passages the accepted examples came from (a deleted passage has none)."""
+    out: dict[int, list[str]] = {}
+    for passage_id in passage_ids:
+        passage = db.passages.find(passage_id) if passage_id else None
+        if passage is not None:
+            out[passage_id] = list(passage.tags)
+    return out
+
+
+def example_item(row: ExportRow, group: str, tags: list[str]) -> DatasetItem | None:
+    """An item from one accepted example; None when it has no user turn or no answer to train on."""
+    messages = final_messages(row.messages, row.final_text)
     if messages is None:
         return None
-    edited = bool(edited_text) and edited_text.strip() != completion.strip()
     return DatasetItem(
-        key=example_id, messages=messages, source="example", group=group, original=completion,
-        edited=edited, passage_id=int(doc.get("passage_id", 0)), book_id=int(doc.get("book_id", 0)),
-        template_id=str(doc.get("template_id", "")), template_version=str(doc.get("template_version", "")),
-        teacher=str(doc.get("teacher", "")), tags=list(tags), created=float(doc.get("created", 0.0)))
+        key=row.id, messages=messages, source="example", group=group, original=row.completion,
+        edited=row.edited, passage_id=row.passage_id, book_id=row.book_id, template_id=row.template_id,
+        template_version=row.template_version, teacher=row.teacher, tags=list(tags), created=row.created)
