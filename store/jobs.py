@@ -1,12 +1,23 @@
-"""The generation jobs aggregate."""
+"""The generation jobs aggregate.
+
+The queue touches jobs hundreds of times a second, so besides CRUD this repository has the queue's hot
+paths: a status read without building a record, field writes without a read-back, and bulk changes that
+write one journal line for many jobs (a crash never leaves half of a bulk change).  A job's `cost_usd` is
+what it may have cost so far: the real cost of its answers plus, while a request is in flight or when a
+request's outcome is unknown (timed out client-side), that request's worst case.  The sum over a
+teacher's jobs is therefore an upper bound of the money spent on it, which the budget cap relies on.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from typing import Optional
+from typing import Any, Callable, Iterable, MutableMapping, Optional
 
-from store.records import Job
+from store.records import Example, Job, now
 from store.repository import Repository
+
+SUBMITTING = "submitting"  # batch_id while a batch is being created (its id is not known yet)
 
 
 class JobRepository(Repository[Job]):
@@ -20,5 +31,112 @@ class JobRepository(Repository[Job]):
         found = self.where_eq(idempotency_key=idempotency_key)
         return found[0] if found else None
 
-    def status_counts(self) -> Counter[str]:
-        return Counter(d.get("status", "pending") for d in list(self.table._read_table().values()))
+    def status_counts(self, teacher: Optional[str] = None) -> Counter[str]:
+        """Jobs by status; only one teacher's jobs when `teacher` is given."""
+        docs = list(self.table._read_table().values())
+        return Counter(d.get("status", "pending") for d in docs if teacher is None or d.get("teacher") == teacher)
+
+    def of_teacher(self, teacher: str, status: str) -> list[Job]:
+        """A teacher's jobs in one status, by id."""
+        jobs = self.where(lambda d: d.get("status") == status and d.get("teacher") == teacher)
+        return sorted(jobs, key=lambda job: job.id)
+
+    def in_batches(self, teacher: str) -> list[Job]:
+        """A teacher's running jobs that a submitted batch holds (their results are still to collect)."""
+        return self.where(lambda d: d.get("status") == "running" and d.get("teacher") == teacher
+                          and d.get("batch_id") not in ("", SUBMITTING, None))
+
+    def keys(self) -> dict[str, tuple[int, str]]:
+        """Every idempotency key -> (job id, status): what enqueueing checks before creating a job."""
+        return {str(doc.get("idempotency_key", "")): (int(key), str(doc.get("status", "")))
+                for key, doc in list(self.table._read_table().items())}
+
+    def status_of(self, job_id: int) -> Optional[str]:
+        """The job's status, or None when it does not exist (no record is built)."""
+        doc = self.table._read_table().get(str(job_id))
+        return None if doc is None else str(doc.get("status", "pending"))
+
+    def attempts_and_cost(self, job_id: int) -> tuple[int, float]:
+        """Attempts so far and the cost recorded so far (0, 0.0 for a job that does not exist)."""
+        doc = self.table._read_table().get(str(job_id)) or {}
+        return int(doc.get("attempts", 0) or 0), float(doc.get("cost_usd", 0.0) or 0.0)
+
+    def spent(self, teacher: str) -> float:
+        """The project's recorded spend on a teacher: the sum of its jobs' `cost_usd` (see the module doc)."""
+        return sum(float(d.get("cost_usd", 0.0) or 0.0) for d in list(self.table._read_table().values())
+                   if d.get("teacher") == teacher)
+
+    def write(self, job_id: int, **fields: Any) -> None:
+        """Change some fields of one job in one journal line, without reading the record back."""
+        fields["updated"] = now()
+        self.table.update(fields, doc_ids=[job_id])
+
+    def set_many(self, job_ids: Iterable[int], **fields: Any) -> int:
+        """The same fields on many jobs, in one journal line; returns how many jobs exist and changed."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        fields["updated"] = now()
+        return len(self.table.update(fields, doc_ids=ids))
+
+    def change_many(self, job_ids: Iterable[int], change: Callable[[MutableMapping[str, Any]], None]) -> int:
+        """Apply `change` to each job's fields (it may read them), all in one journal line."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        stamp = now()
+
+        def apply(doc: MutableMapping[str, Any]) -> None:
+            change(doc)
+            doc["updated"] = stamp
+
+        return len(self.table.update(apply, doc_ids=ids))
+
+    def retry_failed(self, teacher: str) -> int:
+        """Put a teacher's failed jobs back to pending (one journal line); returns how many."""
+        failed = [job_id for job_id, status in self._statuses(teacher).items() if status == "failed"]
+        return self.set_many(failed, status="pending", last_error="")
+
+    def still_live(self, job_ids: Iterable[int]) -> list[int]:
+        """The ids among `job_ids` whose job is pending or running."""
+        docs = self.table._read_table()
+        return [i for i in job_ids if (docs.get(str(i)) or {}).get("status") in ("pending", "running")]
+
+    def _statuses(self, teacher: str) -> dict[int, str]:
+        return {int(key): str(doc.get("status", "pending")) for key, doc in list(self.table._read_table().items())
+                if doc.get("teacher") == teacher}
+
+    def running(self) -> list[Job]:
+        return self.where(lambda d: d.get("status") == "running")
+
+    # -- the examples jobs produce ------------------------------------------------------------------
+    def insert_example(self, **fields: Any) -> int:
+        """Store a finished job's example, built as a document directly; returns its id.
+
+        `dataclasses.asdict` deep-copies, which was most of the queue's own CPU per job at hundreds of
+        jobs per second; the caller passes fresh values, so nothing is shared.
+        """
+        doc: dict[str, Any] = {name: (factory() if factory is not None else default)
+                               for name, (default, factory) in _EXAMPLE_DEFAULTS.items()}
+        doc.update(fields)
+        doc["created"] = doc["updated"] = now()
+        return int(self.db.table(Example.table).insert(doc))
+
+    def examples_by_job(self) -> dict[int, int]:
+        """job id -> example id, for every example (recovery links a killed job to its stored answer)."""
+        docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]
+        return {int(doc.get("job_id", 0) or 0): int(key) for key, doc in list(docs.items())}
+
+
+def _defaults() -> dict[str, tuple[Any, Optional[Callable[[], Any]]]]:
+    out: dict[str, tuple[Any, Optional[Callable[[], Any]]]] = {}
+    for item in dataclasses.fields(Example):
+        if item.name == "id":
+            continue
+        factory = item.default_factory if item.default_factory is not dataclasses.MISSING else None
+        out[item.name] = (None if factory is not None else item.default, factory)
+    return out
+
+
+_EXAMPLE_DEFAULTS = _defaults()
+
