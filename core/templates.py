@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -185,8 +186,19 @@ def seed_templates(templates_dir: Path) -> list[Path]:
     return written
 
 
+MAX_TEMPLATE_BYTES = 1_000_000  # a template is a page of instructions; a bigger file is a mistake
+
+
 def _read(path: Path) -> str:
+    """A template file's text.  Only regular files are opened: a FIFO or a device would block forever."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateError(f"{path}: not a regular file (a pipe, device or folder); "
+                                f"replace it with a Markdown text file.")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(f"{path}: {info.st_size:,} bytes is too large for a template "
+                                f"(at most {MAX_TEMPLATE_BYTES:,}); shorten it.")
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise TemplateError(f"{path}: not UTF-8 text; save it as UTF-8.") from None
@@ -204,7 +216,7 @@ def load_templates(project: Any, db: Any = None) -> list[Template]:
     folder = Path(getattr(project, "templates_dir", project))
     seed_templates(folder)
     system_path = folder / SYSTEM_FILE
-    shared_system = _read(system_path) if system_path.exists() else ""
+    shared_system = _read(system_path) if system_path.exists() or system_path.is_symlink() else ""
     templates: list[Template] = []
     seen: dict[str, Path] = {}
     for path in sorted(folder.glob("*.md")):

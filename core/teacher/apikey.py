@@ -14,6 +14,7 @@ from typing import Any, Optional
 from core.teacher.base import TeacherNotConfigured
 
 ENV_NAME = "ANTHROPIC_API_KEY"
+MAX_KEY_FILE_BYTES = 4096
 HOW_TO = ("set ANTHROPIC_API_KEY in the environment, or put the key in a file with mode 0600 and name it in "
           "interiority.toml as teacher.api_key_file = \"/path/to/key\"; or use a local model with "
           "teacher.provider = \"mlx\" and teacher.local_model = \"/path/to/mlx-model\"")
@@ -28,6 +29,12 @@ def read_key_file(path_text: str, base: Optional[Path] = None) -> str:
     except OSError:
         raise TeacherNotConfigured(f"The key file {path} (teacher.api_key_file) does not exist; "
                                    f"create it with the key and `chmod 600 {path}`.") from None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block the read forever
+        raise TeacherNotConfigured(f"The key file {path} (teacher.api_key_file) is not a regular file; "
+                                   f"put the key in a plain file with mode 0600.")
+    if info.st_size > MAX_KEY_FILE_BYTES:
+        raise TeacherNotConfigured(f"The key file {path} is {info.st_size:,} bytes, too large for an API key; "
+                                   f"put only the key in it.")
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise TeacherNotConfigured(f"The key file {path} can be read by other users; "
                                    f"run `chmod 600 {path}` and try again.")
@@ -38,6 +45,12 @@ def read_key_file(path_text: str, base: Optional[Path] = None) -> str:
                                    f"put only the key in it.") from None
     if not key:
         raise TeacherNotConfigured(f"The key file {path} is empty; put the API key in it.")
+    if len(key.splitlines()) > 1 or any(ch.isspace() for ch in key):
+        raise TeacherNotConfigured(f"The key file {path} holds more than one line or word; "
+                                   f"put only the API key in it, on one line.")
+    if not key.isascii() or not key.isprintable():
+        raise TeacherNotConfigured(f"The key file {path} holds characters an API key cannot have; "
+                                   f"put only the API key in it.")
     return key
 
 
@@ -45,6 +58,9 @@ def resolve_api_key(settings: Any, base: Optional[Path] = None) -> Optional[str]
     """The key, or None when none is configured; a bad key file raises `TeacherNotConfigured`."""
     key = os.environ.get(ENV_NAME, "").strip()
     if key:
+        if any(ch.isspace() for ch in key) or not key.isascii() or not key.isprintable():
+            raise TeacherNotConfigured(f"{ENV_NAME} holds more than one word or line, or characters an API "
+                                       f"key cannot have; set it to the key alone.")
         return key
     key_file = getattr(settings.teacher, "api_key_file", "")
     if key_file:
