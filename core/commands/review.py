@@ -8,6 +8,8 @@ from typing import Any
 
 from core.cli import CommandContext, add_command
 from core.errors import UserError
+from store.database import Database
+from store.records import Example
 
 STATUS_CHOICES = ("pending", "accepted", "rejected", "skipped", "flagged")
 
@@ -38,25 +40,15 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=cmd_lint)
 
 
-def _example_row(doc: dict[str, Any], key: int) -> dict[str, Any]:
-    from store.records import Example
-
-    example = Example.from_doc(doc, key)
+def _example_row(example: Example) -> dict[str, Any]:
     return {"id": example.id, "passage_id": example.passage_id, "template": example.template_id,
             "teacher": example.teacher, "status": example.status, "text": example.final_text,
             "edited": bool(example.edited_text), "flags": example.flags}
 
 
 def cmd_examples(args: argparse.Namespace, ctx: CommandContext) -> int:
-    def wanted(doc: dict[str, Any]) -> bool:
-        if args.template and doc.get("template_id") != args.template:
-            return False
-        if args.status == "flagged":
-            return bool(doc.get("flags"))
-        return args.status is None or (doc.get("status") or "pending") == args.status
-
-    docs = ctx.db.examples.table._read_table()
-    rows = [_example_row(doc, int(key)) for key, doc in sorted(docs.items(), key=lambda kv: int(kv[0])) if wanted(doc)]
+    db: Database = ctx.db
+    rows = [_example_row(example) for example in db.examples.listing(status=args.status, template_id=args.template)]
     if ctx.json:
         ctx.print_json(rows)
         return 0
@@ -96,11 +88,12 @@ def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_review_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from core.review_stats import format_stats, review_stats
+    """The same figures as the Review screen's analytics panel (one function computes both)."""
+    from core.review.stats import format_stats, review_stats
 
     stats = review_stats(ctx.db)
     if ctx.json:
-        ctx.print_json(stats)
+        ctx.print_json(stats.to_json())
     else:
         ctx.print(format_stats(stats))
     return 0
@@ -111,7 +104,7 @@ def cmd_flag(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     flagger = QualityFlagger(ctx.project.settings, load_project_templates(ctx.project, ctx.db))
     changed = reflag_all(ctx.db, flagger)
-    flagged = ctx.db.examples.count(lambda d: bool(d.get("flags")))
+    flagged = ctx.db.examples.flagged_count()
     if ctx.json:
         ctx.print_json({"examples": len(flagger), "flagged": flagged, "changed": changed,
                         "near_duplicate_clusters": flagger.clusters()})

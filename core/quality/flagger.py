@@ -211,15 +211,8 @@ def flag_example(db: Any, flagger: QualityFlagger, example: Any) -> list[dict[st
 
 def reflag_all(db: Any, flagger: QualityFlagger) -> int:
     """Recompute every example's flags from scratch; writes only the ones that changed. Returns that count."""
-    docs = db.examples.table._read_table()
     flags_by_id = flagger.build(db.examples)
-    changed = 0
-    for key, flags in flags_by_id.items():
-        doc = docs.get(str(key))
-        if doc is not None and doc.get("flags", []) != flags:
-            db.examples.update(key, flags=flags)
-            changed += 1
-    return changed
+    return len(db.examples.set_flags(flags_by_id))
 
 
 def load_project_templates(project: Any, db: Any = None) -> list[Any]:

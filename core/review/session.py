@@ -1,13 +1,10 @@
-"""Review as an append-only event log, and the in-memory session the Review screen drives.
-
-An example's status is never stored as the truth: it is a fold over its decision events (accept,
-reject with a reason, edit, skip, undo), so undo is exact and unlimited and an edit keeps the teacher's
-original text.  After each decision the example's cached `status` / `edited_text` are updated in one
-journal write, so lists and exports can read them without folding.
+"""The in-memory review session the Review screen drives.
 
 `ReviewSession` holds an index of the examples by status, template, book, tag, teacher and flag, so a
-key press never scans the store: moving to the next card after a decision costs two journal writes
-(~50 us each, durable against a process kill when they return) and a dictionary lookup.
+key press never scans the store: moving to the next card after a decision costs one journal write (the
+decision and its example's cached fold together, ~50 us, durable against a process kill when it returns)
+and a dictionary lookup.  The log and its fold live in `core.review.log`; this module only keeps the
+in-memory mirror of that log that undo and the index need.
 """
 
 from __future__ import annotations
@@ -15,94 +12,18 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
-from core.errors import UserError
-from core.review_fatigue import SessionSample, fatigue_warning
+from core.review.fatigue import SessionSample, fatigue_warning
+from core.review.log import DUPLICATE_REASON, MAX_COUNTED_SECONDS, VERDICTS, ReviewError, check_reason, fold
+from core.review.notes import add_failure_patterns, has_failure_patterns
+from core.settings import Settings
+from store.database import Database
+from store.examples import ExampleHead
 from store.records import Decision, Example
 
-ACTIONS = ("accept", "reject", "edit", "skip", "undo")
-VERDICTS = ("accept", "reject")
-DUPLICATE_REASON = "near-duplicate"  # used by the cluster view besides the settings' reasons
 FACETS = ("status", "template", "book", "tag", "teacher", "flag")
-NOTES_TABLE = "review_notes"
-MAX_COUNTED_SECONDS = 300.0  # a card left open over a break does not count as five hours of review
-
-
-class ReviewError(UserError):
-    """A decision that cannot be made (unknown example or reason, nothing to undo)."""
-
-
-def _field(event: Any, name: str) -> Any:
-    return event.get(name, "") if isinstance(event, dict) else getattr(event, name, "")
-
-
-def effective_events(events: Iterable[Any]) -> list[Any]:
-    """The events still in force: each undo cancels the latest one not yet cancelled."""
-    stack: list[Any] = []
-    for event in events:
-        if _field(event, "action") == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append(event)
-    return stack
-
-
-def fold(events: Iterable[Any]) -> tuple[str, str]:
-    """(status, edited_text) of an example from its events in order; pure.
-
-    accept / reject / skip set the status; edit sets the reviewer's text and leaves the status alone;
-    undo removes the latest event still in force.  No events: ("pending", "").
-    """
-    status, edited = "pending", ""
-    for event in effective_events(events):
-        action = _field(event, "action")
-        if action == "accept":
-            status = "accepted"
-        elif action == "reject":
-            status = "rejected"
-        elif action == "skip":
-            status = "skipped"
-        elif action == "edit":
-            edited = _field(event, "edited_text") or ""
-    return status, edited
-
-
-def check_reason(reason: str, reasons: Sequence[str]) -> str:
-    reason = (reason or "").strip()
-    if reason not in reasons and reason != DUPLICATE_REASON:
-        raise ReviewError(f"Unknown reject reason {reason!r}; use one of: {', '.join(reasons)} "
-                          f"(the list is [review] reject_reasons in interiority.toml).")
-    return reason
-
-
-def record_decision(db: Any, settings: Any, example_id: int, action: str, reason: str = "",
-                    edited_text: str = "", seconds: float = 0.0, session: str = "cli") -> tuple[Decision, str, str]:
-    """Append one decision for an example and update its cached fold; for scripts (folds from the store).
-
-    Returns (decision, status, edited_text).  Raises `ReviewError` for an unknown example, action or
-    reason, or an undo with nothing to undo.
-    """
-    if action not in ACTIONS:
-        raise ReviewError(f"Unknown action {action!r}; use one of: {', '.join(ACTIONS)}.")
-    if db.examples.find(example_id) is None:
-        raise ReviewError(f"No example with id {example_id}; `interiority examples` lists them.")
-    events = db.decisions.for_example(example_id)
-    if action == "reject":
-        reason = check_reason(reason, settings.review.reject_reasons)
-    elif action == "edit":
-        if not edited_text.strip():
-            raise ReviewError("The edited text is empty; write the new text, or reject the example instead.")
-    elif action == "undo" and not effective_events(events):
-        raise ReviewError(f"Example {example_id} has no decision left to undo.")
-    decision = db.decisions.add(Decision(example_id=example_id, action=action,
-                                         reason=reason if action == "reject" else "",
-                                         edited_text=edited_text if action == "edit" else "",
-                                         seconds=float(seconds), session=session))
-    status, edited = fold([*events, decision])
-    db.examples.update(example_id, status=status, edited_text=edited)
-    return decision, status, edited
+FacetValue = Union[str, int]
 
 
 # -- the session ------------------------------------------------------------------------------------------
@@ -175,14 +96,14 @@ class ReviewSession:
         clock: seconds, monotonic; tests pass a fake one.
     """
 
-    def __init__(self, db: Any, settings: Any, session_id: Optional[str] = None,
+    def __init__(self, db: Database, settings: Settings, session_id: Optional[str] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.settings = settings
         self.session_id = session_id or time.strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
         self.clock = clock
         self.entries: dict[int, CardEntry] = {}
-        self.index: dict[str, dict[Any, set[int]]] = {facet: {} for facet in FACETS}
+        self.index: dict[str, dict[FacetValue, set[int]]] = {facet: {} for facet in FACETS}
         self.book_titles: dict[int, str] = {}
         self._stacks: dict[int, list[_Event]] = {}
         self._undo_log: list[tuple[int, int]] = []  # (example id, decision id) of events, in order
@@ -190,7 +111,7 @@ class ReviewSession:
         self.project_reviews = 0  # accept/reject events ever made in this project
         self._earlier: dict[str, _SessionTally] = {}
         self._tally = _SessionTally()
-        self.filters: dict[str, Any] = {}
+        self.filters: dict[str, FacetValue] = {}
         self.order: list[int] = []
         self.position = 0
         self._shown_at = clock()
@@ -200,39 +121,40 @@ class ReviewSession:
     # -- loading ----------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        passages = {p.id: p for p in self.db.passages}
+        tags = {p.id: tuple(p.tags) for p in self.db.passages}
         self.book_titles = {b.id: b.title for b in self.db.books}
-        for key, doc in list(self.db.examples.table._read_table().items()):
-            passage = passages.get(int(doc.get("passage_id", 0) or 0))
-            entry = CardEntry(
-                id=int(key), status=doc.get("status", "pending") or "pending",
-                template=doc.get("template_id", "") or "", book=int(doc.get("book_id", 0) or 0),
-                tags=tuple(passage.tags) if passage else (), teacher=doc.get("teacher", "") or "",
-                flags=tuple(sorted({f.get("code", "") for f in doc.get("flags", []) or []})),
-                passage_id=int(doc.get("passage_id", 0) or 0))
-            self._index_add(entry)
-        decisions = sorted(self.db.decisions.table._read_table().items(), key=lambda item: int(item[0]))
-        for key, doc in decisions:
-            self._apply_event(int(doc.get("example_id", 0)), _Event(int(key), doc.get("action", ""),
-                                                                   doc.get("reason", ""), doc.get("edited_text", "")))
-            if doc.get("action") in VERDICTS:
+        heads = self.db.examples.heads()
+        for head in heads:
+            self._index_add(CardEntry(id=head.id, status=head.status, template=head.template_id, book=head.book_id,
+                                      tags=tags.get(head.passage_id, ()), teacher=head.teacher,
+                                      flags=head.flag_codes, passage_id=head.passage_id))
+        for decision in self.db.decisions.in_order():
+            self._apply_event(decision.example_id, _Event(decision.id, decision.action, decision.reason,
+                                                          decision.edited_text))
+            if decision.action in VERDICTS:
                 self.project_reviews += 1
-                tally = self._earlier.setdefault(doc.get("session", ""), _SessionTally())
-                tally.verdicts.append((doc["action"], float(doc.get("seconds", 0.0) or 0.0)))
-        self._repair_cached_folds()
+                tally = self._earlier.setdefault(decision.session, _SessionTally())
+                tally.verdicts.append((decision.action, float(decision.seconds or 0.0)))
+        self._repair_cached_folds(heads)
 
-    def _repair_cached_folds(self) -> None:
-        """Rewrite cached statuses that disagree with the log (a kill between the decision's write and the
-        cache's write leaves the cache one step behind; the log is the truth)."""
-        docs = self.db.examples.table._read_table()
-        for example_id, entry in self.entries.items():
-            status, edited = fold(self._stacks.get(example_id, []))
-            doc = docs.get(str(example_id), {})
-            if entry.status != status or (doc.get("edited_text") or "") != edited:
-                self.db.examples.update(example_id, status=status, edited_text=edited)
-                self.index["status"].get(entry.status, set()).discard(example_id)
-                self.index["status"].setdefault(status, set()).add(example_id)
-                entry.status = status
+    def _repair_cached_folds(self, heads: Sequence[ExampleHead]) -> None:
+        """Rewrite cached statuses that disagree with the log.
+
+        A decision and its cached fold are one journal change, so this only finds databases written by an
+        earlier version, which wrote them separately (a kill in between left the cache one step behind).
+        """
+        for head in heads:
+            status, edited = fold(self._stacks.get(head.id, []))
+            if head.status != status or head.edited_text != edited:
+                self.db.examples.update(head.id, status=status, edited_text=edited)
+                self._set_status(head.id, status)
+
+    def _set_status(self, example_id: int, status: str) -> None:
+        entry = self.entries[example_id]
+        if entry.status != status:
+            self.index["status"].get(entry.status, set()).discard(example_id)
+            self.index["status"].setdefault(status, set()).add(example_id)
+            entry.status = status
 
     def _index_add(self, entry: CardEntry) -> None:
         self.entries[entry.id] = entry
@@ -241,7 +163,7 @@ class ReviewSession:
                 self.index[facet].setdefault(value, set()).add(entry.id)
 
     @staticmethod
-    def _facet_values(entry: CardEntry) -> list[tuple[str, Iterable[Any]]]:
+    def _facet_values(entry: CardEntry) -> list[tuple[str, Iterable[FacetValue]]]:
         return [("status", (entry.status,)), ("template", (entry.template,)), ("book", (entry.book,)),
                 ("tag", entry.tags), ("teacher", (entry.teacher,)),
                 ("flag", entry.flags + (("flagged",) if entry.flags else ()))]
@@ -261,28 +183,28 @@ class ReviewSession:
         passage = self.db.passages.find(example.passage_id) if example.passage_id else None
         self._index_add(CardEntry(example.id, example.status, example.template_id, example.book_id,
                                   tuple(passage.tags) if passage else (), example.teacher,
-                                  tuple(sorted({f.get("code", "") for f in example.flags})), example.passage_id))
+                                  tuple(sorted({str(f.get("code", "")) for f in example.flags})), example.passage_id))
         if self._matches(example.id):
             self.order.append(example.id)
 
-    def update_flags(self, example_id: int, flags: Sequence[dict[str, Any]]) -> None:
+    def update_flags(self, example_id: int, flags: Sequence[Mapping[str, Any]]) -> None:
         """Keep the flag facet current after flags were recomputed."""
         entry = self.entries.get(example_id)
         if entry is None:
             return
         for value in entry.flags + (("flagged",) if entry.flags else ()):
             self.index["flag"].get(value, set()).discard(example_id)
-        entry.flags = tuple(sorted({f.get("code", "") for f in flags}))
+        entry.flags = tuple(sorted({str(f.get("code", "")) for f in flags}))
         for value in entry.flags + (("flagged",) if entry.flags else ()):
             self.index["flag"].setdefault(value, set()).add(example_id)
 
     # -- filters and navigation -------------------------------------------------------------------------
 
-    def _matches(self, example_id: int, filters: Optional[dict[str, Any]] = None) -> bool:
+    def _matches(self, example_id: int, filters: Optional[Mapping[str, FacetValue]] = None) -> bool:
         filters = self.filters if filters is None else filters
         return all(example_id in self.index[facet].get(value, ()) for facet, value in filters.items())
 
-    def _ids_for(self, filters: dict[str, Any]) -> set[int]:
+    def _ids_for(self, filters: Mapping[str, FacetValue]) -> set[int]:
         if not filters:
             return set(self.entries)
         sets = sorted((self.index[f].get(v, set()) for f, v in filters.items()), key=len)
@@ -291,7 +213,7 @@ class ReviewSession:
             result &= other
         return result
 
-    def apply_filters(self, filters: dict[str, Any]) -> int:
+    def apply_filters(self, filters: Mapping[str, Optional[FacetValue]]) -> int:
         """Show only examples matching every facet=value given (e.g. {"status": "pending", "tag": "grief"}).
 
         The order is a snapshot (by id) so that previous/next stay predictable while statuses change.
@@ -300,22 +222,22 @@ class ReviewSession:
         for facet in filters:
             if facet not in FACETS:
                 raise ReviewError(f"Unknown filter {facet!r}; use one of: {', '.join(FACETS)}.")
-        self.filters = {k: v for k, v in filters.items() if v not in (None, "")}
+        self.filters = {k: v for k, v in filters.items() if v is not None and v != ""}
         current = self.current_id()
         self.order = sorted(self._ids_for(self.filters))
         self.position = self.order.index(current) if current in self.order else 0
         self._shown_at = self.clock()
         return len(self.order)
 
-    def set_filter(self, facet: str, value: Any) -> int:
-        filters = dict(self.filters)
+    def set_filter(self, facet: str, value: Optional[FacetValue]) -> int:
+        filters: dict[str, Optional[FacetValue]] = dict(self.filters)
         if value in (None, ""):
             filters.pop(facet, None)
         else:
             filters[facet] = value
         return self.apply_filters(filters)
 
-    def counts(self, facet: str, within_filters: bool = False) -> dict[Any, int]:
+    def counts(self, facet: str, within_filters: bool = False) -> dict[FacetValue, int]:
         """How many examples have each value of `facet` (within the other active filters if asked)."""
         if facet not in FACETS:
             raise ReviewError(f"Unknown filter {facet!r}; use one of: {', '.join(FACETS)}.")
@@ -379,17 +301,12 @@ class ReviewSession:
     def _write(self, example_id: int, action: str, reason: str = "", edited_text: str = "") -> DecisionResult:
         seconds = round(self.seconds_on_card(), 3)
         self._shown_at = self.clock()  # the next decision's time starts now, even on the same card
-        decision = self.db.decisions.add(Decision(example_id=example_id, action=action, reason=reason,
-                                                  edited_text=edited_text, seconds=seconds,
-                                                  session=self.session_id))
+        decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
+                            seconds=seconds, session=self.session_id)
+        status, edited = fold([*self._stacks.get(example_id, []), decision])
+        self.db.decisions.record(decision, status, edited)  # raises before anything below changes
         self._apply_event(example_id, _Event(decision.id, action, reason, edited_text))
-        status, edited = fold(self._stacks.get(example_id, []))
-        self.db.examples.update(example_id, status=status, edited_text=edited)
-        entry = self.entries[example_id]
-        if entry.status != status:
-            self.index["status"].get(entry.status, set()).discard(example_id)
-            self.index["status"].setdefault(status, set()).add(example_id)
-            entry.status = status
+        self._set_status(example_id, status)
         if action in VERDICTS:
             self.project_reviews += 1
             self._tally.verdicts.append((action, min(seconds, MAX_COUNTED_SECONDS)))
@@ -512,23 +429,17 @@ class ReviewSession:
         eta = pending / rate * 3600.0 if rate > 0 else None
         return Progress(done, total, pending, rate, eta)
 
-    def _notes(self) -> Any:
-        return self.db.db.table(NOTES_TABLE)
-
     @property
     def needs_failure_patterns(self) -> bool:
         """True once the careful start is over and the reviewer has not yet named the teacher's failures."""
         limit = self.settings.review.careful_reviews
         if limit <= 0 or self.project_reviews < limit:
             return False
-        return not any(doc.get("kind") == "failure_patterns" for doc in self._notes().all())
+        return not has_failure_patterns(self.db)
 
     def record_failure_patterns(self, text: str) -> None:
         """Store what the reviewer learned in the careful start (shown with the analytics)."""
-        if not text.strip():
-            raise ReviewError("Write at least one failure pattern (e.g. 'opens with a weather report').")
-        self._notes().insert({"kind": "failure_patterns", "text": text.strip(), "created": time.time(),
-                              "after_reviews": self.project_reviews, "session": self.session_id})
+        add_failure_patterns(self.db, text, self.project_reviews, self.session_id)
 
     def fatigue(self) -> Optional[str]:
         """A warning sentence when this session drifts towards faster, more lenient review, else None."""
@@ -536,7 +447,3 @@ class ReviewSession:
         current = SessionSample.from_verdicts(self._tally.verdicts[-30:])
         return fatigue_warning(earlier, current)
 
-
-def failure_patterns(db: Any) -> list[dict[str, Any]]:
-    """The failure patterns reviewers named after their careful start, oldest first."""
-    return [dict(doc) for doc in db.db.table(NOTES_TABLE).all() if doc.get("kind") == "failure_patterns"]

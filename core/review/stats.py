@@ -1,115 +1,174 @@
 """Reviewer analytics: which template fails how, how much reviewers rewrite, how fast they go.
 
-Everything is computed in one pass over the examples' cached folds and one over the decision log, so
-the analytics panel and `interiority review-stats` agree and stay cheap at tens of thousands of events.
+One function, `review_stats`, computes them for the Review screen's analytics panel and for
+`interiority review-stats` alike, in one pass over the examples' heads and one over the decision log, so
+the two never disagree and stay cheap at tens of thousands of events.  Decisions made with
+`interiority decide` count as reviews like the studio's; they carry no reviewer time (a script cannot
+know how long someone read), so the pace is computed over the timed ones only and says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections import Counter, defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from rapidfuzz.distance import Levenshtein
+from core.review.log import MAX_COUNTED_SECONDS, VERDICTS, effective_events
+from core.review.notes import failure_patterns
+from store.database import Database
+from store.records import Decision
 
-from core.review import MAX_COUNTED_SECONDS, NOTES_TABLE, VERDICTS, effective_events
-
-
-def _rate_row(counter: Counter[str]) -> dict[str, Any]:
-    accepted, rejected = counter.get("accepted", 0), counter.get("rejected", 0)
-    decided = accepted + rejected
-    return {"accepted": accepted, "rejected": rejected, "skipped": counter.get("skipped", 0),
-            "pending": counter.get("pending", 0), "total": sum(counter.values()),
-            "accept_rate": round(accepted / decided, 4) if decided else None}
+FACETS = ("template", "book", "tag", "teacher")
 
 
-def review_stats(db: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RateRow:
+    """Examples of one template / book / tag / teacher by status, and the accept rate among decided ones."""
+
+    accepted: int
+    rejected: int
+    skipped: int
+    pending: int
+    total: int
+    accept_rate: Optional[float]  # None while nothing is decided
+
+    @classmethod
+    def of(cls, counter: Counter[str]) -> "RateRow":
+        accepted, rejected = counter.get("accepted", 0), counter.get("rejected", 0)
+        decided = accepted + rejected
+        return cls(accepted, rejected, counter.get("skipped", 0), counter.get("pending", 0), sum(counter.values()),
+                   round(accepted / decided, 4) if decided else None)
+
+
+@dataclass(frozen=True)
+class SessionPace:
+    reviews: int  # accept / reject decisions
+    timed: int  # of which carry reviewer time (the studio's; `decide` carries none)
+    seconds: float
+    per_hour: Optional[float]  # over the timed ones; None when none is timed
+
+
+@dataclass(frozen=True)
+class EditStats:
+    count: int
+    mean_distance: Optional[float]  # normalized Levenshtein distance, original -> edited
+    median_distance: Optional[float]
+
+
+@dataclass(frozen=True)
+class ReviewStats:
+    accept_rate: dict[str, dict[str, RateRow]]  # facet -> value -> row
+    reject_reasons_by_template: dict[str, dict[str, int]]
+    edits: EditStats
+    reviews: int  # accept / reject decisions ever made in the project, studio and `decide` alike
+    timed_reviews: int
+    examples_per_hour: Optional[float]  # over the timed reviews
+    sessions: dict[str, SessionPace]
+    failure_patterns: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _pace(reviews: int, seconds: list[float]) -> SessionPace:
+    total = sum(seconds)
+    return SessionPace(reviews, len(seconds), round(total, 1),
+                       round(3600.0 * len(seconds) / total, 1) if total > 0 else None)
+
+
+def review_stats(db: Database) -> ReviewStats:
     """Accept rates by template / book / tag / teacher, reject reasons by template, edits, and pace."""
-    passages = {p.id: p for p in db.passages}
-    titles = {b.id: b.title or f"book {b.id}" for b in db.books}
-    by: dict[str, dict[str, Counter[str]]] = {k: defaultdict(Counter) for k in ("template", "book", "tag", "teacher")}
-    originals: dict[int, tuple[str, str]] = {}  # id -> (template, original answer) for edited examples
-    templates: dict[int, str] = {}
-    for key, doc in list(db.examples.table._read_table().items()):
-        status = doc.get("status", "pending") or "pending"
-        template = doc.get("template_id", "") or "(none)"
-        templates[int(key)] = template
-        by["template"][template][status] += 1
-        book_id = int(doc.get("book_id", 0) or 0)
-        by["book"][titles.get(book_id, f"book {book_id}")][status] += 1
-        by["teacher"][doc.get("teacher", "") or "(unknown)"][status] += 1
-        passage = passages.get(int(doc.get("passage_id", 0) or 0))
-        for tag in (passage.tags if passage else []) or ["(untagged)"]:
-            by["tag"][tag][status] += 1
-        if doc.get("edited_text"):
-            original = ""
-            for message in reversed(doc.get("messages", [])):
-                if message.get("role") == "assistant":
-                    original = message.get("content", "")
-                    break
-            originals[int(key)] = (original, doc["edited_text"])
+    from rapidfuzz.distance import Levenshtein  # only here: importing the review package stays light
 
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    sessions: dict[str, list[float]] = defaultdict(list)
-    for key, doc in sorted(db.decisions.table._read_table().items(), key=lambda item: int(item[0])):
-        events[int(doc.get("example_id", 0))].append(doc)
-        if doc.get("action") in VERDICTS:
-            sessions[doc.get("session", "") or "(none)"].append(
-                min(float(doc.get("seconds", 0.0) or 0.0), MAX_COUNTED_SECONDS))
+    tags = {p.id: list(p.tags) for p in db.passages}
+    titles = {b.id: b.title or f"book {b.id}" for b in db.books}
+    by: dict[str, dict[str, Counter[str]]] = {facet: defaultdict(Counter) for facet in FACETS}
+    templates: dict[int, str] = {}
+    for head in db.examples.heads():
+        template = head.template_id or "(none)"
+        templates[head.id] = template
+        by["template"][template][head.status] += 1
+        by["book"][titles.get(head.book_id, f"book {head.book_id}")][head.status] += 1
+        by["teacher"][head.teacher or "(unknown)"][head.status] += 1
+        for tag in tags.get(head.passage_id) or ["(untagged)"]:
+            by["tag"][tag][head.status] += 1
+
+    events: dict[int, list[Decision]] = defaultdict(list)
+    reviews: Counter[str] = Counter()
+    timed: dict[str, list[float]] = defaultdict(list)
+    for decision in db.decisions.in_order():
+        events[decision.example_id].append(decision)
+        if decision.action in VERDICTS:
+            session = decision.session or "(none)"
+            reviews[session] += 1
+            if decision.seconds and decision.seconds > 0:
+                timed[session].append(min(float(decision.seconds), MAX_COUNTED_SECONDS))
 
     reasons: dict[str, Counter[str]] = defaultdict(Counter)
     for example_id, example_events in events.items():
-        in_force = effective_events(example_events)
-        verdicts = [e for e in in_force if e.get("action") in ("accept", "reject", "skip")]
-        if verdicts and verdicts[-1].get("action") == "reject":
-            reasons[templates.get(example_id, "(none)")][verdicts[-1].get("reason", "") or "(none)"] += 1
+        verdicts = [e for e in effective_events(example_events) if e.action in ("accept", "reject", "skip")]
+        if verdicts and verdicts[-1].action == "reject":
+            reasons[templates.get(example_id, "(none)")][verdicts[-1].reason or "(none)"] += 1
 
-    distances = [Levenshtein.normalized_distance(original, edited) for original, edited in originals.values()]
-    per_session = {}
-    for session, seconds in sessions.items():
-        total = sum(seconds)
-        per_session[session] = {"reviews": len(seconds), "seconds": round(total, 1),
-                                "per_hour": round(3600.0 * len(seconds) / total, 1) if total > 0 else None}
-    all_seconds = sum(sum(s) for s in sessions.values())
-    all_reviews = sum(len(s) for s in sessions.values())
-    return {
-        "accept_rate": {facet: {value: _rate_row(counter) for value, counter in sorted(rows.items())}
-                        for facet, rows in by.items()},
-        "reject_reasons_by_template": {t: dict(c.most_common()) for t, c in sorted(reasons.items())},
-        "edits": {"count": len(distances),
-                  "mean_distance": round(statistics.fmean(distances), 4) if distances else None,
-                  "median_distance": round(statistics.median(distances), 4) if distances else None},
-        "examples_per_hour": round(3600.0 * all_reviews / all_seconds, 1) if all_seconds > 0 else None,
-        "sessions": per_session,
-        "failure_patterns": [doc.get("text", "") for doc in db.db.table(NOTES_TABLE).all()
-                             if doc.get("kind") == "failure_patterns"],
-    }
+    distances = [Levenshtein.normalized_distance(original, edited) for _id, original, edited in db.examples.edits()]
+    all_timed = [s for seconds in timed.values() for s in seconds]
+    overall = _pace(sum(reviews.values()), all_timed)
+    return ReviewStats(
+        accept_rate={facet: {value: RateRow.of(counter) for value, counter in sorted(rows.items())}
+                     for facet, rows in by.items()},
+        reject_reasons_by_template={t: dict(c.most_common()) for t, c in sorted(reasons.items())},
+        edits=EditStats(len(distances), round(statistics.fmean(distances), 4) if distances else None,
+                        round(statistics.median(distances), 4) if distances else None),
+        reviews=overall.reviews, timed_reviews=overall.timed, examples_per_hour=overall.per_hour,
+        sessions={session: _pace(n, timed.get(session, [])) for session, n in sorted(reviews.items())},
+        failure_patterns=[note.text for note in failure_patterns(db)],
+    )
 
 
-def format_stats(stats: dict[str, Any]) -> str:
+def _pace_line(stats: ReviewStats) -> str:
+    if not stats.reviews:
+        return "Examples per hour: – (no reviews yet)"
+    untimed = stats.reviews - stats.timed_reviews
+    if stats.examples_per_hour is None:
+        return (f"Examples per hour: – (none of the {stats.reviews} reviews is timed: `interiority decide` "
+                f"does not know how long you read; the Review screen times each card)")
+    note = f"; {untimed} made with `interiority decide` are not timed" if untimed else ""
+    return f"Examples per hour: {stats.examples_per_hour:.0f} (over {stats.timed_reviews} timed reviews{note})"
+
+
+def format_stats(stats: ReviewStats) -> str:
     """The analytics as plain text (the CLI and the panel share it)."""
     lines: list[str] = []
-    for facet in ("template", "book", "tag", "teacher"):
-        rows = stats["accept_rate"][facet]
+    for facet in FACETS:
+        rows = stats.accept_rate[facet]
         if not rows:
             continue
         lines.append(f"Accept rate by {facet}:")
         for value, row in rows.items():
-            rate = "–" if row["accept_rate"] is None else f"{100 * row['accept_rate']:.0f}%"
-            lines.append(f"  {value:<32} {rate:>5}  ({row['accepted']} accepted, {row['rejected']} rejected, "
-                         f"{row['pending']} pending)")
-    if stats["reject_reasons_by_template"]:
+            rate = "–" if row.accept_rate is None else f"{100 * row.accept_rate:.0f}%"
+            lines.append(f"  {value:<32} {rate:>5}  ({row.accepted} accepted, {row.rejected} rejected, "
+                         f"{row.pending} pending)")
+    if stats.reject_reasons_by_template:
         lines.append("Reject reasons by template:")
-        for template, reasons in stats["reject_reasons_by_template"].items():
+        for template, reasons in stats.reject_reasons_by_template.items():
             lines.append(f"  {template:<32} " + ", ".join(f"{r} {n}" for r, n in reasons.items()))
-    edits = stats["edits"]
-    if edits["count"]:
-        lines.append(f"Edits: {edits['count']}, mean normalized edit distance {edits['mean_distance']:.3f} "
-                     f"(median {edits['median_distance']:.3f})")
+    edits = stats.edits
+    if edits.count and edits.mean_distance is not None and edits.median_distance is not None:
+        lines.append(f"Edits: {edits.count}, mean normalized edit distance {edits.mean_distance:.3f} "
+                     f"(median {edits.median_distance:.3f})")
     else:
         lines.append("Edits: none")
-    pace = stats["examples_per_hour"]
-    lines.append(f"Examples per hour: {pace:.0f}" if pace else "Examples per hour: – (no reviews yet)")
-    for text in stats["failure_patterns"]:
+    sessions = len(stats.sessions)
+    lines.append(f"Reviews: {stats.reviews} accept/reject decisions in {sessions} "
+                 f"session{'s' if sessions != 1 else ''}")
+    lines.append(_pace_line(stats))
+    for text in stats.failure_patterns:
         lines.append(f"Failure patterns named: {text}")
     return "\n".join(lines)
+
+
+def review_report(db: Database) -> str:
+    """The analytics of the project as text: what `interiority review-stats` prints and the panel shows."""
+    return format_stats(review_stats(db))

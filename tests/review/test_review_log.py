@@ -6,7 +6,7 @@ import pytest
 
 from core.review import (DUPLICATE_REASON, ReviewError, ReviewSession, effective_events, failure_patterns, fold,
                          record_decision)
-from core.review_fatigue import SessionSample, fatigue_warning
+from core.review.fatigue import SessionSample, fatigue_warning
 from store.records import Decision
 from tests.review.synthetic import build_corpus, make_example
 
@@ -42,8 +42,11 @@ def test_fold_undo_chain_is_exact_and_unlimited() -> None:
     assert [e.action for e in effective_events(events + [_event("undo")] * 2)] == ["accept", "reject", "skip"]
 
 
-def test_fold_reads_dicts_too() -> None:
-    assert fold([{"action": "edit", "edited_text": "x"}, {"action": "accept"}]) == ("accepted", "x")
+def test_fold_reads_stored_decisions(db) -> None:
+    example = db.examples.add(make_example("an answer"))
+    for action, text in (("edit", "x"), ("accept", "")):
+        db.decisions.add(Decision(example_id=example.id, action=action, edited_text=text))
+    assert fold(db.decisions.for_example(example.id)) == ("accepted", "x")
 
 
 @pytest.fixture
@@ -182,7 +185,7 @@ def test_careful_start_refuses_quick_accepts_then_asks_for_patterns(corpus_db, p
         session.record_failure_patterns("  ")
     session.record_failure_patterns("opens with weather; explains every feeling")
     assert not session.needs_failure_patterns
-    assert failure_patterns(db)[0]["text"] == "opens with weather; explains every feeling"
+    assert failure_patterns(db)[0].text == "opens with weather; explains every feeling"
 
 
 def test_progress_rate_and_eta(corpus_db, project) -> None:

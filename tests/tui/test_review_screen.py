@@ -285,7 +285,7 @@ async def test_careful_start_refuses_quick_accepts_then_asks_for_failure_pattern
         assert "failure patterns" in screen_text(app)
         app.screen.query_one("#prompt-input").value = "explains the feeling instead of showing it"
         await press(app, pilot, "enter")
-        assert [p["text"] for p in failure_patterns(db)] == ["explains the feeling instead of showing it"]
+        assert [p.text for p in failure_patterns(db)] == ["explains the feeling instead of showing it"]
         assert "careful start" not in screen_text(app)
         await press(app, pilot, "a")  # no pause needed any more
         assert db.examples.get(3).status == "accepted"

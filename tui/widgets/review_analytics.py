@@ -1,7 +1,7 @@
 """The reviewer analytics panel: accept rates by template, book, tag and teacher; reject reasons by template
 (the teacher's failure patterns, to revise templates with); edit distance; examples per hour.
 
-The figures are `core.review_stats.review_stats` rendered by `format_stats`, the same text
+The figures are `core.review.stats.review_report`, the same text
 `interiority review-stats` prints, so the panel and the command line never disagree.  They fold the whole
 decision log, which takes a moment at tens of thousands of events, so a thread worker computes them while
 the panel says so.
@@ -23,9 +23,9 @@ from textual.widgets import Label, Static
 
 def analytics_text(db: Any) -> str:
     """The analytics of the project behind `db` as plain text (computed off the UI thread)."""
-    from core.review_stats import format_stats, review_stats
+    from core.review.stats import review_report
 
-    return format_stats(review_stats(db))
+    return review_report(db)
 
 
 class ReviewAnalyticsModal(ModalScreen[None]):
