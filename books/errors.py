@@ -1,16 +1,18 @@
-"""Typed errors of book import and download.
+"""Typed errors of reading a book: the file, its encoding, its EPUB container, its download.
 
-Each one is a `core.errors.UserError`: the CLI prints its one sentence and exits 2,
-the TUI shows it in a notification.  The sentence names the file and what to do.
+`books/` imports nothing of ours but this module, so these errors do not derive from
+`core.errors.UserError`: the core use cases that call the parsers (`core.library`) turn
+them into user errors at that boundary, keeping the sentence.  Each sentence names the
+file and what to do.
 """
 
 from __future__ import annotations
 
-from core.errors import UserError
 
+class BookError(Exception):
+    """Anything wrong with a book file the user asked to read or download."""
 
-class BookError(UserError):
-    """Anything wrong with a book the user asked to import, read or delete."""
+    exit_code = 2
 
 
 class BookFormatError(BookError):
@@ -22,23 +24,11 @@ class EmptyBookError(BookFormatError):
 
 
 class BookTooLargeError(BookFormatError):
-    """The file is larger than the import limit."""
+    """The file, or the text it decodes to, is larger than the import limit."""
 
 
 class UnsafeEpubError(BookFormatError):
     """The EPUB is hostile or malformed in a way that could harm the machine (XXE, zip bomb, path escape)."""
-
-
-class DuplicateBookError(BookError):
-    """The same file (by sha256) is already in the library."""
-
-    def __init__(self, message: str, existing_id: int) -> None:
-        super().__init__(message)
-        self.existing_id = existing_id
-
-
-class BookNotFoundError(BookError):
-    """A book id that is not in the library, or a book whose files are missing."""
 
 
 class GutenbergDownloadError(BookError):

@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from core.errors import UserError
+from core.library import get_book, load_book_text
+from core.library.text import require_text
+from core.project import Project
+from store.database import Database
 from store.records import VERDICTS, Passage
 
 MAX_PHENOMENOLOGY_WORDS = 2
@@ -25,21 +29,21 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     for tag in tags:
         if not isinstance(tag, str):
             raise PassageError(f"Tag {tag!r} is not text; give tags as words.")
-        clean = " ".join(tag.lower().split())
+        clean = " ".join(require_text(tag, "tag").lower().split())
         if clean and clean not in out:
             out.append(clean)
     return out
 
 
 def validate_verdict(verdict: str) -> str:
-    verdict = (verdict or "").strip().lower()
+    verdict = require_text(verdict or "", "verdict").strip().lower()
     if verdict and verdict not in VERDICTS:
         raise PassageError(f"Verdict {verdict!r} is not one of {', '.join(VERDICTS)} (or empty); pick one of those.")
     return verdict
 
 
 def validate_phenomenology(words: str) -> str:
-    clean = " ".join((words or "").split())
+    clean = " ".join(require_text(words or "", "phenomenology").split())
     if len(clean.split()) > MAX_PHENOMENOLOGY_WORDS:
         raise PassageError(f"Phenomenology {clean!r} has more than {MAX_PHENOMENOLOGY_WORDS} words; "
                            f"name the experience in one or two words.")
@@ -49,7 +53,7 @@ def validate_phenomenology(words: str) -> str:
 def _template_ids(ids: Iterable[str]) -> list[str]:
     out: list[str] = []
     for template_id in ids:
-        clean = str(template_id).strip()
+        clean = require_text(str(template_id), "template id").strip()
         if clean and clean not in out:
             out.append(clean)
     return out
@@ -66,7 +70,7 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "verdict" in fields:
         clean["verdict"] = validate_verdict(fields["verdict"])
     if "note" in fields:
-        clean["note"] = (fields["note"] or "").strip()
+        clean["note"] = require_text(fields["note"] or "", "note").strip()
     if "phenomenology" in fields:
         clean["phenomenology"] = validate_phenomenology(fields["phenomenology"])
     if "template_ids" in fields:
@@ -74,9 +78,7 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _span_text(project: Any, db: Any, book_id: int, start: int, end: int) -> str:
-    from books.library import get_book, load_book_text
-
+def _span_text(project: Project, db: Database, book_id: int, start: int, end: int) -> str:
     book = get_book(db, book_id)
     try:
         start, end = int(start), int(end)
@@ -91,7 +93,7 @@ def _span_text(project: Any, db: Any, book_id: int, start: int, end: int) -> str
     return text
 
 
-def create_passage(project: Any, db: Any, book_id: int, start: int, end: int, *, tags: Iterable[str] = (),
+def create_passage(project: Project, db: Database, book_id: int, start: int, end: int, *, tags: Iterable[str] = (),
                    verdict: str = "", note: str = "", phenomenology: str = "",
                    template_ids: Iterable[str] = ()) -> Passage:
     """Validate and store a new passage with a snapshot of its text."""
@@ -101,14 +103,14 @@ def create_passage(project: Any, db: Any, book_id: int, start: int, end: int, *,
     return db.passages.add(Passage(book_id=int(book_id), start=int(start), end=int(end), text=text, **fields))
 
 
-def get_passage(db: Any, passage_id: int) -> Passage:
+def get_passage(db: Database, passage_id: int) -> Passage:
     passage = db.passages.find(int(passage_id))
     if passage is None:
         raise PassageError(f"No passage with id {passage_id}; run `interiority passages` to list them.")
     return passage
 
 
-def update_passage(db: Any, passage_id: int, **fields: Any) -> Passage:
+def update_passage(db: Database, passage_id: int, **fields: Any) -> Passage:
     """Change tags, verdict, note, phenomenology or template_ids, validated like `create_passage`."""
     get_passage(db, passage_id)
     clean = _clean_fields(fields)
@@ -117,18 +119,18 @@ def update_passage(db: Any, passage_id: int, **fields: Any) -> Passage:
     return db.passages.update(int(passage_id), **clean)
 
 
-def resize_passage(project: Any, db: Any, passage_id: int, start: int, end: int) -> Passage:
+def resize_passage(project: Project, db: Database, passage_id: int, start: int, end: int) -> Passage:
     """Move a passage's span (extend or shrink) and refresh its text snapshot."""
     passage = get_passage(db, passage_id)
     text = _span_text(project, db, passage.book_id, start, end)
     return db.passages.update(passage.id, start=int(start), end=int(end), text=text)
 
 
-def delete_passage(db: Any, passage_id: int) -> None:
+def delete_passage(db: Database, passage_id: int) -> None:
     get_passage(db, passage_id)
     db.passages.delete(int(passage_id))
 
 
-def passages_for_book(db: Any, book_id: int) -> list[Passage]:
+def passages_for_book(db: Database, book_id: int) -> list[Passage]:
     """The book's passages in reading order."""
     return db.passages.for_book(int(book_id))

@@ -26,3 +26,10 @@ class PassageRepository(Repository[Passage]):
         for doc in list(self.table._read_table().values()):
             counts.update(doc.get("tags") or [])
         return counts
+
+    def counts_by_book(self) -> dict[int, int]:
+        """How many passages each book has (the library's column), without building records."""
+        counts: Counter[int] = Counter()
+        for doc in list(self.table._read_table().values()):
+            counts[int(doc.get("book_id", 0))] += 1
+        return dict(counts)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from typing import Any
 
 from core.cli import CommandContext, add_command
 from core.errors import UserError
+from store.records import Passage
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -48,7 +48,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from books.library import import_book, import_gutenberg
+    from core.library import book_row, import_book, import_gutenberg
 
     if bool(args.path) == (args.gutenberg is not None):
         raise UserError("Give either a PATH or --gutenberg N (not both, not neither).")
@@ -57,7 +57,7 @@ def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     else:
         book = import_book(ctx.project, ctx.db, args.path, group=args.group)
     if ctx.json:
-        ctx.print_json(_book_row(book, Counter(), Counter()))
+        ctx.print_json(book_row(book).as_json())
     else:
         ctx.print(f"Imported book {book.id}: {book.title} by {book.author or 'unknown'} "
                   f"({book.chars:,} chars, {book.part_count} parts, {book.chapter_count} chapters, "
@@ -65,49 +65,27 @@ def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
-def _book_row(book: Any, passages: Counter, examples: Counter) -> dict[str, Any]:
-    return {"id": book.id, "title": book.title, "author": book.author, "group": book.group,
-            "chars": book.chars, "parts": book.part_count, "chapters": book.chapter_count,
-            "paragraphs": book.paragraph_count, "passages": passages.get(book.id, 0),
-            "examples": sum(examples.get(book.id, Counter()).values()),
-            "accepted": examples.get(book.id, Counter()).get("accepted", 0),
-            "source_kind": book.source_kind, "gutenberg_number": book.gutenberg_number}
-
-
 def cmd_books(args: argparse.Namespace, ctx: CommandContext) -> int:
-    db = ctx.db
-    passages = Counter(int(d.get("book_id", 0)) for d in list(db.passages.table._read_table().values()))
-    examples = db.examples.counts_by_book()
-    rows = [_book_row(book, passages, examples) for book in sorted(db.books.all(), key=lambda b: b.id)]
+    from core.library import book_rows
+
+    rows = book_rows(ctx.db)
     if ctx.json:
-        ctx.print_json(rows)
+        ctx.print_json([row.as_json() for row in rows])
         return 0
     if not rows:
         ctx.print("The library is empty; add a book with `interiority import PATH` or `--gutenberg N`.")
         return 0
     ctx.print(f"{'id':>4}  {'title':<32} {'author':<22} {'chars':>10} {'chap':>5} {'pass':>5} {'ex':>5} {'acc':>5}")
     for r in rows:
-        ctx.print(f"{r['id']:>4}  {r['title'][:32]:<32} {r['author'][:22]:<22} {r['chars']:>10,} "
-                  f"{r['chapters']:>5} {r['passages']:>5} {r['examples']:>5} {r['accepted']:>5}")
+        ctx.print(f"{r.id:>4}  {r.title[:32]:<32} {r.author[:22]:<22} {r.chars:>10,} "
+                  f"{r.chapters:>5} {r.passages:>5} {r.examples:>5} {r.accepted:>5}")
     return 0
 
 
-def book_structure(project: Any, db: Any, book_id: int) -> dict[str, Any]:
-    """A book's parts and chapters with their `[first, end)` paragraph ranges and character spans."""
-    from books.library import get_book, load_book_text
-
-    book = get_book(db, book_id)
-    text = load_book_text(project, book)
-    chapters = []
-    for chapter, (first, end) in zip(text.chapters, text.chapter_ranges()):
-        chapters.append({"title": chapter.title, "part": chapter.part, "paragraphs": [first, end],
-                         "chars": [text.paragraphs[first][0], text.paragraphs[end - 1][1]]})
-    return {"id": book.id, "title": book.title, "author": book.author, "chars": book.chars,
-            "paragraphs": len(text.paragraphs), "parts": list(text.parts), "chapters": chapters}
-
-
 def cmd_book(args: argparse.Namespace, ctx: CommandContext) -> int:
-    info = book_structure(ctx.project, ctx.db, args.book_id)
+    from core.library import book_outline
+
+    info = book_outline(ctx.project, ctx.db, args.book_id)
     if ctx.json:
         ctx.print_json(info)
         return 0
@@ -125,25 +103,25 @@ def cmd_book(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_delete_book(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from books.library import delete_book, get_book
+    from core.library import delete_book, get_book
 
     book = get_book(ctx.db, args.book_id)
     if not args.yes:
         raise UserError(f"Deleting book {book.id} ({book.title}) also deletes its passages; "
                         f"add --yes to confirm.")
-    delete_book(ctx.project, ctx.db, book.id)
-    ctx.print(f"Deleted book {book.id}: {book.title}.")
-    return 0
+    deleted = delete_book(ctx.project, ctx.db, book.id)
+    ctx.print(deleted.sentence())
+    return 0 if not deleted.refused_files else 1
 
 
-def _passage_row(p: Any) -> dict[str, Any]:
+def _passage_row(p: Passage) -> dict[str, Any]:
     return {"id": p.id, "book_id": p.book_id, "start": p.start, "end": p.end, "text": p.text, "tags": p.tags,
             "verdict": p.verdict, "note": p.note, "phenomenology": p.phenomenology,
             "template_ids": p.template_ids}
 
 
 def cmd_passages(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from books.library import get_book
+    from core.library import get_book
 
     if args.book is not None:
         get_book(ctx.db, args.book)

@@ -36,8 +36,7 @@ def _baseline(out_dir: Path) -> float:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from books import library
-    from books.library import import_book, load_book_text
+    from core.library import clear_text_cache, import_book, load_book_text
     from core.project import open_project
     from store import Database
 
@@ -53,7 +52,7 @@ def main() -> int:
                 started = time.perf_counter()
                 book = import_book(project, db, BOOK)
                 imports.append(time.perf_counter() - started)
-                library._cache.clear()
+                clear_text_cache()
                 started = time.perf_counter()
                 text = load_book_text(project, book)
                 loads.append(time.perf_counter() - started)

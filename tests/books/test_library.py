@@ -10,9 +10,9 @@ from typing import Iterator
 
 import pytest
 
-from books import library
-from books.errors import BookNotFoundError, DuplicateBookError, GutenbergDownloadError
-from books.library import delete_book, import_book, import_gutenberg, load_book_text
+from books.errors import GutenbergDownloadError
+from core.library import (BookNotFoundError, BookRefusedError, DuplicateBookError, clear_text_cache, delete_book,
+                          import_book, import_gutenberg, load_book_text)
 from core.passages import create_passage
 
 BOOK = ("Title: Small Book\n\nAuthor: Ann Author\n\nRelease Date: 2020 [eBook #4242]\n\n"
@@ -32,7 +32,8 @@ def test_import_writes_text_index_and_record(project, db, small_book: Path) -> N
     assert (book.title, book.author, book.group, book.source_kind, book.gutenberg_number) == (
         "Small Book", "Ann Author", "Ann Author", "gutenberg", 4242)
     assert (book.chapter_count, book.part_count, book.paragraph_count, book.encoding) == (2, 0, 4, "utf-8")
-    assert book.text_file == f"{book.id}-small-book.txt" and book.index_file == f"{book.id}-small-book.json"
+    stem = f"{book.sha256[:16]}-small-book"
+    assert book.text_file == f"{stem}.txt" and book.index_file == f"{stem}.json"
     assert sorted(p.name for p in project.library.iterdir()) == sorted([book.text_file, book.index_file])
     text = load_book_text(project, book)
     assert text.text == "CHAPTER I\n\nIt was a dark night.\n\nCHAPTER II\n\nThen morning came."
@@ -50,9 +51,9 @@ def test_group_and_duplicate(project, db, small_book: Path) -> None:
 
 def test_failed_record_write_leaves_nothing(project, db, small_book: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_update(*args, **kwargs):
+    def broken_add(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(db.books, "update", broken_update)
+    monkeypatch.setattr(db.books, "add", broken_add)
     with pytest.raises(OSError):
         import_book(project, db, small_book)
     assert len(db.books) == 0 and list(project.library.iterdir()) == []
@@ -61,8 +62,9 @@ def test_failed_record_write_leaves_nothing(project, db, small_book: Path,
 def test_refused_file_leaves_nothing(project, db, tmp_path: Path) -> None:
     binary = tmp_path / "image.txt"
     binary.write_bytes(b"\x00\x01\x02" * 100)
-    with pytest.raises(Exception, match="binary"):
+    with pytest.raises(BookRefusedError, match="binary") as caught:
         import_book(project, db, binary)
+    assert type(caught.value.reason).__name__ == "BookFormatError"
     assert len(db.books) == 0 and list(project.library.iterdir()) == []
 
 
@@ -78,7 +80,9 @@ def test_load_is_cached_and_notices_changes(project, db, small_book: Path) -> No
 def test_delete_removes_book_passages_and_files(project, db, small_book: Path) -> None:
     book = import_book(project, db, small_book)
     create_passage(project, db, book.id, 11, 20)
-    delete_book(project, db, book.id)
+    deleted = delete_book(project, db, book.id)
+    assert (deleted.passages, deleted.refused_files) == (1, [])
+    assert sorted(deleted.removed_files) == sorted([book.text_file, book.index_file])
     assert len(db.books) == 0 and len(db.passages) == 0 and list(project.library.iterdir()) == []
     with pytest.raises(BookNotFoundError, match="No book with id"):
         delete_book(project, db, book.id)
@@ -88,7 +92,7 @@ def test_delete_removes_book_passages_and_files(project, db, small_book: Path) -
 
 def test_war_and_peace_loads_fast(project, db, corpus: Path) -> None:
     book = import_book(project, db, corpus / "war_and_peace_2600.txt")
-    library._cache.clear()
+    clear_text_cache()
     started = time.perf_counter()
     text = load_book_text(project, book)
     elapsed = time.perf_counter() - started
@@ -144,11 +148,12 @@ def test_download_import_and_cache(project, db, mirror: str, tmp_path: Path) -> 
 
 
 def test_download_errors(project, db, mirror: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(GutenbergDownloadError, match="no plain-text book number 999"):
+    with pytest.raises(BookRefusedError, match="no plain-text book number 999") as caught:
         import_gutenberg(project, db, 999, base_url=mirror, cache_dir=tmp_path)
+    assert isinstance(caught.value.reason, GutenbergDownloadError)
     monkeypatch.setenv("INTERIORITY_GUTENBERG_URL", "http://127.0.0.1:9")  # discard port: nothing listens
-    with pytest.raises(GutenbergDownloadError, match="check your connection or import a downloaded file"):
+    with pytest.raises(BookRefusedError, match="check your connection or import a downloaded file"):
         import_gutenberg(project, db, 5, cache_dir=tmp_path)
-    with pytest.raises(GutenbergDownloadError, match="must be positive"):
+    with pytest.raises(BookRefusedError, match="must be positive"):
         import_gutenberg(project, db, 0, cache_dir=tmp_path)
     assert len(db.books) == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from books.library import import_book
+from core.library import import_book
 from core.passages import (PassageError, create_passage, delete_passage, passages_for_book, resize_passage,
                            update_passage)
 

@@ -7,7 +7,8 @@ from textual.widgets import DataTable, Input
 from tests.tui.conftest import NOTES, SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
 from core.first_run import first_run_steps
-from tui.screens.library import LibraryScreen, human_size
+from core.library import human_size
+from tui.screens.library import LibraryScreen
 from tui.widgets.modals import ConfirmModal
 from tui.widgets.path_input import complete_path
 

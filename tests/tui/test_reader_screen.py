@@ -100,7 +100,7 @@ async def test_keyboard_passage_then_tagging_is_saved_as_typed(make_app, project
 
 
 async def test_resize_and_delete_the_passage_under_the_cursor(make_app, project, db, notes_book):
-    from books.library import load_book_text
+    from core.library import load_book_text
     from core.passages import create_passage
 
     text = load_book_text(project, notes_book).text

@@ -9,7 +9,6 @@ the reader or the review screen are current.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -22,60 +21,20 @@ from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from core.library import BookRow, book_rows, delete_book, import_book, import_gutenberg
 from tui.screens.base import StudioScreen
 from tui.widgets.modals import ConfirmModal
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
-    from store import Book
+    from store import Book, Database
 
 COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted")
 
 
-@dataclass(frozen=True)
-class BookRow:
-    """One line of the table, computed from the store in one pass per table."""
-
-    book_id: int
-    title: str
-    author: str
-    size: str
-    chapters: int
-    passages: int
-    examples: int
-    accepted: int
-
-
-def human_size(chars: int) -> str:
-    """A book's length as a reader thinks of it: thousands of characters."""
-    if chars >= 1_000_000:
-        return f"{chars / 1_000_000:.1f}M chars"
-    if chars >= 1_000:
-        return f"{chars / 1_000:.0f}k chars"
-    return f"{chars} chars"
-
-
-def library_rows(db) -> list[BookRow]:
-    """Every book with its passage and example counts, in title order."""
-    passages_per_book: dict[int, int] = {}
-    for passage_book in (p.book_id for p in db.passages):
-        passages_per_book[passage_book] = passages_per_book.get(passage_book, 0) + 1
-    examples_per_book = db.examples.counts_by_book()
-    rows = []
-    for book in db.books:
-        statuses = examples_per_book.get(book.id)
-        rows.append(BookRow(
-            book_id=book.id,
-            title=book.title or Path(book.source_path).name or f"Book {book.id}",
-            author=book.author or "unknown",
-            size=human_size(book.chars),
-            chapters=book.chapter_count,
-            passages=passages_per_book.get(book.id, 0),
-            examples=sum(statuses.values()) if statuses else 0,
-            accepted=statuses.get("accepted", 0) if statuses else 0,
-        ))
-    rows.sort(key=lambda r: (r.title.casefold(), r.book_id))
-    return rows
+def library_rows(db: "Database") -> list[BookRow]:
+    """The library's rows (`core.library.book_rows`) in the order a reader looks for them: by title."""
+    return sorted(book_rows(db), key=lambda row: (row.title.casefold(), row.id))
 
 
 class LibraryScreen(StudioScreen):
@@ -136,8 +95,8 @@ class LibraryScreen(StudioScreen):
         self._rows = library_rows(self.studio.db)
         table.clear()
         for row in self._rows:
-            table.add_row(row.title, row.author, row.size, str(row.chapters), str(row.passages),
-                          str(row.examples), str(row.accepted), key=str(row.book_id))
+            table.add_row(row.title, row.author or "unknown", row.size, str(row.chapters), str(row.passages),
+                          str(row.examples), str(row.accepted), key=str(row.id))
         empty = not self._rows
         table.display = not empty
         self._show_steps(full=empty)
@@ -146,7 +105,7 @@ class LibraryScreen(StudioScreen):
             return
         if keep is not None:
             for index, row in enumerate(self._rows):
-                if row.book_id == keep:
+                if row.id == keep:
                     table.move_cursor(row=index)
                     break
         if not isinstance(self.focused, Input):
@@ -167,7 +126,7 @@ class LibraryScreen(StudioScreen):
         table = self.query_one("#books", DataTable)
         if not self._rows or table.cursor_row is None or not (0 <= table.cursor_row < len(self._rows)):
             return None
-        return self._rows[table.cursor_row].book_id
+        return self._rows[table.cursor_row].id
 
     @on(DataTable.RowSelected, "#books")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -199,7 +158,7 @@ class LibraryScreen(StudioScreen):
         book_id = self.selected_book_id()
         if book_id is None:
             return
-        row = next(r for r in self._rows if r.book_id == book_id)
+        row = next(r for r in self._rows if r.id == book_id)
         question = (f"Delete \u201c{row.title}\u201d from the library, with its {row.passages} "
                     f"passage{'s' if row.passages != 1 else ''}? The file you imported it from is not touched.")
 
@@ -210,17 +169,18 @@ class LibraryScreen(StudioScreen):
         self.app.push_screen(ConfirmModal(question, yes_label="Delete"), answered)
 
     def _delete(self, book_id: int, title: str) -> None:
-        from books.library import delete_book
-
         try:
-            delete_book(self.studio.project, self.studio.db, book_id)
+            deleted = delete_book(self.studio.project, self.studio.db, book_id)
         except Exception as exc:
             self.studio.show_error(exc)
             return
         reader = self.studio.screen_instance("reader")
         if reader is not None and getattr(reader, "book_id", None) == book_id:
             reader.close_book()  # type: ignore[attr-defined]
-        self.notify(f"Deleted \u201c{title}\u201d.", markup=False)
+        if deleted.refused_files:
+            self.notify(deleted.sentence(), severity="warning", timeout=10, markup=False)
+        else:
+            self.notify(f"Deleted \u201c{title}\u201d.", markup=False)
         self.refresh_books()
 
     # ---- import -----------------------------------------------------------------------------
@@ -272,14 +232,12 @@ class LibraryScreen(StudioScreen):
 
     @work(thread=True, exit_on_error=False, group="import")
     def _import_worker(self, path: Optional[str] = None, gutenberg: Optional[int] = None) -> None:
-        from books.library import import_book, import_gutenberg
-
         started = time.perf_counter()
         project, db = self.studio.project, self.studio.db
         if gutenberg is not None:
             book = import_gutenberg(project, db, gutenberg)
         else:
-            book = import_book(project, db, Path(path).expanduser())  # type: ignore[arg-type]
+            book = import_book(project, db, Path(path or "").expanduser())
         self.post_message(self.ImportFinished(book, time.perf_counter() - started))
 
     @on(ImportFinished)

@@ -149,7 +149,7 @@ class ReaderScreen(StudioScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reader-load")
     def _load_worker(self, book_id: int, offset: Optional[int]) -> None:
-        from books.library import load_book_text
+        from core.library import load_book_text
 
         db = self.studio.db
         book = db.books.get(book_id)
