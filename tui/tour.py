@@ -41,7 +41,7 @@ I want now to tell you, gentlemen, whether you care to hear it or not, why I cou
 
 def build_demo_project(root: Path) -> Any:
     """A small but complete project to photograph."""
-    from books.library import import_book
+    from core.library import import_book
     from core.passages import create_passage
     from core.project import open_project
     from core.review import record_decision
@@ -55,7 +55,7 @@ def build_demo_project(root: Path) -> Any:
     db = Database(project.db_path)
     try:
         book = import_book(project, db, source)
-        from books.library import load_book_text
+        from core.library import load_book_text
 
         text = load_book_text(project, book)
         passages = []

@@ -13,7 +13,7 @@ SIZE = (120, 40)
 @pytest.fixture
 def notes_book(project, db, corpus: Path):
     """Notes from Underground imported into the test project (265 KB: imports in well under a second)."""
-    from books.library import import_book
+    from core.library import import_book
 
     return import_book(project, db, corpus / NOTES)
 
