@@ -13,12 +13,19 @@ format, empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
 from core.quality.cliches import ClicheMatcher, PhraseList, normalize
 from core.quality.length_format import LengthStats, format_flags, length_flags, outlier_flag
 from core.quality.near_duplicates import NearDuplicateIndex, UnionFind
 from core.quality.openings import OpeningCounter, opening_key
+from core.settings import QualitySettings, Settings
+from store.database import Database
+from store.records import Example
+
+if TYPE_CHECKING:
+    from core.project import Project
+    from core.templates import Template
 
 FLAG_CODES = ("cliche", "formulaic-opening", "repeated-opening", "near-duplicate", "too-short", "too-long",
               "length-outlier", "format", "empty")
@@ -34,11 +41,12 @@ class FlagInput:
     messages: Sequence[dict[str, Any]] = field(default_factory=tuple)
 
 
-def as_input(example: Any) -> FlagInput:
+Flaggable = Union[Example, FlagInput]
+
+
+def as_input(example: Example) -> FlagInput:
     """A `store.records.Example` (its reviewed text when edited) as flag input."""
-    text = getattr(example, "final_text", None) or getattr(example, "completion", "") or ""
-    return FlagInput(int(example.id), text, getattr(example, "template_id", "") or "",
-                     tuple(getattr(example, "messages", ()) or ()))
+    return FlagInput(int(example.id), example.final_text, example.template_id or "", tuple(example.messages))
 
 
 @dataclass
@@ -58,8 +66,8 @@ class QualityFlagger:
             phrase list together with `extra_cliches` and the built-in seed list.
     """
 
-    def __init__(self, settings: Any, templates: Iterable[Any] = ()) -> None:
-        quality = getattr(settings, "quality", settings)
+    def __init__(self, settings: Union[Settings, QualitySettings], templates: Iterable[Any] = ()) -> None:
+        quality = settings.quality if isinstance(settings, Settings) else settings
         self.quality = quality
         templates = list(templates)
         self.template_names = {str(getattr(t, "id", "")): str(getattr(t, "name", "")) for t in templates}
@@ -113,7 +121,7 @@ class QualityFlagger:
 
     # -- whole corpus -------------------------------------------------------------------------------
 
-    def build(self, examples: Iterable[Any]) -> dict[int, list[dict[str, Any]]]:
+    def build(self, examples: Iterable[Flaggable]) -> dict[int, list[dict[str, Any]]]:
         """Flag a whole corpus from scratch; returns flags by example id."""
         self._reset()
         items: dict[int, FlagInput] = {}
@@ -146,7 +154,7 @@ class QualityFlagger:
 
     # -- one example --------------------------------------------------------------------------------
 
-    def check(self, example: Any) -> list[dict[str, Any]]:
+    def check(self, example: Flaggable) -> list[dict[str, Any]]:
         """The flags `example` would get if added now, without adding it."""
         item = example if isinstance(example, FlagInput) else as_input(example)
         entry = self._entry(item)
@@ -154,7 +162,7 @@ class QualityFlagger:
         count = self.openings.counts.get(entry.opening, 0) + (1 if entry.opening else 0)
         return self._compose(entry, duplicates, count, self.openings.total + 1)
 
-    def add(self, example: Any) -> dict[int, list[dict[str, Any]]]:
+    def add(self, example: Flaggable) -> dict[int, list[dict[str, Any]]]:
         """Add one example; returns the flags of it and of every earlier example whose flags changed."""
         item = example if isinstance(example, FlagInput) else as_input(example)
         opening_was_repeated = None
@@ -192,30 +200,25 @@ class QualityFlagger:
         return sorted((g for g in links.groups() if len(g) >= 2), key=lambda g: g[0])
 
 
-def flag_example(db: Any, flagger: QualityFlagger, example: Any) -> list[dict[str, Any]]:
+def flag_example(db: Database, flagger: QualityFlagger, example: Example) -> list[dict[str, Any]]:
     """Flag a newly arrived example and persist its flags and those of the earlier examples it changed.
 
     Call it where an example is stored (the generation queue).  Returns the new example's flags (also set
     on `example.flags`).
     """
     changed = flagger.add(example)
-    for key, flags in changed.items():
-        if key == example.id:
-            continue
-        if db.examples.find(key) is not None:
-            db.examples.update(key, flags=flags)
+    db.examples.set_flags(changed)  # the new example's and its twins' in one journal change
     example.flags = changed[example.id]
-    db.examples.update(example.id, flags=example.flags)
     return example.flags
 
 
-def reflag_all(db: Any, flagger: QualityFlagger) -> int:
+def reflag_all(db: Database, flagger: QualityFlagger) -> int:
     """Recompute every example's flags from scratch; writes only the ones that changed. Returns that count."""
     flags_by_id = flagger.build(db.examples)
     return len(db.examples.set_flags(flags_by_id))
 
 
-def load_project_templates(project: Any, db: Any = None) -> list[Any]:
+def load_project_templates(project: "Project", db: Optional[Database] = None) -> list["Template"]:
     """The project's templates for the phrase list; none when the templates module or files are unusable.
 
     Flags must not stop review because a template file has a typo: then only the seed list and

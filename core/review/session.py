@@ -373,8 +373,9 @@ class ReviewSession:
             if example_id is None:
                 return DecisionResult(False, "Nothing to undo.")
         elif not self._stacks.get(example_id):
+            entry = self.entries.get(example_id)
             return DecisionResult(False, f"Example {example_id} has no decision to undo.", example_id,
-                                  self.entries.get(example_id).status if example_id in self.entries else "")
+                                  entry.status if entry is not None else "")
         undone = self._stacks[example_id][-1]
         result = self._write(example_id, "undo")
         result.message = f"Undid {undone.action} of example {example_id}."

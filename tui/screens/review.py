@@ -11,7 +11,7 @@ is painted in the same frame.  The analytics fold the whole log and run in a wor
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from rich.text import Text
 from textual import work
@@ -320,7 +320,8 @@ class ReviewScreen(StudioScreen):
             self._asked_failure_patterns = True
             self.action_failure_patterns()
 
-    def _guard(self, call, *args: Any, **kwargs: Any) -> Optional["DecisionResult"]:
+    def _guard(self, call: Callable[..., "DecisionResult"], *args: Any,
+               **kwargs: Any) -> Optional["DecisionResult"]:
         from core.errors import UserError
 
         try:

@@ -64,7 +64,7 @@ class ReviewText(ScrollView, can_focus=False):
         width = self._wrap_width(self.show_vertical_scrollbar)
         shown_before = len(self._lines.get(width, ())) if not self.scroll_y else -1
         self._text = text
-        self._lines = self._prepared.pop(_text_key(text), None) or {}
+        self._lines = self._prepared.pop(_text_key(text), {})
         if self.scroll_y:
             self.set_reactive(ScrollView.scroll_y, 0)  # the repaint below shows the top
             self._scroll_update(self.virtual_size)
