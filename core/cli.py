@@ -2,23 +2,29 @@
 
 Each module in `COMMAND_MODULES` exposes `register(subparsers)`, which adds its
 subcommands with `set_defaults(handler=...)`.  A handler takes
-`(args, ctx: CommandContext)` and returns an exit code.  `UserError`s become one
-line on stderr and exit code 2; nothing else is caught here, so real bugs keep
-their tracebacks.
+`(args, ctx: CommandContext)` and returns an exit code.  `UserError`s, store
+errors and `OSError`s (a full disk, a read-only folder) become one line on
+stderr and exit code 2; a closed output pipe ends quietly with exit 0; nothing
+else is caught here, so real bugs keep their tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import json
+import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Optional, TextIO
 
-from core.errors import UserError
+from core.errors import UserError, os_error_sentence
 from core.project import Project, open_project, resolve_project_path
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from store.database import Database
 
 COMMAND_MODULES = [
     "core.commands.library",
@@ -40,18 +46,24 @@ class CommandContext:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     _project: Optional[Project] = None
-    _db: Any = None
+    _db: Optional["Database"] = None
 
     @property
     def project(self) -> Project:
+        """The project named by `--project` (or found), opened and its settings validated on first use."""
         if self._project is None:
             self._project = open_project(resolve_project_path(self.project_arg))
         return self._project
 
     @property
-    def db(self):  # -> store.Database
+    def settings(self) -> Settings:
+        return self.project.settings
+
+    @property
+    def db(self) -> "Database":
+        """The project's database, opened (and locked) on first use: commands that need none never lock it."""
         if self._db is None:
-            from store import Database
+            from store.database import Database
 
             self._db = Database(self.project.db_path)
         return self._db
@@ -66,9 +78,10 @@ class CommandContext:
         self.err.write(text + "\n")
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close the database if it was opened (once: a failed close is not retried)."""
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,44 +141,76 @@ def _studio_project_arg(argv: list[str]) -> tuple[bool, Optional[str]]:
     return True, project
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone (`| head`).
+
+    Otherwise the interpreter's last flush at exit meets the closed pipe again and
+    prints "Exception ignored ... BrokenPipeError" (the recipe in Python's `signal` docs).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # stdout is not a file descriptor (a test's capture): nothing will flush it at exit
+
+
+def _guarded(ctx: CommandContext, work: Callable[[], int]) -> int:
+    """Run one command (or the studio) and turn every error a user can meet into one line on stderr.
+
+    `UserError` and `StoreError` carry their sentence; any other `OSError` (a full disk,
+    a read-only file system, a missing permission) is described by `os_error_sentence`;
+    a closed pipe (`interiority examples | head`) ends quietly with exit 0, as Unix
+    filters do.  Anything else is a bug and keeps its traceback.
+    """
+    from store import StoreError
+
+    try:
+        code = int(work() or 0)
+        ctx.out.flush()  # a pipe closed early fails here, inside the guard, not at exit
+        ctx.close()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except (UserError, StoreError) as exc:
+        ctx.warn(f"interiority: {exc}")
+        return exc.exit_code if isinstance(exc, UserError) else 2
+    except OSError as exc:
+        ctx.warn(f"interiority: {os_error_sentence(exc)}")
+        return 2
+    except KeyboardInterrupt:
+        ctx.warn("interiority: interrupted")
+        return 130
+    finally:
+        try:
+            ctx.close()
+        except OSError as exc:  # closing flushes the store: a full disk can meet it here too
+            ctx.warn(f"interiority: {os_error_sentence(exc)}")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     studio, project_arg = _studio_project_arg(argv)
     if studio:
-        ctx = CommandContext(project_arg=project_arg)
-        try:
+        studio_ctx = CommandContext(project_arg=project_arg)
+
+        def open_studio() -> int:
             from tui.app import run_app
 
-            return run_app(ctx.project)
-        except UserError as exc:
-            sys.stderr.write(f"interiority: {exc}\n")
-            return exc.exit_code
-        finally:
-            ctx.close()
+            return run_app(studio_ctx.project)
+
+        return _guarded(studio_ctx, open_studio)
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = CommandContext(project_arg=args.project, json=getattr(args, "json", False))
-    try:
-        if args.command is None:  # e.g. `interiority --project P --json`: nothing to run
-            parser.print_help(sys.stderr)
-            return 2
-        handler: Callable[[argparse.Namespace, CommandContext], int] = args.handler
-        return int(handler(args, ctx) or 0)
-    except UserError as exc:
-        sys.stderr.write(f"interiority: {exc}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("interiority: interrupted\n")
-        return 130
-    except Exception as exc:
-        from store import StoreError
-
-        if isinstance(exc, StoreError):
-            sys.stderr.write(f"interiority: {exc}\n")
-            return 2
-        raise
-    finally:
-        ctx.close()
+    if args.command is None:  # e.g. `interiority --project P --json`: nothing to run
+        parser.print_help(sys.stderr)
+        return 2
+    handler: Callable[[argparse.Namespace, CommandContext], int] = args.handler
+    return _guarded(ctx, lambda: handler(args, ctx))
 
 
 def entry_point() -> None:

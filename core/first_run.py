@@ -8,7 +8,11 @@ when the project shows it was done, so the list can never drift from the work.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.project import Project
+    from store.database import Database
 
 
 @dataclass(frozen=True)
@@ -19,12 +23,12 @@ class Step:
     done: bool
 
 
-def _has_build(project: Any) -> bool:
+def _has_build(project: "Project") -> bool:
     exports = project.exports
     return exports.is_dir() and any((entry / "card.json").exists() for entry in exports.iterdir() if entry.is_dir())
 
 
-def first_run_steps(project: Any, db: Any) -> list[Step]:
+def first_run_steps(project: "Project", db: "Database") -> list[Step]:
     """The seven steps of the loop, in order, with `done` read from the project."""
     # Counted over the raw documents: the library calls this on every visit, with thousands of passages.
     passage_count = len(db.passages)
@@ -54,7 +58,7 @@ def first_run_steps(project: Any, db: Any) -> list[Step]:
     ]
 
 
-def next_step(project: Any, db: Any) -> Step | None:
+def next_step(project: "Project", db: "Database") -> Step | None:
     """The first step not yet done, or None when the whole loop has been walked once."""
     for step in first_run_steps(project, db):
         if not step.done:

@@ -1,4 +1,11 @@
-"""The project folder: what a user's work is, and where it lives."""
+"""The project folder: what a user's work is, and where it lives.
+
+Opening one refuses, each with one sentence, what would otherwise surprise later:
+an empty `--project ""` (which used to fall back silently to the default project,
+so a script's unset variable wrote into the wrong place), a file where the folder
+should be, and a folder the program cannot write (a read-only disk or missing
+permissions: the database takes a lock file and every command writes).
+"""
 
 from __future__ import annotations
 
@@ -25,9 +32,19 @@ def default_project_path() -> Path:
 
 
 def resolve_project_path(explicit: Optional[Union[str, Path]] = None, cwd: Optional[Path] = None) -> Path:
-    """`--project PATH`, else the current directory when it holds interiority.toml, else the default."""
-    if explicit:
-        return Path(explicit).expanduser().resolve()
+    """`--project PATH`, else the current directory when it holds interiority.toml, else the default.
+
+    `explicit` is None when no `--project` was given; an empty or blank one is an error.
+    """
+    if explicit is not None:
+        if not str(explicit).strip():
+            raise ProjectError("--project was given an empty path; name a project folder "
+                               "(e.g. --project ~/interiority-project) or leave --project out for the default project.")
+        try:
+            return Path(explicit).expanduser().resolve()
+        except (RuntimeError, ValueError, OSError) as exc:  # "~nobody/x", a NUL byte, a symlink loop
+            raise ProjectError(f"--project {str(explicit)!r} is not a usable path ({exc}); "
+                               f"name an existing or new folder.") from None
     cwd = cwd or Path.cwd()
     if (cwd / SETTINGS_NAME).exists():
         return cwd.resolve()
@@ -85,4 +102,8 @@ def open_project(path: Union[str, Path], create: bool = True) -> Project:
     except OSError as exc:
         raise ProjectError(f"Cannot create the project at {root}: {exc.strerror or exc}. "
                            f"Choose a writable folder with --project.") from None
+    for folder in (root, *(root / name for name in SUBFOLDERS)):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ProjectError(f"The project folder {folder} is read-only; make it writable for your user "
+                               f"(chmod -R u+w {root}) or copy the project to a writable disk and pass --project.")
     return Project(root=root.resolve(), settings=load_settings(settings_path))

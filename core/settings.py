@@ -1,15 +1,27 @@
-"""`interiority.toml`: documented defaults, validated with errors that name the key, the file and the fix."""
+"""`interiority.toml`: documented defaults, validated with errors that name the key, the file and the fix.
+
+The file comes from outside (hand-edited, copied, or hostile), so reading it
+must end in `Settings` or one `SettingsError` sentence, never another exception:
+a FIFO or a folder in its place, a file too large, TOML nested thousands deep
+(`tomllib` recurses and raises `RecursionError`), integers too long to print or
+to turn into a float, and key lists Textual would accept but never fire
+(see `core.keys`).  `tests/core/test_settings_fuzz.py` holds that promise with
+Hypothesis.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
 from core.errors import SettingsError
+from core.keys import keymap_value_problem
 
 DEFAULT_REJECT_REASONS = [
     "formulaic", "explains-emotion", "fake-profundity", "cliche",
@@ -130,6 +142,42 @@ CHOICES: dict[str, tuple[str, ...]] = {"teacher.provider": ("anthropic", "mlx")}
 SECTIONS = ("teacher", "queue", "reader", "review", "quality", "dataset", "training")
 
 
+MAX_SETTINGS_BYTES = 1_000_000  # a settings file is a few kilobytes; refuse to parse a huge one
+MAX_NESTING = 8  # the deepest legal document is [prices."model"] = 3 levels; lists of strings add 1
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters; safe for any parsed value (huge ints, deep lists)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "a number with more than 60 digits"
+    if _depth(value) > MAX_NESTING:
+        return "a deeply nested value"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and tables nest in `value` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > MAX_NESTING:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _type_name(tp: Any) -> str:
     return {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}.get(
         tp, "a list of strings")
@@ -139,31 +187,39 @@ def _coerce(key: str, value: Any, tp: Any, where: str) -> Any:
     origin = get_origin(tp)
     if origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(f"{where}: {key} must be a list of strings, got {value!r}.")
+            raise SettingsError(f"{where}: {key} must be a list of strings, got {_shown(value)}.")
         return list(value)
     if tp is bool:
         if not isinstance(value, bool):
-            raise SettingsError(f"{where}: {key} must be true or false, got {value!r}.")
+            raise SettingsError(f"{where}: {key} must be true or false, got {_shown(value)}.")
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise SettingsError(f"{where}: {key} is far too large a number; use a sensible value.") from None
     if tp in (int, float) and (isinstance(value, bool) or not isinstance(value, tp)):
-        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {value!r}.")
+        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {_shown(value)}.")
     if tp is str and not isinstance(value, str):
-        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {value!r}.")
+        raise SettingsError(f"{where}: {key} must be {_type_name(tp)}, got {_shown(value)}.")
     if tp is float and not math.isfinite(value):
-        raise SettingsError(f"{where}: {key} must be a finite number, got {value!r}.")
+        raise SettingsError(f"{where}: {key} must be a finite number, got {_shown(value)}.")
     low, high = RANGES.get(key, (None, None))
     if low is not None and value < low or high is not None and value > high:
         span = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise SettingsError(f"{where}: {key} must be {span}, got {value!r}.")
+        raise SettingsError(f"{where}: {key} must be {span}, got {_shown(value)}.")
     if key in CHOICES and value not in CHOICES[key]:
-        raise SettingsError(f"{where}: {key} must be one of {', '.join(CHOICES[key])}, got {value!r}.")
+        raise SettingsError(f"{where}: {key} must be one of {', '.join(CHOICES[key])}, got {_shown(value)}.")
     return value
 
 
 def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") -> Settings:
     """Validate a parsed TOML document into `Settings`; every error names the key."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: the settings must be a TOML document of [sections].")
+    if _depth(data) > MAX_NESTING:
+        raise SettingsError(f"{where}: values nest more than {MAX_NESTING} levels deep; "
+                            f"no setting needs that (see the defaults written by a new project).")
     settings = Settings()
     for name, value in data.items():
         if name in SECTIONS:
@@ -197,6 +253,10 @@ def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") ->
         elif name == "keymap":
             if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
                 raise SettingsError(f"{where}: [keymap] maps binding ids to keys, e.g. reader.search = \"ctrl+f\".")
+            for binding_id, keys in value.items():
+                problem = keymap_value_problem(binding_id, keys)
+                if problem is not None:
+                    raise SettingsError(f"{where}: [keymap] {binding_id} = {_shown(keys)} is refused: {problem}.")
             settings.keymap.update(value)
         else:
             raise SettingsError(
@@ -210,17 +270,46 @@ def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") ->
     return settings
 
 
-def load_settings(path: Union[str, Path]) -> Settings:
-    path = Path(path)
-    if not path.exists():
-        return Settings(source=path)
+def _read_settings_text(path: Path) -> str:
+    """The file's text, refusing what is not a small regular UTF-8 file (a FIFO would block forever)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path} is not valid TOML ({exc}); fix that line or delete the file to start from defaults.") from None
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise SettingsError(f"{path} is not a regular file; replace it with a text file (or delete it "
+                                f"to start from defaults).")
+        if info.st_size > MAX_SETTINGS_BYTES:
+            raise SettingsError(f"{path} is {info.st_size:,} bytes, more than a settings file can be "
+                                f"({MAX_SETTINGS_BYTES:,}); delete it to start from defaults.")
+        raw = path.read_bytes()[: MAX_SETTINGS_BYTES + 1]
+    except OSError as exc:
+        raise SettingsError(f"Cannot read {path} ({exc.strerror or exc}); make it readable for your user.") from None
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SettingsError(f"{path} is not UTF-8 text; save it as UTF-8.") from None
-    settings = settings_from_dict(data, where=str(path))
+
+
+def parse_settings_text(text: str, where: str = "interiority.toml") -> Settings:
+    """TOML text -> `Settings`, or a `SettingsError` sentence naming `where` (never another exception)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{where} is not valid TOML ({exc}); fix that line or delete the file to start from defaults.") from None
+    except RecursionError:
+        raise SettingsError(f"{where} nests arrays or tables too deeply to read; no setting needs more than "
+                            f"{MAX_NESTING} levels.") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        what = "an integer with more than 4,300 digits" if "digits" in str(exc) else "a value that cannot be read"
+        raise SettingsError(f"{where} holds {what}; fix it or delete the file to start from defaults.") from None
+    return settings_from_dict(data, where=where)
+
+
+def load_settings(path: Union[str, Path]) -> Settings:
+    """The settings of `path`, or the defaults when it does not exist."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        return Settings(source=path)
+    settings = parse_settings_text(_read_settings_text(path), where=str(path))
     settings.source = path
     return settings
 

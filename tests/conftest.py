@@ -21,8 +21,9 @@ from tests.fixtures.tiny_model import tiny_model  # noqa: F401
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test touches the user's real default project or a real API key."""
+    """No test touches the user's real default project or a real API key; a broken screen raises (dev mode)."""
     monkeypatch.setenv("INTERIORITY_HOME", str(tmp_path_factory.mktemp("home") / "default"))
+    monkeypatch.setenv("INTERIORITY_DEV", "1")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
 

@@ -11,34 +11,37 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Provider
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from core.errors import UserError
+from core.errors import UserError, os_error_sentence
 from tui import keymap as keymap_table
 from tui.screens import registry
-from tui.screens.registry import ScreenSpec
+from tui.screens.registry import ScreenLoadError, ScreenSpec
 
 if TYPE_CHECKING:
     from core.project import Project
-    from store import Database
+    from store.database import Database
 
 log = logging.getLogger(__name__)
 
 
 def _screen_bindings() -> list[Binding]:
-    # One number key per registered screen; `check_action` hides those whose module is missing.
+    # One number key per registered screen; a screen that fails to load says so when its key is pressed.
     return [
         Binding(spec.key, f"show_screen('{spec.id}')", spec.title, id=f"app.screen.{spec.id}", show=False)
         for spec in registry.SCREENS
     ]
 
 
-def _studio_commands():
+def _studio_commands() -> "type[Provider]":
     # Imported when the palette first opens, not at start-up.
     from tui.commands import StudioCommands
 
@@ -64,13 +67,16 @@ class InteriorityApp(App[int]):
         *_screen_bindings(),
     ]
 
+    db: "Database"  # set here when given, else on mount (a screen never runs before that)
+
     def __init__(self, project: "Project", db: Optional["Database"] = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.project = project
         self.settings = project.settings
-        self.db: "Database" = db  # type: ignore[assignment]  # set on mount when not given
+        if db is not None:
+            self.db = db
         self._owns_db = db is None
-        self._screen_instances: dict[str, Screen] = {}
+        self._screen_instances: dict[str, Screen[Any]] = {}
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -84,29 +90,28 @@ class InteriorityApp(App[int]):
         flagger(example)
 
     def on_mount(self) -> None:
-        if self.db is None:
+        if self._owns_db:
             try:
-                from store import Database
+                from store.database import Database
 
                 self.db = Database(self.project.db_path)
-            except Exception as exc:  # locked or damaged: say so and leave, never a traceback
-                self.exit(return_code=2, message=f"interiority: {exc}")
+            except (UserError, OSError, _store_error()) as exc:  # locked or damaged: one sentence, then leave
+                text = os_error_sentence(exc) if isinstance(exc, OSError) else str(exc)
+                self.exit(return_code=2, message=f"interiority: {text}")
                 return
         self.set_keymap(self.settings.keymap)
         for spec in registry.present_screens():
             self.add_mode(spec.id, self._screen_factory(spec))
-        first = registry.SCREENS[0]
-        if registry.load_screen_class(first) is not None:
-            self.switch_mode(first.id)
+        # The first screen that loads; one that does not is reported (or raises, in dev mode).
+        for spec in registry.SCREENS:
+            if self.show_screen(spec.id) is not None:
+                break
         if self.settings.keymap:
             self.call_after_refresh(self._check_keymap)
 
-    def _screen_factory(self, spec: ScreenSpec):
-        def make() -> Screen:
-            screen_class = registry.load_screen_class(spec)
-            if screen_class is None:  # only reached if the module broke after start-up
-                raise UserError(f"The {spec.title} screen could not be loaded: {registry.broken_screens().get(spec.id)}")
-            screen = screen_class()
+    def _screen_factory(self, spec: ScreenSpec) -> Callable[[], Screen[Any]]:
+        def make() -> Screen[Any]:
+            screen = registry.load_screen_class(spec)()
             self._screen_instances[spec.id] = screen
             return screen
 
@@ -128,30 +133,33 @@ class InteriorityApp(App[int]):
 
     def on_unmount(self) -> None:
         self.save_all()
-        if self._owns_db and self.db is not None:
+        if self._owns_db and hasattr(self, "db"):
             self.db.close()
 
     # ---- navigation -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_screen" and parameters:
-            spec = registry.spec_by_id(str(parameters[0]))
-            return spec is not None and registry.module_exists(spec)
+            return registry.spec_by_id(str(parameters[0])) is not None
         return True
 
-    def screen_instance(self, screen_id: str) -> Optional[Screen]:
+    def screen_instance(self, screen_id: str) -> Optional[Screen[Any]]:
         """The screen for `screen_id` if it has been created."""
         return self._screen_instances.get(screen_id)
 
-    def show_screen(self, screen_id: str) -> Optional[Screen]:
-        """Switch to a registered screen (created on first use); None if it is not available."""
+    def show_screen(self, screen_id: str) -> Optional[Screen[Any]]:
+        """Switch to a registered screen (created on first use); None, with the reason shown, if it did not load.
+
+        In dev mode (tests) a screen whose module fails to import raises that error here.
+        """
         spec = registry.spec_by_id(screen_id)
         if spec is None:
             self.show_error(f"There is no screen called {screen_id!r}.")
             return None
-        if registry.load_screen_class(spec) is None:
-            reason = registry.broken_screens().get(spec.id, "it is not built yet")
-            self.show_error(f"The {spec.title} screen is not available ({reason}).")
+        try:
+            registry.load_screen_class(spec)
+        except ScreenLoadError as exc:
+            self.show_error(exc)
             return None
         if spec.id not in self._modes:
             self.add_mode(spec.id, self._screen_factory(spec))
@@ -178,7 +186,7 @@ class InteriorityApp(App[int]):
             return
         self.push_screen(HelpScreen())
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys of every screen", "List every key binding, its id and what it does",
                             self.action_help)
@@ -191,6 +199,8 @@ class InteriorityApp(App[int]):
             text = error
         elif isinstance(error, UserError) or _is_store_error(error):
             text = str(error)
+        elif isinstance(error, OSError):  # a full disk, a read-only folder: what and where, not a traceback
+            text = os_error_sentence(error)
         else:
             log.exception("unexpected error", exc_info=error)
             text = f"Something went wrong ({type(error).__name__}: {error}). Your work so far is saved."
@@ -202,11 +212,9 @@ class InteriorityApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="keymap-check")
     def _check_keymap_worker(self, keymap: dict[str, str]) -> None:
         # Importing every screen may take a moment (the queue brings the Anthropic SDK): not on the UI thread.
-        classes = [InteriorityApp]
+        classes: list[type[DOMNode]] = [InteriorityApp]
         for spec in registry.available_screens():
-            screen_class = registry.load_screen_class(spec)
-            if screen_class is not None:
-                classes.extend(keymap_table.binding_sources(screen_class))
+            classes.extend(keymap_table.binding_sources(registry.load_screen_class(spec)))
         unknown = keymap_table.unknown_keymap_ids(keymap, classes)
         if unknown:
             where = self.settings.source or "interiority.toml"
@@ -218,10 +226,20 @@ class InteriorityApp(App[int]):
             )
 
 
-def _is_store_error(error: BaseException) -> bool:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app's own workers (the keymap check); screens handle theirs in `StudioScreen`.
+        if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.node is self:
+            self.show_error(event.worker.error)
+
+
+def _store_error() -> type[Exception]:
     from store import StoreError
 
-    return isinstance(error, StoreError)
+    return StoreError
+
+
+def _is_store_error(error: BaseException) -> bool:
+    return isinstance(error, _store_error())
 
 
 def run_app(project: "Project") -> int:
@@ -230,12 +248,16 @@ def run_app(project: "Project") -> int:
     The database is opened before the terminal switches to full screen, so a locked
     or damaged database is reported as one sentence on stderr (exit 2), not a traceback.
     """
-    from store import Database, StoreError
+    from store import StoreError
+    from store.database import Database
 
     try:
         db = Database(project.db_path)
     except StoreError as exc:
         sys.stderr.write(f"interiority: {exc}\n")
+        return 2
+    except OSError as exc:
+        sys.stderr.write(f"interiority: {os_error_sentence(exc)}\n")
         return 2
     try:
         app = InteriorityApp(project, db=db)

@@ -2,17 +2,19 @@
 
 The commands are built from the same tables as the number keys and the help
 screen (the screen registry and the classes' BINDINGS), so a new screen or a new
-binding shows up here without being listed twice.
+binding shows up here without being listed twice.  A screen that failed to load
+stays listed, its help line saying why; choosing it shows that sentence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
+from textual.widget import Widget
 
 from tui import keymap as keymap_table
 from tui.screens import registry
@@ -26,7 +28,7 @@ class StudioCommand:
 
 
 def _run_binding(node: DOMNode, action: str) -> None:
-    node.call_later(node.run_action, action)
+    node.call_later(node.app.run_action, action, node)
 
 
 class StudioCommands(Provider):
@@ -36,18 +38,23 @@ class StudioCommands(Provider):
         app = self.app
         keymap = getattr(getattr(app, "settings", None), "keymap", {}) or {}
         commands: list[StudioCommand] = []
-        for spec in registry.available_screens():
-            commands.append(StudioCommand(
-                f"Go to {spec.title}", f"Switch to the {spec.title} screen (key {spec.key})",
-                partial(app.action_show_screen, spec.id),  # type: ignore[attr-defined]
-            ))
+        show_screen: Callable[[str], Any] = getattr(app, "action_show_screen")
+        available = registry.available_screens()
+        broken = registry.broken_screens()
+        for spec in registry.SCREENS:
+            help_line = (f"Switch to the {spec.title} screen (key {spec.key})" if spec in available
+                         else broken.get(spec.id, f"The {spec.title} screen could not be loaded."))
+            commands.append(StudioCommand(f"Go to {spec.title}", help_line, partial(show_screen, spec.id)))
         screen = self.screen
         for node_class in keymap_table.binding_sources(type(screen)):
+            node: DOMNode | None
             if isinstance(screen, node_class):
-                node: DOMNode | None = screen
-            else:
+                node = screen
+            elif issubclass(node_class, Widget):
                 found = screen.query(node_class)
                 node = found.first() if found else None
+            else:
+                node = None
             if node is None:
                 continue  # e.g. the reader's view before a book is open
             for binding in keymap_table.own_bindings(node_class):

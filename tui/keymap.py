@@ -12,7 +12,7 @@ otherwise be silently ignored).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from textual.binding import Binding
 
@@ -69,7 +69,7 @@ def effective_keys(binding: Binding, keymap: Mapping[str, str]) -> list[str]:
     return [key.strip() for key in binding.key.split(",") if key.strip()]
 
 
-def rows_for(classes: Iterable["type[DOMNode]"], app: "App", keymap: Mapping[str, str]) -> list[BindingRow]:
+def rows_for(classes: Iterable["type[DOMNode]"], app: "App[Any]", keymap: Mapping[str, str]) -> list[BindingRow]:
     """Help rows for the bindings of `classes`, keys shown as the footer shows them."""
     rows: list[BindingRow] = []
     for node_class in classes:

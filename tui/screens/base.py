@@ -7,7 +7,7 @@ where a failed worker becomes a notification instead of a crash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tui.app import InteriorityApp
 
 
-class StudioScreen(Screen):
+class StudioScreen(Screen[Any]):
     """A top-level studio screen."""
 
     SCREEN_ID: ClassVar[str] = ""

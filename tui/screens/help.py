@@ -2,12 +2,15 @@
 
 It is built from the classes' BINDINGS (through `tui.keymap`), with the keymap
 of interiority.toml applied, so it can never disagree with what the keys do; the
-ids are the names to use under `[keymap]`.
+ids are the names to use under `[keymap]`.  A screen whose module failed to load
+is listed too, with the sentence saying why, rather than silently left out.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from typing import Any
+
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -20,19 +23,25 @@ HELP_HINT = ("Remap any key under [keymap] in interiority.toml by its id, e.g.  
              "Escape closes this list.")
 
 
-def help_sections(app) -> list[tuple[str, list[keymap_table.BindingRow]]]:
-    """(section title, rows) for the app itself and for every screen whose module imports."""
+def help_sections(app: App[Any]) -> list[tuple[str, list[keymap_table.BindingRow]]]:
+    """(section title, rows) for the app itself and for every registered screen.
+
+    A screen that did not load gets one row: the sentence naming its module and the fix.
+    """
     keymap = getattr(getattr(app, "settings", None), "keymap", {}) or {}
     available = registry.available_screens()
-    reachable = {f"app.screen.{spec.id}" for spec in available}
+    registered = {f"app.screen.{spec.id}" for spec in registry.SCREENS}
     everywhere = [row for row in keymap_table.rows_for([type(app)], app, keymap)
-                  if not row.binding_id.startswith("app.screen.") or row.binding_id in reachable]
+                  if not row.binding_id.startswith("app.screen.") or row.binding_id in registered]
     sections = [("Everywhere", everywhere)]
-    for spec in available:
-        screen_class = registry.load_screen_class(spec)
-        if screen_class is None:
-            continue
-        rows = keymap_table.rows_for(keymap_table.binding_sources(screen_class), app, keymap)
+    broken = registry.broken_screens()
+    for spec in registry.SCREENS:
+        if spec in available:
+            classes = keymap_table.binding_sources(registry.load_screen_class(spec))
+            rows = keymap_table.rows_for(classes, app, keymap)
+        else:
+            reason = broken.get(spec.id, f"The {spec.title} screen could not be loaded.")
+            rows = [keymap_table.BindingRow(binding_id="", key="", description=reason, action="")]
         sections.append((f"{spec.key} {spec.title}", rows))
     return sections
 
@@ -66,10 +75,11 @@ class HelpScreen(ModalScreen[None]):
 
         app = self.app
         db = getattr(app, "db", None)
-        if db is None:
+        project = getattr(app, "project", None)
+        if db is None or project is None:
             self.query_one("#help-steps").display = False
             return
-        self.query_one("#help-steps", Static).update(steps_text(first_run_steps(app.project, db), compact=True))
+        self.query_one("#help-steps", Static).update(steps_text(first_run_steps(project, db), compact=True))
 
     def action_close(self) -> None:
         self.dismiss(None)

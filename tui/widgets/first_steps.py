@@ -30,4 +30,5 @@ def steps_text(steps: list[Step], only_next: bool = False, compact: bool = False
         else:
             text.append(" · ", style="dim")
             text.append(f"{step.title}\n" if compact else f"{step.title}: {step.how}\n", style="dim")
-    return text.rstrip() or text
+    text.rstrip()
+    return text
