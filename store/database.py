@@ -68,6 +68,15 @@ class Database:
         doc = self.db.table("meta").get(doc_id=1)
         return int(doc["schema_version"]) if doc else 0
 
+    def transaction(self) -> Any:
+        """`with db.transaction():` -- changes to any records in the block are one journal line.
+
+        Readers (other threads, a reopen after a kill) see all of them or none.  Use it for
+        every logical change that touches more than one document, e.g. a decision event and
+        its example's cached status.
+        """
+        return self.db.transaction()
+
     def close(self) -> None:
         self.db.close()
 

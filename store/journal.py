@@ -28,9 +28,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
 
 from tinydb import TinyDB
 from tinydb.queries import QueryLike
@@ -89,6 +89,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _note_ids(max_ids: dict[str, int], table: str, keys: Iterable[str]) -> None:
+    highest = max((int(k) for k in keys if k.isdigit()), default=0)
+    if highest > max_ids.get(table, 0):
+        max_ids[table] = highest
+
+
+class _Transaction:
+    """The state of one open `JournalStorage.transaction()`."""
+
+    def __init__(self, owner: int, data: Tables, max_ids: dict[str, int]) -> None:
+        self.owner = owner
+        self.data = data
+        self.max_ids = max_ids
+        self.copied: set[str] = set()
+        self.entries: list[dict[str, Any]] = []
+        self.depth = 0
+
+
 class JournalStorage(Storage):
     """TinyDB storage keeping all tables in memory, durable through a journal.
 
@@ -131,6 +149,9 @@ class JournalStorage(Storage):
         self._snapshot_bytes = 0
         self._dirty = False
         self._closed = False
+        self._txn: Optional[_Transaction] = None
+        # Called after a transaction ends either way (tables drop their query caches).
+        self._after_commit: list[Callable[[], None]] = []
         self.dropped_torn_line = False
         try:
             self._load()
@@ -240,25 +261,39 @@ class JournalStorage(Storage):
             os.fsync(fh.fileno())
 
     def _apply(self, entry: Mapping[str, Any]) -> None:
-        table = self._data.setdefault(entry["t"], {})
+        if "ops" in entry:
+            for op in entry["ops"]:
+                self._apply(op)
+            return
+        name = entry["t"]
+        txn = self._txn
+        if txn is not None:
+            data, max_ids = txn.data, txn.max_ids
+            if name not in txn.copied:  # copy on first write: other threads keep the committed dict
+                data[name] = dict(data.get(name, {}))
+                txn.copied.add(name)
+        else:
+            data, max_ids = self._data, self._max_ids
+        table = data.setdefault(name, {})
         if entry.get("clear"):
             table.clear()
         puts = entry.get("put")
         if puts:
             table.update(puts)
-            self._note_ids(entry["t"], puts.keys())
+            _note_ids(max_ids, name, puts.keys())
         dels = entry.get("del")
         if dels:
             for doc_id in dels:
                 table.pop(doc_id, None)
 
     def _note_ids(self, table: str, keys: Iterable[str]) -> None:
-        highest = max((int(k) for k in keys if k.isdigit()), default=0)
-        if highest > self._max_ids.get(table, 0):
-            self._max_ids[table] = highest
+        _note_ids(self._max_ids, table, keys)
 
     def max_id(self, table: str) -> int:
         """The highest document id `table` has ever had (0 if none)."""
+        txn = self._txn
+        if txn is not None and txn.owner == threading.get_ident():
+            return txn.max_ids.get(table, 0)
         return self._max_ids.get(table, 0)
 
     def _open_journal(self) -> None:
@@ -278,18 +313,63 @@ class JournalStorage(Storage):
 
     # -- TinyDB Storage API ------------------------------------------------
     def read(self) -> Optional[Tables]:
-        """The live tables; callers must not mutate documents outside `append`."""
+        """The live tables; callers must not mutate documents outside `append`.
+
+        Inside a transaction its own thread sees its uncommitted changes; every other
+        thread keeps seeing the committed tables until the commit swaps them in at once.
+        """
+        txn = self._txn
+        if txn is not None and txn.owner == threading.get_ident():
+            return txn.data
         return self._data
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside `transaction()`."""
+        txn = self._txn
+        return txn is not None and txn.owner == threading.get_ident()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every change inside the block one journal line: all of it is durable, or none.
+
+        Why: one logical change often spans several documents and tables (a decision event
+        and its example's status); two lines could be cut apart by a kill, and a reader could
+        see the first without the second.  The block holds the writer lock (other writers
+        wait), works on copy-on-write copies of the tables it touches, and on success writes
+        one line and swaps the new tables in with one assignment.  If the block raises,
+        nothing is written and nothing changes.  Nested blocks join the outermost one.
+        """
+        with self._mutex:
+            if self._txn is not None:  # the lock is re-entrant: only our own thread gets here
+                self._txn.depth += 1
+                try:
+                    yield
+                finally:
+                    self._txn.depth -= 1
+                return
+            txn = _Transaction(threading.get_ident(), dict(self._data), dict(self._max_ids))
+            self._txn = txn
+            try:
+                yield
+                if txn.entries:
+                    self._append_lines([{"ops": txn.entries}] if len(txn.entries) > 1 else txn.entries)
+                    self._data = txn.data
+                    self._max_ids = txn.max_ids
+            finally:
+                self._txn = None
+                for callback in self._after_commit:
+                    callback()
+            if txn.entries:
+                self._maybe_compact()
 
     def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
         """Whole-database write (plain TinyDB tables, `drop_tables`): journal it as clears + puts."""
         with self._mutex:
-            entries = []
-            for name in set(self._data) | set(data):
-                new = data.get(name, {})
-                entries.append({"t": name, "clear": True, "put": {str(k): v for k, v in new.items()}})
-            self._append_lines(entries)
-            self._data = {name: {str(k): v for k, v in tbl.items()} for name, tbl in data.items()}
+            current = self.read() or {}
+            with self.transaction():
+                for name in set(current) | set(data):
+                    new = data.get(name, {})
+                    self.append(name, put={str(k): dict(v) for k, v in new.items()}, clear=True)
 
     def close(self) -> None:
         with self._mutex:
@@ -320,6 +400,10 @@ class JournalStorage(Storage):
         if dels:
             entry["del"] = dels
         with self._mutex:
+            if self._txn is not None:  # the caller's transaction writes it at commit
+                self._apply(entry)
+                self._txn.entries.append(entry)
+                return
             self._append_lines([entry])
             self._apply(entry)
             self._maybe_compact()
@@ -409,6 +493,17 @@ class JournalTable(Table):
 
     _storage: JournalStorage
 
+    def __init__(self, storage: Storage, name: str, **kwargs: Any) -> None:
+        super().__init__(storage, name, **kwargs)
+        # A transaction's searches must not leave uncommitted results in the shared cache.
+        self._storage._after_commit.append(self.clear_cache)
+
+    def search(self, cond: QueryLike) -> list[Any]:
+        if self._storage.in_transaction():
+            return [self.document_class(doc, self.document_id_class(key))
+                    for key, doc in self._read_table().items() if cond(doc)]
+        return super().search(cond)
+
     def _live(self) -> dict[str, dict]:
         return self._storage.read().setdefault(self.name, {})  # type: ignore[union-attr]
 
@@ -439,10 +534,10 @@ class JournalTable(Table):
         return self.insert_multiple([document])[0]
 
     def insert_multiple(self, documents: Iterable[Mapping]) -> list[int]:
-        live = self._live()
         put: dict[str, dict] = {}
         ids: list[int] = []
         with self._storage._mutex:
+            live = self._live()
             for document in documents:
                 if not isinstance(document, Mapping):
                     raise ValueError("Document is not a Mapping")
@@ -529,3 +624,7 @@ class JournalDB(TinyDB):
     @property
     def journal(self) -> JournalStorage:
         return self.storage  # type: ignore[return-value]
+
+    def transaction(self) -> Any:
+        """`with db.transaction():` -- every change in the block is one journal line (see JournalStorage)."""
+        return self.journal.transaction()

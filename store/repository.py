@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
+from types import MappingProxyType
+from typing import Any, Callable, Generic, Iterable, Iterator, Mapping, Optional, TypeVar
 
 from store.journal import JournalDB, JournalTable
 from store.records import Record, now
@@ -98,3 +99,44 @@ class Repository(Generic[R]):
         if predicate is None:
             return len(docs)
         return sum(1 for d in list(docs) if predicate(d))
+
+    # -- bulk changes and read-only fast paths (so nothing outside store/ needs `.table`) --------
+    def update_many(self, record_ids: Iterable[int], **fields: Any) -> list[int]:
+        """Set the same fields on many records in ONE journal line; returns the ids changed.
+
+        Ids that do not exist (deleted meanwhile) are skipped rather than failing the batch:
+        a bulk status change (cancel, retry) applies to what is there.
+        """
+        with self.db.transaction():
+            live = self.table._read_table()
+            ids = [int(i) for i in record_ids if str(i) in live]
+            if not ids:
+                return []
+            fields["updated"] = now()
+            self.table.update(fields, doc_ids=ids)
+        return ids
+
+    def update_where(self, predicate: Callable[[Mapping[str, Any]], bool], **fields: Any) -> list[int]:
+        """Set fields on every record whose document satisfies `predicate`, in one journal line."""
+        with self.db.transaction():
+            ids = [record_id for record_id, _doc in self.scan(predicate)]
+            return self.update_many(ids, **fields)
+
+    def scan(self, predicate: Optional[Callable[[Mapping[str, Any]], bool]] = None,
+             ) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        """Hot-path read: `(id, document)` pairs as read-only views, without building records.
+
+        Why: building a dataclass per document (`from_doc` copies every list) is what made
+        callers reach into `.table`; this is as fast as the raw dict and cannot change the
+        store.  The views are live: read what you need while iterating, do not keep them,
+        and never mutate nested lists or dicts (use `update`/`save`).  The iteration runs over
+        a snapshot of the ids, so concurrent writes do not break it.
+        """
+        for key, doc in list(self.table._read_table().items()):
+            if predicate is None or predicate(doc):
+                yield int(key), MappingProxyType(doc)
+
+    def view(self, record_id: int) -> Optional[Mapping[str, Any]]:
+        """One document as a read-only view (or None): the cheap `get` for hot paths."""
+        doc = self.table._read_table().get(str(record_id))
+        return None if doc is None else MappingProxyType(doc)
