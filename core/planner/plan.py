@@ -10,11 +10,28 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from core.planner.calibration import Calibration, load_calibration
+from core.planner.corrections import Correction
 from core.planner.devices import GIB, Device
 from core.planner.memory import MemoryEstimate, estimate_memory
 from core.planner.request import FAILED_RUN_OVERHEAD, PlanRequest, make_request
 from core.planner.shapes import ModelShape
 from core.planner.throughput import SpeedConstants, step_features
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    """The headline numbers of a plan, so that the corrected and uncorrected ones can be shown side by side."""
+
+    tokens_per_s: float
+    peak_memory_gib: float
+    hours: Optional[float]
+    cost_usd: Optional[float]
+    fits: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tokens_per_s": round(self.tokens_per_s, 1), "peak_memory_gib": round(self.peak_memory_gib, 2),
+                "hours": None if self.hours is None else round(self.hours, 3),
+                "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 2), "fits": self.fits}
 
 
 @dataclass
@@ -37,10 +54,18 @@ class Plan:
     reasons: list[str] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
     speed_source: str = ""
+    calibrated: bool = False  # some figure rests on a measured run of this device family (or this device)
+    calibration_note: str = ""  # one sentence for the headline: what the figures rest on
+    uncorrected: Optional[PlanFigures] = None  # the same plan without the project's runs (None: none applied)
 
     @property
     def peak_memory_gib(self) -> float:
         return self.memory.peak_gib
+
+    @property
+    def figures(self) -> PlanFigures:
+        return PlanFigures(tokens_per_s=self.tokens_per_s, peak_memory_gib=self.peak_memory_gib, hours=self.hours,
+                           cost_usd=self.cost_usd, fits=self.fits)
 
     def to_dict(self) -> dict[str, Any]:
         r = self.request
@@ -62,6 +87,8 @@ class Plan:
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 2),
             "fits": self.fits, "feasible": self.feasible, "reasons": list(self.reasons),
             "explanation": list(self.explanation), "speed_source": self.speed_source,
+            "calibrated": self.calibrated, "calibration_note": self.calibration_note,
+            "uncorrected": self.uncorrected.to_dict() if self.uncorrected else None,
         }
 
 
@@ -93,8 +120,45 @@ def _impossible_reasons(req: PlanRequest, sharding: str) -> list[str]:
     return reasons
 
 
+FAMILY_NAMES = {"cuda/torch": "NVIDIA GPUs with torch", "apple/mlx": "Apple silicon with mlx-lm",
+                "cpu/mlx": "CPUs with mlx-lm"}
+
+
+def _hours_and_cost(req: PlanRequest, tokens_per_s: float, price: float) -> tuple[Optional[float], Optional[float],
+                                                                                 Optional[float]]:
+    if not req.tokens or tokens_per_s <= 0:
+        return None, None, None
+    ideal = req.tokens * req.epochs / tokens_per_s / 3600
+    hours = ideal * FAILED_RUN_OVERHEAD
+    return ideal, hours, hours * req.gpus * price
+
+
+def _calibration_note(req: PlanRequest, cal: Calibration, correction: Optional[Correction]) -> tuple[bool, str]:
+    """Whether the figures rest on any measured run of this device family, and the headline sentence saying so."""
+    family = f"{req.device.kind}/{req.profile.key}"
+    name = FAMILY_NAMES.get(family, family)
+    points = cal.family_points(req)
+    parts = []
+    if points:
+        devices = sorted({p.request.device.key for p in points})
+        parts.append(f"calibrated on {len(points)} measured run(s) of {name} ({', '.join(devices)})")
+    if correction is not None:
+        parts.append(f"corrected by {correction.runs} run(s) of this project on {req.device.key}")
+    if req.method == "inference":
+        parts.append("decoding modelled as memory-bound (no measured decode point)")
+    if not points and correction is None:
+        return False, (f"no measured run of {name} backs these figures (vendor peaks and "
+                       f"{req.profile.key} priors only); a finished run on this device corrects them")
+    return True, "; ".join(parts)
+
+
 def make_plan(req: PlanRequest, calibration: Optional[Calibration] = None) -> Plan:
-    """Memory, speed, time, cost, fit and feasibility for one normalised request."""
+    """Memory, speed, time, cost, fit and feasibility for one normalised request.
+
+    The project's own runs correct memory and speed only for similar setups on the same device, within bounds
+    (corrections.py); when they do, `uncorrected` holds the figures without them, for side-by-side display. An
+    impossible plan quotes no hours and no cost.
+    """
     req = req.normalised()
     cal = calibration or load_calibration()
     dev = req.device
@@ -102,11 +166,11 @@ def make_plan(req: PlanRequest, calibration: Optional[Calibration] = None) -> Pl
     memory = estimate_memory(req, sharding)
     explanation = [req.model.describe(), f"device: {dev.name} x {req.gpus}; framework: {req.profile.name}",
                    *memory.explanation]
-    mem_fix = cal.memory_correction.get(dev.key)
-    if mem_fix and abs(mem_fix[0] - 1) > 0.02:
-        memory.components["overhead"] += memory.peak_bytes * (mem_fix[0] - 1)
-        explanation.append(f"memory scaled by {mem_fix[0]:.2f} (median measured/predicted of {mem_fix[1]} project "
-                           f"run(s) on this device)")
+    correction = cal.correction_for(req) if req.utilisation is None else None
+    base_memory_gib = memory.peak_gib
+    if correction is not None and correction.memory is not None:
+        memory.components = {k: v * correction.memory for k, v in memory.components.items()}
+        explanation.append(f"memory x{correction.memory:.2f}: {correction.describe(dev.key)}")
     explanation.append(f"peak memory per device: {memory.peak_gib:,.1f} GiB of {dev.usable_memory_gib:,.1f} GiB usable")
 
     consts: SpeedConstants = cal.constants_for(req.profile)
@@ -114,38 +178,30 @@ def make_plan(req: PlanRequest, calibration: Optional[Calibration] = None) -> Pl
         consts = replace(consts, matmul_utilisation=req.utilisation, source="utilisation given by the user")
     feats = step_features(req, sharding)
     times = feats.times(consts)
-    step = feats.step_seconds(consts)
-    speed_fix = cal.speed_correction.get(dev.key)
+    base_step = feats.step_seconds(consts)
+    step = base_step
     speed_source = f"{consts.source}; {req.profile.calibrated_by or 'no shipped points for this framework'}"
-    if speed_fix and req.utilisation is None:
-        step /= speed_fix[0]
-        speed_source += f"; scaled by {speed_fix[0]:.2f} from {speed_fix[1]} project run(s) on {dev.key}"
+    if correction is not None:
+        step = base_step / correction.speed
+        speed_source += f"; {correction.describe(dev.key)}"
     tokens_per_device_step = req.batch if req.method == "inference" else req.seq * req.batch
     tokens_per_s = tokens_per_device_step * req.gpus / step
+    base_tokens_per_s = tokens_per_device_step * req.gpus / base_step
     achieved = feats.flops / step * req.gpus
     peak_total = feats.peak_flops * req.gpus
     utilisation = achieved / peak_total
     explanation.extend(feats.lines)
+    overlap = "max" if feats.overlapped else "+"
     explanation.append(
-        "step time per device: " + " + ".join(f"{k} {v:.3f} s" for k, v in times.items()) + f" = {step:.3f} s "
-        f"(utilisation {consts.matmul_utilisation:.0%} on matrix products, traffic x{consts.traffic_factor:.1f}, "
-        f"{consts.layer_pass_s * 1e3:.2f} ms per layer pass: {consts.source})")
+        f"step time per device: {overlap}(" + ", ".join(f"{k} {v:.4f} s" for k, v in times.items() if v > 0)
+        + f") = {base_step:.4f} s (utilisation {consts.matmul_utilisation:.0%} on matrix products, traffic "
+        f"x{consts.traffic_factor:.1f}, {consts.layer_pass_s * 1e3:.2f} ms per layer pass: {consts.source})")
+    if correction is not None:
+        explanation.append(f"speed x{correction.speed:.2f}: {correction.describe(dev.key)}; step {step:.4f} s")
     if feats.comm_seconds > sum(times.values()):
         explanation.append(f"communication ({feats.comm_seconds:.3f} s) is longer than compute and sets the step")
     explanation.append(f"speed: {tokens_per_s:,.0f} tokens/s = {achieved / 1e12:,.0f} TFLOP/s achieved of "
                        f"{peak_total / 1e12:,.0f} peak ({utilisation:.0%})")
-
-    price = req.price_per_hour if req.price_per_hour is not None else dev.price_per_hour
-    ideal_hours = hours = cost = None
-    if req.tokens:
-        total_tokens = req.tokens * req.epochs
-        ideal_hours = total_tokens / tokens_per_s / 3600
-        hours = ideal_hours * FAILED_RUN_OVERHEAD
-        cost = hours * req.gpus * price
-        explanation.append(f"time: {req.tokens:,} tokens x {req.epochs:g} epochs / {tokens_per_s:,.0f} tokens/s = "
-                           f"{ideal_hours:,.2f} h; x {FAILED_RUN_OVERHEAD} for failed runs and reruns = {hours:,.2f} h")
-        explanation.append(f"cost: {hours:,.2f} h x {req.gpus} device(s) x ${price:,.2f}/h = ${cost:,.2f}"
-                           + (" (owned hardware: pass --price-per-hour for power or amortisation)" if price == 0 else ""))
 
     reasons = _impossible_reasons(req, sharding)
     fits = memory.peak_gib <= dev.usable_memory_gib
@@ -153,10 +209,31 @@ def make_plan(req: PlanRequest, calibration: Optional[Calibration] = None) -> Pl
         reasons.append(_memory_reason(req, memory, sharding))
     if utilisation > 1.0:
         reasons.append(f"Needs {achieved / 1e12:,.0f} TFLOP/s, more than the {peak_total / 1e12:,.0f} TFLOP/s peak.")
+
+    price = req.price_per_hour if req.price_per_hour is not None else dev.price_per_hour
+    ideal_hours = hours = cost = None
+    if req.tokens and reasons:
+        explanation.append("time and cost: not quoted, because this setup is impossible as asked")
+    elif req.tokens:
+        ideal_hours, hours, cost = _hours_and_cost(req, tokens_per_s, price)
+        assert hours is not None and ideal_hours is not None and cost is not None
+        explanation.append(f"time: {req.tokens:,} tokens x {req.epochs:g} epochs / {tokens_per_s:,.0f} tokens/s = "
+                           f"{ideal_hours:,.2f} h; x {FAILED_RUN_OVERHEAD} for failed runs and reruns = {hours:,.2f} h")
+        explanation.append(f"cost: {hours:,.2f} h x {req.gpus} device(s) x ${price:,.2f}/h = ${cost:,.2f}"
+                           + (" (owned hardware: pass --price-per-hour for power or amortisation)" if price == 0 else ""))
+    uncorrected = None
+    if correction is not None:
+        base_fits = base_memory_gib <= dev.usable_memory_gib
+        _, base_hours, base_cost = (_hours_and_cost(req, base_tokens_per_s, price)
+                                    if not _impossible_reasons(req, sharding) and base_fits else (None, None, None))
+        uncorrected = PlanFigures(tokens_per_s=base_tokens_per_s, peak_memory_gib=base_memory_gib, hours=base_hours,
+                                  cost_usd=base_cost, fits=base_fits)
+    calibrated, note = _calibration_note(req, cal, correction)
     return Plan(request=req, memory=memory, tokens_per_s=tokens_per_s, step_seconds=step, time_breakdown=times,
                 achieved_flops=achieved, utilisation=utilisation, ideal_hours=ideal_hours, hours=hours,
                 cost_usd=cost, price_per_hour=price, fits=fits, feasible=not reasons, reasons=reasons,
-                explanation=explanation, speed_source=speed_source)
+                explanation=explanation, speed_source=speed_source, calibrated=calibrated,
+                calibration_note=note, uncorrected=uncorrected)
 
 
 def _memory_reason(req: PlanRequest, memory: MemoryEstimate, sharding: str) -> str:
