@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
@@ -13,6 +14,21 @@ METHODS = ("lora", "qlora", "dora", "full", "inference")
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "4bit")
 SHARDINGS = ("auto", "none", "zero2", "zero3", "fsdp")
 FAILED_RUN_OVERHEAD = 1.3  # reruns, crashes and evaluation on top of the ideal GPU time (stated, not measured)
+
+# What the planner accepts. WHY bounds: a typo (82,089 GPUs, a 10^30-token dataset) must get a sentence, not a
+# confident "FEASIBLE" plan; the largest published training clusters are a few tens of thousands of GPUs, but a
+# fine-tune beyond 4,096 devices is far outside anything this tool's estimates were checked against.
+LIMITS: dict[str, tuple[int, int]] = {"gpus": (1, 4096), "seq": (1, 1_048_576), "batch": (1, 4096),
+                                      "rank": (1, 4096), "grad_accum": (1, 65_536)}
+MAX_EPOCHS = 1000
+MAX_TOKENS = 10**13  # ten trillion tokens: more than any public pre-training corpus
+MAX_PRICE_PER_HOUR = 1000.0
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PlannerError(f"{name} must be a whole number from {low:,} to {high:,} (got {value!r}); "
+                           f"the planner's estimates are not checked beyond that.")
 
 
 def weight_bytes_per_param(precision: str, group_size: int = 64) -> float:
@@ -86,14 +102,20 @@ class PlanRequest:
                                "or --method lora for a 16-bit base.")
         if method == "lora" and precision in ("int8", "4bit"):
             method = "qlora"  # LoRA over a quantized base is QLoRA, whatever it is called
-        for name, value, low in (("--gpus", self.gpus, 1), ("--seq", self.seq, 1), ("--batch", self.batch, 1),
-                                 ("--rank", self.rank, 1), ("gradient accumulation", self.gradient_accumulation, 1)):
-            if value < low:
-                raise PlannerError(f"{name} must be at least {low} (got {value}).")
-        if self.epochs <= 0:
-            raise PlannerError(f"--epochs must be positive (got {self.epochs}).")
-        if self.tokens is not None and self.tokens < 0:
-            raise PlannerError(f"--tokens must not be negative (got {self.tokens}).")
+        for name, value, (low, high) in (("--gpus", self.gpus, LIMITS["gpus"]), ("--seq", self.seq, LIMITS["seq"]),
+                                         ("--batch", self.batch, LIMITS["batch"]), ("--rank", self.rank, LIMITS["rank"]),
+                                         ("--grad-accum", self.gradient_accumulation, LIMITS["grad_accum"])):
+            _check_range(name, value, low, high)
+        if self.lora_layers is not None:
+            _check_range("--lora-layers", self.lora_layers, 1, 10_000)
+        if not (isinstance(self.epochs, (int, float)) and math.isfinite(self.epochs) and 0 < self.epochs <= MAX_EPOCHS):
+            raise PlannerError(f"--epochs must be above 0 and at most {MAX_EPOCHS:,} (got {self.epochs}).")
+        if self.tokens is not None:
+            _check_range("--tokens", self.tokens, 0, MAX_TOKENS)
+        if self.price_per_hour is not None and not (math.isfinite(self.price_per_hour)
+                                                    and 0 <= self.price_per_hour <= MAX_PRICE_PER_HOUR):
+            raise PlannerError(f"--price-per-hour must be between 0 and {MAX_PRICE_PER_HOUR:,} USD "
+                               f"(got {self.price_per_hour}).")
         sharding = self.sharding.lower()
         if sharding not in SHARDINGS:
             raise PlannerError(f"Unknown sharding {self.sharding!r}; use one of {', '.join(SHARDINGS)}.")

@@ -6,7 +6,7 @@ attention 2 x seq x q_dim x layers):
   + gradient checkpointing   8N + 8A   (one more forward)
   LoRA / QLoRA / DoRA        4N + 6A   (frozen weights get no weight gradient) + 6 x adapter params
   + gradient checkpointing   6N + 8A   + 8 x adapter params
-  inference                  2N + 2A
+  inference                  2N + 2A   (decoding: time = max(FLOPs / peak, (weights + KV cache) / bandwidth))
 Adapting only the top k of L layers scales the backward part by k/L.
 
 Step time = FLOPs / (utilisation x peak)                       matrix products
@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 
 from core.planner.memory import activation_bytes_per_token_layer, weight_bytes
 from core.planner.request import PlanRequest
+
+# Share of the peak memory bandwidth a decoding step reaches (stated, not fitted: vLLM / TensorRT-LLM batch-1
+# decoding of 7-8B bf16 models reaches roughly 75-90% of the HBM bound on H100-class GPUs).
+DECODE_BANDWIDTH_EFFICIENCY = 0.85
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class StepFeatures:
     comm_bytes: float = 0.0
     comm_bandwidth: float = 0.0
     lines: list[str] = field(default_factory=list)
+    overlapped: bool = False  # decoding: weight reads overlap the matrix products, the slower one sets the step
 
     def times(self, c: SpeedConstants) -> dict[str, float]:
         return {"matmul": self.flops / (c.matmul_utilisation * self.peak_flops),
@@ -57,7 +62,8 @@ class StepFeatures:
                 "per-layer overhead": c.layer_pass_s * self.layer_passes}
 
     def step_seconds(self, c: SpeedConstants) -> float:
-        compute = sum(self.times(c).values())
+        times = self.times(c)
+        compute = max(times.values()) if self.overlapped else sum(times.values())
         return max(compute, self.comm_seconds)
 
     @property
@@ -99,9 +105,17 @@ def step_features(req: PlanRequest, sharding: str = "none") -> StepFeatures:
              f"{'fp32' if req.precision == 'fp32' else 'bf16'} dense)"]
     w_bytes, _ = weight_bytes(req)
     if req.method == "inference":
-        # One decoding step: every weight is read once for `batch` new tokens (bandwidth-bound at small batch).
-        return StepFeatures(flops=per_token * req.batch, peak_flops=peak, traffic_bytes=0.0, raw_bytes=w_bytes,
-                            bandwidth=dev.bandwidth_gbs * 1e9, layer_passes=m.layers, lines=lines)
+        # One decoding step makes `batch` new tokens: every weight is read once for all of them, and each
+        # sequence reads its own KV cache (at the full context, an upper bound).  At small batch the bytes,
+        # not the FLOPs, set the time, and reads overlap the matrix products: time = max(compute, reads).
+        kv = 2.0 * m.layers * m.kv_dim * req.seq * 2.0 * req.batch
+        bound = req.batch * dev.bandwidth_gbs * 1e9 / (w_bytes + kv)
+        lines.append(f"decode: each step reads the weights ({w_bytes / 1e9:,.2f} GB) once and the KV cache of "
+                     f"{req.batch} x {req.seq} tokens ({kv / 1e9:,.2f} GB): at most {bound:,.0f} tokens/s at "
+                     f"{dev.bandwidth_gbs:,.0f} GB/s; expected at {DECODE_BANDWIDTH_EFFICIENCY:.0%} of that bandwidth")
+        return StepFeatures(flops=per_token * req.batch, peak_flops=peak, traffic_bytes=0.0, raw_bytes=w_bytes + kv,
+                            bandwidth=dev.bandwidth_gbs * 1e9 * DECODE_BANDWIDTH_EFFICIENCY, layer_passes=0.0,
+                            lines=lines, overlapped=True)
     passes = 1.5 if req.grad_ckpt else 1.0  # forward + backward, plus a recomputed forward
     stored_layers = req.adapted_layers if req.trains_adapters else m.layers
     traffic = (activation_bytes_per_token_layer(req) * stored_layers * passes + prof.logit_bytes * m.vocab) * tokens
