@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -159,6 +160,14 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,60}")
+
+
+def _name(name: str) -> str:
+    """A key or table name as an error shows it: plain names as they are, others quoted and cut."""
+    return name if _PLAIN_NAME.fullmatch(name) else _shown(name, limit=40)
+
+
 def _depth(value: Any) -> int:
     """How deeply lists and tables nest in `value` (a scalar is 0), without recursion."""
     deepest = 0
@@ -231,24 +240,25 @@ def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") ->
             for key, item in value.items():
                 if key not in known:
                     raise SettingsError(
-                        f"{where}: unknown setting {name}.{key}; known in [{name}]: {', '.join(sorted(known))}.")
+                        f"{where}: unknown setting {name}.{_name(key)}; known in [{name}]: {', '.join(sorted(known))}.")
                 setattr(section, key, _coerce(f"{name}.{key}", item, hints[key], where))
         elif name == "prices":
             if not isinstance(value, dict):
                 raise SettingsError(f"{where}: [prices] must be a table of models.")
             for model, row in value.items():
+                shown_model = _name(model)
                 if not isinstance(row, dict):
-                    raise SettingsError(f"{where}: [prices.\"{model}\"] must be a table with {', '.join(PRICE_FIELDS)}.")
+                    raise SettingsError(f"{where}: [prices.{shown_model}] must be a table with {', '.join(PRICE_FIELDS)}.")
                 merged = dict(settings.prices.get(model, {}))
                 for key, price in row.items():
                     if key not in PRICE_FIELDS:
-                        raise SettingsError(f"{where}: unknown price {model}.{key}; use {', '.join(PRICE_FIELDS)}.")
-                    merged[key] = _coerce(f"prices.{model}.{key}", price, float, where)
+                        raise SettingsError(f"{where}: unknown price {shown_model}.{_name(key)}; use {', '.join(PRICE_FIELDS)}.")
+                    merged[key] = _coerce(f"prices.{shown_model}.{key}", price, float, where)
                     if merged[key] < 0:
-                        raise SettingsError(f"{where}: prices.{model}.{key} must not be negative.")
+                        raise SettingsError(f"{where}: prices.{shown_model}.{key} must not be negative.")
                 missing = [k for k in PRICE_FIELDS if k not in merged]
                 if missing:
-                    raise SettingsError(f"{where}: prices.{model} lacks {', '.join(missing)} (USD per million tokens).")
+                    raise SettingsError(f"{where}: prices.{shown_model} lacks {', '.join(missing)} (USD per million tokens).")
                 settings.prices[model] = merged
         elif name == "keymap":
             if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
@@ -256,11 +266,11 @@ def settings_from_dict(data: dict[str, Any], where: str = "interiority.toml") ->
             for binding_id, keys in value.items():
                 problem = keymap_value_problem(binding_id, keys)
                 if problem is not None:
-                    raise SettingsError(f"{where}: [keymap] {binding_id} = {_shown(keys)} is refused: {problem}.")
+                    raise SettingsError(f"{where}: [keymap] {_name(binding_id)} = {_shown(keys)} is refused: {problem}.")
             settings.keymap.update(value)
         else:
             raise SettingsError(
-                f"{where}: unknown section [{name}]; known: {', '.join(SECTIONS + ('prices', 'keymap'))}.")
+                f"{where}: unknown section [{_name(name)}]; known: {', '.join(SECTIONS + ('prices', 'keymap'))}.")
     if settings.queue.backoff_max_s < settings.queue.backoff_base_s:
         raise SettingsError(f"{where}: queue.backoff_max_s must be at least queue.backoff_base_s.")
     if settings.dataset.valid_ratio + settings.dataset.test_ratio >= 0.9:
