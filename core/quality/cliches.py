@@ -1,15 +1,21 @@
-"""Cliches and formulaic openings: an editable phrase list matched fuzzily, so small variations still hit.
+"""Cliches and formulaic openings: pattern families (`patterns.py`) plus an editable phrase list matched
+fuzzily, so small variations of a user's own phrases still hit.
 
-The phrase list is the union of a seed list (below), the AVOID lists of the project's templates and
-`[quality] extra_cliches`.  A phrase hits when rapidfuzz's `partial_ratio` between it and the example's
-normalized text reaches `cliche_score` ("I found myself" still hits "I find myself").
+The phrase list is the union of a seed list (below), the phrases of the project's templates' AVOID lists
+and `[quality] extra_cliches`.  A seed or AVOID phrase that a pattern family covers ("a wave of",
+"washed over me") is matched by the family, which knows inflections and tells the formula from the
+literal words ("a wave of grief", not "a wave of the hand").  The other phrases hit fuzzily: where
+rapidfuzz's `fuzz.ratio` between the phrase and a window of the text reaches `cliche_score` and each of
+the phrase's content words is still there in some form ("I felt sad" is not "I felt a").
 
-`partial_ratio` over an 800-character text costs ~13 us, so 60 phrases x 10,000 examples would take ~8 s.
-Anchoring makes it cheap: a fuzzy hit with an edit budget d spread over a phrase's m content words leaves
-at least one of them within ceil(d/m) edits (capped at a third of the word's letters), so a phrase is only
-scored (with `fuzz.ratio` on the word windows around such a word) where the text holds a close variant of
-one of its words.  Variants are
-found once per distinct word of the corpus and cached.
+An AVOID entry that describes a fault ("resolving the doubt at the end", "performed uncertainty: hedging
+every sentence (\"maybe\", \"perhaps\")") is guidance for the teacher, not a phrase: it contributes only
+its quoted examples of three words or more; hedging is flagged when it is dense (`patterns.hedge_density`).
+
+Anchoring keeps the fuzzy part cheap: a fuzzy hit with an edit budget d spread over a phrase's m content
+words leaves at least one of them within ceil(d/m) edits (capped at a third of the word's letters), so a
+phrase is only scored (with `fuzz.ratio` on the word windows around such a word) where the text holds a
+close variant of one of its words.  Variants are found once per distinct word of the corpus and cached.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
+
+from core.quality.patterns import (OPENING_CHARS, FamilyHit, FamilyMatcher, covered_phrases, form_from_normalized,
+                                   hedge_density, match_form)
 
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{3,80})[\"“”]")
@@ -43,7 +52,12 @@ SEED_OPENINGS: tuple[str, ...] = (
     "In the quiet of", "I've always", "Sometimes I wonder", "It is a strange thing",
 )
 
-OPENING_CHARS = 16  # a hit starting within this many normalized characters counts as the opening
+# Words that mark an AVOID entry as a description of a fault rather than a phrase to find in a text.
+_DESCRIPTION_WORDS = frozenset("""
+cliche cliché cliches profundity self-analysis therapy-speak instead montage explaining resolving arriving
+ending naming announcing performed hedging abstract lesson diagnoses paradoxes enacting
+""".split())
+MIN_QUOTED_WORDS = 3  # shorter quoted examples ("maybe", "I think") are in any prose
 MIN_CONTENT_LETTERS = 3
 # Function words are never anchors: within an edit or two of each other ("the", "she", "her"), they would
 # send every phrase to every sentence.  The anchor argument holds for any subset of a phrase's words.
@@ -59,21 +73,28 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+def is_description(entry: str) -> bool:
+    """Whether an AVOID entry describes a fault for the teacher rather than quoting a phrase."""
+    words = normalize(entry).split()
+    return (":" in entry or "(" in entry or len(words) > 6
+            or any(word in _DESCRIPTION_WORDS for word in entry.lower().replace(",", " ").split()))
+
+
 def phrases_from_avoid(entries: Iterable[str]) -> list[str]:
     """The literal phrases in an AVOID list.
 
     An entry that is a short phrase ("As I reflect on...") is used whole; an entry that describes a fault
-    ("naming the emotion instead of showing it (\"I felt sad\")") contributes only its quoted examples,
-    because matching a description against prose finds nothing or noise.
+    ("naming the emotion instead of showing it (\"I felt sad\")", "resolving the doubt at the end")
+    contributes only its quoted examples of three words or more, because matching a description against
+    prose finds nothing or noise, and a one-word example ("perhaps") is in half the paragraphs of a novel.
     """
     out: list[str] = []
     for entry in entries:
         quoted = _QUOTED.findall(entry)
-        if quoted:
-            out.extend(quoted)
+        if quoted or is_description(entry):
+            out.extend(q for q in quoted if len(normalize(q).split()) >= MIN_QUOTED_WORDS)
             continue
-        words = normalize(entry).split()
-        if 1 <= len(words) <= 6 and ":" not in entry:
+        if normalize(entry):
             out.append(entry)
     return out
 
@@ -117,7 +138,7 @@ class PhraseList:
 
 
 class ClicheMatcher:
-    """Finds phrase hits in normalized texts; `find(normalized_text)` returns flag dicts.
+    """Finds pattern-family and phrase hits; `find(normalized_text, text)` returns flag dicts.
 
     A phrase is scored only where the text holds a close variant of one of its content words (an
     anchor): the word windows around the anchor, one word shorter to one word longer than the phrase,
@@ -126,17 +147,28 @@ class ClicheMatcher:
     inflected form pushes the last letter out of the window.
     """
 
-    def __init__(self, phrases: PhraseList, score: float = 88.0) -> None:
+    def __init__(self, phrases: PhraseList, score: float = 88.0, families: Optional[FamilyMatcher] = None) -> None:
         self.score = float(score)
-        self.phrases = [p for p in phrases.phrases if not p.opening_only]
-        self.openings = [p for p in phrases.phrases if p.opening_only]
+        self.families = families or FamilyMatcher()
+        covered = covered_phrases(self.families.families)
+        # A family's flags name the source of the first phrase it replaced (a template's AVOID list wins).
+        self.family_sources: dict[str, str] = {}
+        for phrase in phrases.phrases:
+            family = covered.get(phrase.text)
+            if family is not None:
+                self.family_sources.setdefault(family.phrase, phrase.source)
+        fuzzy = [p for p in phrases.phrases if p.text not in covered]
+        self.phrases = [p for p in fuzzy if not p.opening_only]
+        self.openings = [p for p in fuzzy if p.opening_only]
         self._phrase_words = [p.text.split() for p in self.phrases]
         word_budget: dict[str, int] = {}
         word_slots: dict[str, set[tuple[int, int]]] = {}
         self._unanchored: list[int] = []
+        self._content: list[list[str]] = []
         for index, words in enumerate(self._phrase_words):
             content = [(j, w) for j, w in enumerate(words)
                        if len(w) >= MIN_CONTENT_LETTERS and w not in STOPWORDS]
+            self._content.append([w for _j, w in content])
             if not content:
                 self._unanchored.append(index)
                 continue
@@ -156,6 +188,17 @@ class ClicheMatcher:
         self._anchor_slots = [frozenset(word_slots[w]) for w in self._anchor_words]
         self._variant_cache: dict[str, frozenset[tuple[int, int]]] = {}
 
+    def _content_words_kept(self, index: int, window: list[str]) -> bool:
+        """Whether every content word of the phrase is in the window in some form (an inflection keeps the
+        start of the word: "reflect", "reflected"; a third of the letters may change): a hit on the
+        letters alone matched "i felt sad" to "i felt a"."""
+        for word in self._content[index]:
+            stem = word[:max(MIN_CONTENT_LETTERS, len(word) - 2)]
+            budget = max(1, len(word) // 3)
+            if not any(other.startswith(stem) or Indel.distance(word, other) <= budget for other in window):
+                return False
+        return True
+
     def _slots_for_word(self, word: str) -> frozenset[tuple[int, int]]:
         """(phrase, word position) pairs whose anchor word is within its edit budget of `word`."""
         cached = self._variant_cache.get(word)
@@ -171,11 +214,47 @@ class ClicheMatcher:
             self._variant_cache[word] = frozen
         return frozen
 
-    def find(self, normalized_text: str) -> list[dict[str, Any]]:
-        """Flags for the phrase hits in one normalized text, in text order."""
+    def find(self, normalized_text: str, text: Optional[str] = None) -> list[dict[str, Any]]:
+        """Flags for the family and phrase hits in one text, families first, each group in text order.
+
+        Args:
+            normalized_text: `normalize(text)`; the fuzzy phrases are matched on it.
+            text: the text itself, when the caller has it: the families then see its punctuation ("Looking
+                back, I" against "Looking back from the bridge") and dense hedging can be counted by sentence.
+        """
         words = normalized_text.split()
         if not words:
             return []
+        flags = self._family_flags(normalized_text, words, text)
+        return flags + self._phrase_flags(normalized_text, words)
+
+    def _family_flags(self, normalized_text: str, words: list[str], text: Optional[str]) -> list[dict[str, Any]]:
+        form = match_form(text) if text is not None else form_from_normalized(normalized_text)
+        flags = [self._family_flag(hit) for hit in self.families.find(form, set(words))]
+        if text is not None:
+            dense = hedge_density(form)
+            if dense is not None:
+                hedged, sentences = dense
+                flags.append({"code": "cliche", "phrase": "dense hedging", "match": "", "score": 100.0,
+                              "start": 0, "source": "seed",
+                              "detail": f"hedges (\u201cmaybe\u201d, \u201cperhaps\u201d, \u201cI think\u201d) in "
+                                        f"{hedged} of {sentences} sentences: performed uncertainty"})
+        return flags
+
+    def _family_flag(self, hit: FamilyHit) -> dict[str, Any]:
+        phrase = hit.family.phrase.lower()
+        at_opening = hit.family.opening or hit.start <= OPENING_CHARS
+        code = "formulaic-opening" if at_opening else "cliche"
+        where = "opens with" if at_opening else "uses"
+        matched = hit.matched.strip(" ,")
+        source = self.family_sources.get(hit.family.phrase, "seed")
+        shown = "" if matched == phrase else f" (as \u201c{matched}\u201d)"
+        return {"code": code, "detail": f"{where} \u201c{phrase}\u201d{shown}; source: {source}",
+                "phrase": phrase, "match": matched, "score": round(hit.score, 1), "start": hit.start,
+                "source": source}
+
+    def _phrase_flags(self, normalized_text: str, words: list[str]) -> list[dict[str, Any]]:
+        """The fuzzy hits of the phrases no family covers (a user's own, a template's)."""
         cutoff = self.score
         best: dict[int, tuple[float, int, int]] = {}  # phrase -> (score, first word, end word)
         tried: set[tuple[int, int, int]] = set()
@@ -199,7 +278,8 @@ class ClicheMatcher:
                             continue
                         tried.add((index, start, end))
                         score = fuzz.ratio(phrase_text, " ".join(words[start:end]), score_cutoff=cutoff)
-                        if score >= cutoff and score > best.get(index, (0.0, 0, 0))[0]:
+                        if (score >= cutoff and score > best.get(index, (0.0, 0, 0))[0]
+                                and self._content_words_kept(index, words[start:end])):
                             best[index] = (score, start, end)
         offsets = None
         hits: list[tuple[int, dict[str, Any]]] = []
