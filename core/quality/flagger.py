@@ -94,7 +94,7 @@ class QualityFlagger:
         flags = format_flags(item.text, item.template_id, self.template_names.get(item.template_id, ""),
                              item.messages)
         flags += length_flags(words, self.quality.min_words, self.quality.max_words)
-        flags += self.matcher.find(normalized)
+        flags += self.matcher.find(normalized, item.text)
         return _Entry(normalized, words, opening_key(normalized, self.quality.opening_words), flags)
 
     def _compose(self, entry: _Entry, duplicates: dict[int, float], opening_count: Optional[int] = None,
