@@ -45,9 +45,10 @@ class DecisionRepository(Repository[Decision]):
         Raises `NotFoundError` when the example does not exist (nothing is written then).
         """
         examples = self.db.table(Example.table)
-        if str(decision.example_id) not in examples._read_table():
-            raise NotFoundError(f"No example with id {decision.example_id}.")
-        self.add(decision)
-        examples.update({"status": status, "edited_text": edited_text, "updated": decision.created},
-                        doc_ids=[decision.example_id])
+        with self.db.transaction():
+            if str(decision.example_id) not in examples._read_table():
+                raise NotFoundError(f"No example with id {decision.example_id}.")
+            self.add(decision)
+            examples.update({"status": status, "edited_text": edited_text, "updated": decision.created},
+                            doc_ids=[decision.example_id])
         return decision

@@ -108,8 +108,9 @@ class ExampleRepository(Repository[Example]):
         changed = [key for key, flags in flags_by_id.items()
                    if str(key) in docs and list(docs[str(key)].get("flags") or []) != flags]
         stamp = now()
-        for key in changed:
-            self.table.update({"flags": flags_by_id[key], "updated": stamp}, doc_ids=[key])
+        with self.db.transaction():
+            for key in changed:
+                self.table.update({"flags": flags_by_id[key], "updated": stamp}, doc_ids=[key])
         return changed
 
     def accepted_for_export(self) -> list["ExportRow"]:

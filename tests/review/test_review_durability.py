@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.review import ReviewSession, fold
 from store import Database
+from store.journal import JOURNAL_NAME
 from tests.review.synthetic import make_example
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,10 +73,15 @@ def test_sigkill_loses_no_shown_decision(project) -> None:
         missing = [d for d in shown if d not in stored]
         assert not missing
         assert all(stored[d].example_id == e for d, e in shown.items())
-        # Opening a session repairs a cached status the kill left one step behind the log.
-        ReviewSession(db, project.settings)
         by_example: dict[int, list] = {}
         for decision in sorted(stored.values(), key=lambda d: d.id):
             by_example.setdefault(decision.example_id, []).append(decision)
+        # Every reader, not only a new Review screen, sees a status that agrees with the log: a decision and
+        # its cached status are one journal change, so a kill cannot separate them.
+        journal = Path(project.db_path) / JOURNAL_NAME
+        writes_before = journal.stat().st_size
         for example in db.examples:
-            assert example.status == fold(by_example.get(example.id, []))[0]
+            assert (example.status, example.edited_text) == fold(by_example.get(example.id, []))
+        session = ReviewSession(db, project.settings)
+        assert journal.stat().st_size == writes_before  # the session found nothing to repair
+        assert {i: e.status for i, e in session.entries.items()} == {e.id: e.status for e in db.examples}
