@@ -6,42 +6,51 @@ import argparse
 import asyncio
 import sys
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
 
 from core.cli import CommandContext, add_command
-from core.errors import UserError
-from core.training.config import CHECKLIST_ITEMS, TrainingConfig
+from core.training.config import (CHECKLIST_ITEMS, DEFAULT_ITERATIONS, METHOD_DEFAULTS, METHODS, SCHEDULES,
+                                  TrainingConfig, config_for_method)
+from store.records import Run
+
+if TYPE_CHECKING:
+    from core.training.runner import TrainingRunner
 
 BAR_WIDTH = 30
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = add_command(sub, "train", help="fine-tune a local MLX model on a dataset build (LoRA, DoRA or full)")
-    p.add_argument("data", metavar="DATA", help="an export name under exports/ or a folder with train/valid.jsonl")
+    p.add_argument("data", metavar="DATA", help="a build under exports/ (NAME, or NAME/stage-N of a staged build; "
+                   "NAME alone is its largest stage) or a folder with train/valid.jsonl")
     p.add_argument("--model", required=False, metavar="PATH",
                    help="local MLX model folder (default: [training] local_model in interiority.toml)")
-    p.add_argument("--name", help="run name (default: time stamp and build name)")
-    p.add_argument("--method", choices=("lora", "dora", "full"), default="lora")
-    p.add_argument("--rank", type=int, default=8)
-    p.add_argument("--scale", type=float, default=20.0, help="LoRA scale (alpha/rank elsewhere)")
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--layers", type=int, default=16, help="train the last N blocks (-1: all)")
-    p.add_argument("--lr", type=float, default=1e-5, help="learning rate")
-    p.add_argument("--schedule", choices=("constant", "cosine", "linear"), default="constant")
-    p.add_argument("--warmup", type=int, default=0, help="warm-up iterations")
+    p.add_argument("--name", help="run name, a plain folder name under runs/ (default: time stamp and build name)")
+    p.add_argument("--method", choices=METHODS, default="lora")
+    # Every default is None here: the values come from core.training.config (METHOD_DEFAULTS and the
+    # TrainingConfig fields), the same place the Train screen reads them.
+    p.add_argument("--rank", type=int, help=f"LoRA rank (default {TrainingConfig.rank})")
+    p.add_argument("--scale", type=float, help=f"LoRA scale, alpha/rank elsewhere (default {TrainingConfig.scale})")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--layers", type=int, help="train the last N blocks, -1 for all (default: "
+                   + ", ".join(f"{m} {d['num_layers']}" for m, d in METHOD_DEFAULTS.items()) + ")")
+    p.add_argument("--lr", type=float, help="learning rate (default: "
+                   + ", ".join(f"{m} {d['learning_rate']:g}" for m, d in METHOD_DEFAULTS.items()) + ")")
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--warmup", type=int, help="warm-up iterations")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=int, help="iterations")
+    length.add_argument("--iters", type=int, help=f"iterations (default {DEFAULT_ITERATIONS})")
     length.add_argument("--epochs", type=float, help="epochs (iterations = ceil(epochs x train / batch))")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps")
-    p.add_argument("--max-seq", type=int, default=2048, help="maximum sequence length")
-    p.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing")
-    p.add_argument("--mask-prompt", action="store_true", help="train on the answers only")
-    p.add_argument("--report-every", type=int, default=10)
-    p.add_argument("--val-every", type=int, default=200)
-    p.add_argument("--val-batches", type=int, default=25)
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, help=f"batch size (default {TrainingConfig.batch_size})")
+    p.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
+    p.add_argument("--max-seq", type=int, help=f"maximum sequence length (default {TrainingConfig.max_seq_length})")
+    p.add_argument("--grad-ckpt", action="store_true", default=None, help="gradient checkpointing")
+    p.add_argument("--mask-prompt", action="store_true", default=None, help="train on the answers only")
+    p.add_argument("--report-every", type=int)
+    p.add_argument("--val-every", type=int)
+    p.add_argument("--val-batches", type=int)
+    p.add_argument("--save-every", type=int)
+    p.add_argument("--seed", type=int)
     p.add_argument("--detach", action="store_true", help="start the run and return; follow it in the studio")
     p.set_defaults(handler=cmd_train)
 
@@ -78,11 +87,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def config_from_args(args: argparse.Namespace) -> TrainingConfig:
-    if args.iters is None and args.epochs is None:
-        args.iters = 1000
-    return TrainingConfig(
-        method=args.method, rank=args.rank, scale=args.scale, dropout=args.dropout, num_layers=args.layers,
-        learning_rate=args.lr, lr_schedule=args.schedule, warmup=args.warmup, iters=args.iters or 0,
+    """The options given, over the method's defaults (`config_for_method`: the Train screen's too)."""
+    return config_for_method(
+        args.method, rank=args.rank, scale=args.scale, dropout=args.dropout, num_layers=args.layers,
+        learning_rate=args.lr, lr_schedule=args.schedule, warmup=args.warmup, iters=args.iters,
         epochs=args.epochs, batch_size=args.batch, grad_accumulation_steps=args.grad_accum,
         max_seq_length=args.max_seq, grad_checkpoint=args.grad_ckpt, mask_prompt=args.mask_prompt,
         steps_per_report=args.report_every, steps_per_eval=args.val_every, val_batches=args.val_batches,
@@ -135,13 +143,19 @@ def _run_summary(run: Any, eta: Optional[float] = None) -> dict[str, Any]:
             "eta_s": eta}
 
 
-async def _drive(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> Any:
+Starter = Callable[["TrainingRunner"], Awaitable[Run]]
+
+
+async def _drive(ctx: CommandContext, starter: Starter, detach: bool, started: list[Run]) -> Run:
     from core.training.runner import TrainingRunner
 
     runner = TrainingRunner(ctx.project, ctx.db)
     if not ctx.json:
         runner.add_listener(ProgressBar(ctx.err))
-    run = await (runner.resume(run.name) if resume else runner.start(run))
+    run = await starter(runner)
+    started.append(run)
+    if not ctx.json:
+        ctx.warn(f"run {run.name}: {run.total_iterations} iterations, logs in {run.run_dir}")
     if detach:
         await runner.close()
         return run
@@ -152,22 +166,25 @@ async def _drive(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> A
         return await runner.stop(run.name)
 
 
-def _follow(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> int:
+def _follow(ctx: CommandContext, starter: Starter, detach: bool) -> int:
+    started: list[Run] = []
     loop = asyncio.new_event_loop()
-    task = loop.create_task(_drive(ctx, run, detach, resume))
+    task = loop.create_task(_drive(ctx, starter, detach, started))
     try:
         run = loop.run_until_complete(task)
     except KeyboardInterrupt:
         from core.training.runner import stop_worker_sync
 
+        if not started:
+            raise
         ctx.warn("stopping: the worker saves a checkpoint first ...")
-        stop_worker_sync(run.run_dir)
+        stop_worker_sync(started[0].run_dir)
         task.cancel()
         try:
             loop.run_until_complete(task)
         except (asyncio.CancelledError, KeyboardInterrupt):
             pass
-        run = ctx.db.runs.get(run.id)
+        run = ctx.db.runs.get(started[0].id)
     finally:
         loop.close()
     if ctx.json:
@@ -182,23 +199,16 @@ def _follow(ctx: CommandContext, run: Any, detach: bool, resume: bool) -> int:
 
 
 def cmd_train(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from core.training.runner import create_run
-
-    model = args.model or ctx.project.settings.training.local_model
-    if not model:
-        raise UserError("No model given: pass --model PATH (a local MLX model folder) or set [training] "
-                        "local_model in interiority.toml.")
-    run = create_run(ctx.project, ctx.db, args.data, model, config_from_args(args), name=args.name)
-    if not ctx.json:
-        ctx.warn(f"run {run.name}: {run.total_iterations} iterations, logs in {run.run_dir}")
-    return _follow(ctx, run, args.detach, resume=False)
+    """Create and start a run with `TrainingRunner.begin`, the same call as the Train screen's Start."""
+    config = config_from_args(args)
+    return _follow(ctx, lambda runner: runner.begin(args.data, args.model, config, name=args.name), args.detach)
 
 
 def cmd_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.training.runner import find_run
 
     run = find_run(ctx.db, args.run)
-    return _follow(ctx, run, args.detach, resume=True)
+    return _follow(ctx, lambda runner: runner.resume(run.name), args.detach)
 
 
 def cmd_runs(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -243,7 +253,7 @@ def cmd_eval(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.training.runner import find_run
 
     run = find_run(ctx.db, args.run)
-    report = evaluate_run(ctx.db, run, prompts=args.prompts, max_tokens=args.max_tokens)
+    report = evaluate_run(ctx.project, ctx.db, run, prompts=args.prompts, max_tokens=args.max_tokens)
     if ctx.json:
         ctx.print_json(report)
     else:
@@ -274,7 +284,7 @@ def cmd_fuse(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     run = find_run(ctx.db, args.run)
     started = time.time()
-    out = fuse_run(ctx.db, run, output=args.output, dequantize=args.dequantize)
+    out = fuse_run(ctx.project, ctx.db, run, output=args.output, dequantize=args.dequantize)
     if ctx.json:
         ctx.print_json({"name": run.name, "fused_path": str(out), "seconds": round(time.time() - started, 2)})
     else:

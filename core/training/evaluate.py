@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.errors import UserError
+from core.project import Project
 from core.training.config import CHECKLIST_ITEMS, CHECKLIST_LABELS, CHECKLIST_VALUES, TrainingConfig
+from core.training.runs import run_folder
 from core.training.worker import ADAPTER_FILE, ADAPTERS_DIR
+from store.database import Database
 from store.records import Run
 
 OPENING_WORDS = 3
@@ -71,7 +74,7 @@ def warning_signs(samples: Sequence[str]) -> dict[str, Any]:
     top_opening, share = opening_share(samples)
     hits, phrases, checker = cliche_hits(samples)
     lengths = [len(s.split()) for s in samples]
-    signs = {
+    signs: dict[str, Any] = {
         "samples": len(samples),
         "top_opening": top_opening,
         "top_opening_share": round(share, 3),
@@ -132,18 +135,18 @@ def _samples(model: Any, tokenizer: Any, prompts: list[tuple[list[dict[str, str]
     return outputs
 
 
-def evaluate_run(db: Any, run: Run, prompts: int = 4, max_tokens: int = 48, temperature: float = 0.7,
-                 seed: int = 0) -> dict[str, Any]:
+def evaluate_run(project: Project, db: Database, run: Run, prompts: int = 4, max_tokens: int = 48,
+                 temperature: float = 0.7, seed: int = 0) -> dict[str, Any]:
     """Evaluate base vs tuned on the build's test split; store and return the report.
 
-    The report is saved in `run.evaluation` and `RUN_DIR/evaluation.json`.
+    The report is saved in `run.evaluation` and `RUN_DIR/evaluation.json` (RUN_DIR checked to lie in runs/).
     """
     from mlx_lm.tuner.utils import load_adapters
     from mlx_lm.utils import load
 
     from core.training.datasets import load_split, read_rows
 
-    run_dir = Path(run.run_dir)
+    run_dir = run_folder(project, run.name)
     adapter_dir = run_dir / ADAPTERS_DIR
     if not (adapter_dir / ADAPTER_FILE).is_file():
         raise EvaluationError(f"Run {run.name} has no adapters yet; train it (or resume it) first.")
@@ -157,7 +160,7 @@ def evaluate_run(db: Any, run: Run, prompts: int = 4, max_tokens: int = 48, temp
         raise EvaluationError(f"{data_dir} has no test.jsonl or valid.jsonl to evaluate on; export the build with "
                               f"a test split.")
     started = time.time()
-    model, tokenizer = load(config.model_path)
+    model, tokenizer = load(config.model_path)[:2]
     dataset = load_split(split_path, tokenizer, config.mask_prompt)
     held_out = _prompts(read_rows(split_path), prompts)
     base_loss = _loss(model, dataset, config)
@@ -190,7 +193,7 @@ def evaluate_run(db: Any, run: Run, prompts: int = 4, max_tokens: int = 48, temp
     return report
 
 
-def set_checklist(db: Any, run: Run, item: str, value: str) -> Run:
+def set_checklist(db: Database, run: Run, item: str, value: str) -> Run:
     """Record the person's answer for one qualitative checklist item."""
     if item not in CHECKLIST_ITEMS:
         raise UserError(f"Unknown checklist item {item!r}; use one of {', '.join(CHECKLIST_ITEMS)}.")

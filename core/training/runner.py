@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -29,29 +28,18 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, Union
 
 from core.errors import UserError
-from core.training.config import TrainingConfig, count_lines
-from core.training.progress import ProgressEvent, ProgressReader, ProgressWriter, read_all
+from core.project import Project
+from core.training.config import TrainingConfig
+from core.training.process import read_pid, signal_worker, stop_worker_sync, worker_alive
+from core.training.progress import ProgressEvent, ProgressReader, ProgressWriter
+from core.training.runs import (RunNotFound, RunStateError, apply_event, create_run, find_run, last_checkpoint,
+                                log_tail, refresh_run, run_folder, trained_tokens_at)
 from core.training.worker import ADAPTERS_DIR, OOM_SUGGESTION
+from store.database import Database
 from store.records import Run
 
-RECENT_EVENTS = 30
-CURVE_POINTS = 300
-LOG_TAIL_LINES = 20
-CHECKPOINT_RE = re.compile(r"^(\d{7})_adapters\.safetensors$")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACTIVE_STATES = ("running", "stopping")
-
-
-class RunNotFound(UserError):
-    """No run with that name or id."""
-
-
-class RunStateError(UserError):
-    """The run is in a state that does not allow the action (e.g. resume a running run)."""
-
-
-class DataNotFound(UserError):
-    """The DATA argument names neither an export nor a folder with train.jsonl."""
 
 
 @dataclass(frozen=True)
@@ -71,235 +59,17 @@ class RunUpdate:
 Listener = Callable[[RunUpdate], Union[None, Awaitable[None]]]
 
 
-# --- locating inputs and runs -------------------------------------------------------------------------
-
-def resolve_data_dir(project: Any, data: Union[str, Path]) -> Path:
-    """An export name (its `mlx-chat/` folder) or a folder holding train.jsonl."""
-    candidates = []
-    path = Path(data).expanduser()
-    candidates.append(path)
-    candidates.append(path / "mlx-chat")
-    export = Path(project.exports) / str(data)
-    candidates += [export / "mlx-chat", export]
-    for candidate in candidates:
-        if (candidate / "train.jsonl").is_file():
-            return candidate.resolve()
-    available = sorted(p.name for p in Path(project.exports).iterdir() if p.is_dir()) \
-        if Path(project.exports).is_dir() else []
-    hint = f" Exports here: {', '.join(available)}." if available else " There are no exports yet: build one first."
-    raise DataNotFound(f"{data!r} is neither an export with mlx-chat/train.jsonl nor a folder with "
-                       f"train.jsonl.{hint}")
-
-
-def make_run_name(project: Any, label: str) -> str:
-    """`<YYYYmmdd-HHMMSS>-<label>`, made unique within runs/."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-")[:40] or "run"
-    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
-    name, counter = base, 2
-    while (Path(project.runs) / name).exists():
-        name, counter = f"{base}-{counter}", counter + 1
-    return name
-
-
-def create_run(project: Any, db: Any, data: Union[str, Path], model_path: Union[str, Path],
-               config: Optional[TrainingConfig] = None, name: Optional[str] = None) -> Run:
-    """Write `runs/<name>/config.json` and add a Run record (status "created").
-
-    `data` is an export name or a data folder; `config` holds the hyperparameters
-    (its model_path/data_dir are filled in here).  Iterations from epochs are fixed now,
-    from the train split's line count, so that a resumed run ends where it was meant to.
-    """
-    config = config or TrainingConfig(iters=100)
-    data_dir = resolve_data_dir(project, data)
-    model_dir = Path(model_path).expanduser()
-    if not (model_dir / "config.json").is_file():
-        raise UserError(f"{model_dir} is not an MLX model folder (no config.json); pick a folder made by "
-                        f"`mlx_lm.convert` or downloaded from mlx-community.")
-    config.model_path = str(model_dir.resolve())
-    config.data_dir = str(data_dir)
-    config.validate()
-    config.total_iterations = config.total_iterations or config.resolve_iterations(count_lines(data_dir / "train.jsonl"))
-    label = Path(data).name if data_dir.name != "mlx-chat" else data_dir.parent.name
-    name = name or make_run_name(project, label)
-    if db.runs.by_name(name) is not None:
-        raise UserError(f"A run named {name!r} already exists; choose another name.")
-    run_dir = Path(project.runs) / name
-    run_dir.mkdir(parents=True, exist_ok=False)
-    config.save(run_dir / "config.json")
-    run = Run(name=name, build=label, base_model=config.model_path, config=config.to_dict(), status="created",
-              run_dir=str(run_dir.resolve()), total_iterations=config.total_iterations)
-    return db.runs.add(run)
-
-
-def find_run(db: Any, name_or_id: Union[str, int]) -> Run:
-    """A run by name, id, or "latest"."""
-    key = str(name_or_id)
-    run = db.runs.latest() if key == "latest" else db.runs.by_name(key)
-    if run is None and key.isdigit():
-        run = db.runs.find(int(key))
-    if run is None:
-        names = [r.name for r in db.runs.all()][-5:]
-        hint = f" Recent runs: {', '.join(names)}." if names else " There are no runs yet."
-        raise RunNotFound(f"No run named {key!r}; `interiority runs` lists them.{hint}")
-    return run
-
-
-def last_checkpoint(run_dir: Union[str, Path]) -> Optional[tuple[int, Path]]:
-    """The highest-numbered checkpoint (iteration, path) in RUN_DIR/adapters, or None."""
-    adapter_dir = Path(run_dir) / ADAPTERS_DIR
-    best: Optional[tuple[int, Path]] = None
-    if adapter_dir.is_dir():
-        for path in adapter_dir.iterdir():
-            match = CHECKPOINT_RE.match(path.name)
-            if match and (best is None or int(match.group(1)) > best[0]):
-                best = (int(match.group(1)), path)
-    return best
-
-
-def log_tail(run_dir: Union[str, Path], lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of RUN_DIR/worker.log (mlx-lm's output and any traceback)."""
-    path = Path(run_dir) / "worker.log"
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 16384))
-            text = handle.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)  # rich's colour codes
-    return "\n".join(text.splitlines()[-lines:])
-
-
-# --- the record as a summary of the progress file -----------------------------------------------------
-
-def apply_event(run: Run, event: ProgressEvent) -> None:
-    """Fold one progress event into the run's summary fields."""
-    data = event.data
-    kind = event.event
-    if kind == "config":
-        run.status = "running"
-        run.total_iterations = int(data.get("total_iterations") or run.total_iterations)
-        run.iteration = int(data.get("start_iteration") or 0)
-        run.error = ""
-    elif kind == "train":
-        run.iteration = int(data["iteration"])
-        run.last_train_loss = float(data["loss"])
-        run.tokens_per_s = float(data.get("tokens_per_s") or 0.0)
-        run.peak_memory_gb = max(run.peak_memory_gb, float(data.get("peak_memory_gb") or 0.0))
-        _add_point(run, "train", run.iteration, run.last_train_loss)
-    elif kind == "val":
-        run.last_val_loss = float(data["val_loss"])
-        _add_point(run, "val", int(data["iteration"]), run.last_val_loss)
-    elif kind in ("stopped", "done"):
-        run.status = kind
-        run.iteration = int(data.get("iteration") or run.iteration)
-    elif kind in ("error", "failed"):
-        run.status = "failed"
-        suggestion = data.get("suggestion") or ""
-        run.error = f"{data.get('message', 'The worker failed.')} {suggestion}".strip()
-    compact = {k: v for k, v in event.to_dict().items() if k not in ("settings", "traceback")}
-    run.events = (run.events + [compact])[-RECENT_EVENTS:]
-
-
-def _add_point(run: Run, curve: str, iteration: int, value: float) -> None:
-    points = run.curves.setdefault(curve, [])
-    # A resumed run replays iterations after its checkpoint: drop the stale tail first.
-    while points and points[-1][0] >= iteration:
-        points.pop()
-    points.append([iteration, round(value, 5)])
-    if len(points) > CURVE_POINTS:
-        # Halve the older points, keep the latest exact: the chart keeps its shape at bounded size.
-        run.curves[curve] = points[:-1:2] + [points[-1]]
-
-
-def refresh_run(db: Any, run: Run) -> Run:
-    """Rebuild the run's summary from its progress file (after a restart, or for `runs`)."""
-    events = read_all(Path(run.run_dir) / "progress.jsonl")
-    if not events:
-        return run
-    status_before = run.status
-    run.events, run.curves, run.peak_memory_gb = [], {}, 0.0
-    for event in events:
-        apply_event(run, event)
-    if status_before == "stopping" and run.status == "running":
-        run.status = "stopping"
-    return db.runs.save(run)
-
-
-# --- the worker process ------------------------------------------------------------------------------
-
-def read_pid(run_dir: Union[str, Path]) -> Optional[int]:
-    try:
-        return int((Path(run_dir) / "worker.pid").read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def worker_alive(pid: Optional[int], run_dir: Union[str, Path]) -> bool:
-    """Whether `pid` is a live (not zombie) worker for this run (guards against pid reuse on Linux)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            status = (proc / "status").read_text()
-            if re.search(r"^State:\s+Z", status, re.M):
-                return False
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            return "core.training.worker" in cmdline
-        except OSError:
-            return False
-    return True
-
-
-def signal_worker(pid: int, sig: int) -> None:
-    """Signal the worker's whole session (it is its own process group leader)."""
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def stop_worker_sync(run_dir: Union[str, Path], grace_s: float = 10.0) -> str:
-    """SIGTERM the run's worker, SIGKILL after `grace_s`: for the CLI's `stop` (no runner needed).
-
-    Returns "stopped" (it exited in time), "killed" or "not running".
-    """
-    pid = read_pid(run_dir)
-    if not worker_alive(pid, run_dir):
-        return "not running"
-    assert pid is not None
-    signal_worker(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not worker_alive(pid, run_dir):
-            return "stopped"
-        time.sleep(0.05)
-    signal_worker(pid, signal.SIGKILL)
-    return "killed"
-
-
 @dataclass
 class _Followed:
     """What the runner tracks for one run it follows."""
 
     run: Run
     reader: ProgressReader
-    process: Optional[subprocess.Popen] = None
+    process: Optional["subprocess.Popen[bytes]"] = None
     pid: Optional[int] = None
-    task: Optional[asyncio.Task] = None
+    task: Optional["asyncio.Task[None]"] = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    rate_samples: deque = field(default_factory=lambda: deque(maxlen=12))
+    rate_samples: "deque[tuple[float, int]]" = field(default_factory=lambda: deque(maxlen=12))
     session_started: float = field(default_factory=time.time)
     last_save: float = 0.0
     killed_by_stop: bool = False
@@ -312,13 +82,12 @@ class TrainingRunner:
     runner's event loop.  `close()` stops following; workers keep running.
     """
 
-    def __init__(self, project: Any, db: Any, python: Optional[str] = None,
+    def __init__(self, project: Project, db: Database, python: Optional[str] = None,
                  env: Optional[dict[str, str]] = None, poll_interval: float = 0.05,
                  grace_s: float = 10.0, save_interval: float = 1.0) -> None:
         self.project = project
         self.db = db
-        settings_python = getattr(getattr(getattr(project, "settings", None), "training", None), "python", "")
-        self.python = python or settings_python or sys.executable
+        self.python = python or project.settings.training.python or sys.executable
         self.env = dict(env or {})
         self.poll_interval = poll_interval
         self.grace_s = grace_s
@@ -341,11 +110,21 @@ class TrainingRunner:
         return updates
 
     # lifecycle
+    async def begin(self, data: Union[str, Path], model_path: Optional[Union[str, Path]] = None,
+                    config: Optional[TrainingConfig] = None, name: Optional[str] = None) -> Run:
+        """Create a run and start it: what `interiority train` and the Train screen's Start both do.
+
+        `data`: a build, `NAME/stage-N` or a data folder; `model_path`: default `[training] local_model`;
+        `config`: default `config.config_for_method("lora")`; `name`: a plain name under runs/.
+        """
+        run = create_run(self.project, self.db, data, model_path, config, name=name)
+        return await self.start(run)
+
     async def start(self, run: Run) -> Run:
         """Start the worker for a created (or resumable) run and follow it."""
         if run.name in self._followed and not self._followed[run.name].finished.is_set():
             raise RunStateError(f"Run {run.name} is already running; stop it first.")
-        run_dir = Path(run.run_dir)
+        run_dir = run_folder(self.project, run.name)
         env = {**os.environ, **self.env}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -427,7 +206,7 @@ class TrainingRunner:
         if run.status == "done":
             raise RunStateError(f"Run {run_name} finished all {run.total_iterations} iterations; "
                                 f"start a new run to train longer.")
-        run_dir = Path(run.run_dir)
+        run_dir = run_folder(self.project, run.name)
         config = TrainingConfig.load(run_dir / "config.json")
         checkpoint = last_checkpoint(run_dir)
         if checkpoint is None:
@@ -436,7 +215,7 @@ class TrainingRunner:
             iteration, path = checkpoint
             config.start_iteration = iteration
             config.resume_adapter_file = str(path)
-            config.trained_tokens_before = _trained_tokens_at(run_dir, iteration)
+            config.trained_tokens_before = trained_tokens_at(run_dir, iteration)
         config.save(run_dir / "config.json")
         run.config = config.to_dict()
         return await self.start(run)
@@ -532,7 +311,7 @@ class TrainingRunner:
 
     async def _record_failure(self, followed: _Followed, code: int) -> None:
         """The worker died without a final event: append a "failed" event with its log tail."""
-        run_dir = Path(followed.run.run_dir)
+        run_dir = run_folder(self.project, followed.run.name)
         if code == -1000:
             message = "The training worker ended without finishing (its exit status is unknown)."
         elif code < 0:
@@ -576,9 +355,8 @@ class TrainingRunner:
         return max(0.0, (run.total_iterations - run.iteration) / rate)
 
 
-def _trained_tokens_at(run_dir: Path, iteration: int) -> int:
-    tokens = 0
-    for event in read_all(run_dir / "progress.jsonl"):
-        if event.event == "train" and int(event.data.get("iteration", 0)) <= iteration:
-            tokens = int(event.data.get("trained_tokens") or 0)
-    return tokens
+
+# Re-exported: callers import the run operations from here (`runs`, `process` are the implementation).
+__all__ = ["ACTIVE_STATES", "Listener", "RunNotFound", "RunStateError", "RunUpdate", "TrainingRunner",
+           "apply_event", "create_run", "find_run", "last_checkpoint", "log_tail", "read_pid", "refresh_run",
+           "run_folder", "stop_worker_sync", "worker_alive"]

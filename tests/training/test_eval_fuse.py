@@ -20,8 +20,8 @@ def tuned_run(finished_run):
 
 
 def test_evaluation_compares_base_and_tuned(training_project, tuned_run) -> None:
-    _, db, _ = training_project
-    report = evaluate_run(db, tuned_run, prompts=2, max_tokens=12)
+    project, db, _ = training_project
+    report = evaluate_run(project, db, tuned_run, prompts=2, max_tokens=12)
     assert report["split"] == "test" and report["examples"] == 4
     assert report["tuned"]["loss"] < report["base"]["loss"] and report["improved"]
     assert report["tuned"]["perplexity"] < report["base"]["perplexity"]
@@ -50,12 +50,12 @@ def test_fuse_writes_a_loadable_model(training_project, tuned_run) -> None:
     import mlx.core as mx
     from mlx_lm.utils import load
 
-    _, db, _ = training_project
-    out = fuse_run(db, tuned_run)
+    project, db, _ = training_project
+    out = fuse_run(project, db, tuned_run)
     assert (out / "config.json").is_file() and (out / "tokenizer.json").is_file()
     fused, tokenizer = load(str(out))
     adapted, _ = load(tuned_run.base_model, adapter_path=str(Path(tuned_run.run_dir) / "adapters"))
     prompt = mx.array([tokenizer.encode("I am a sick man.")])
     assert mx.allclose(fused(prompt), adapted(prompt), atol=1e-3).item()
     with pytest.raises(UserError, match="already holds files"):
-        fuse_run(db, tuned_run)
+        fuse_run(project, db, tuned_run)

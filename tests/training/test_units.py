@@ -12,7 +12,8 @@ from core.training.config import TrainingConfig, TrainingConfigError
 from core.training.datasets import DatasetLineError, read_rows
 from core.training.evaluate import distinct_n, opening_share, warning_signs
 from core.training.progress import ProgressReader, ProgressWriter
-from core.training.runner import apply_event, resolve_data_dir
+from core.dataset.builds import resolve_training_data
+from core.training.runner import apply_event
 from core.training.progress import ProgressEvent
 from store.records import Run
 
@@ -94,6 +95,6 @@ def test_data_argument_resolves_export_names(project) -> None:
     chat = project.exports / "mybuild" / "mlx-chat"
     chat.mkdir(parents=True)
     (chat / "train.jsonl").write_text("{}\n")
-    assert resolve_data_dir(project, "mybuild") == chat.resolve()
+    assert resolve_training_data(project, "mybuild").path == chat.resolve()
     with pytest.raises(UserError, match="mybuild"):
-        resolve_data_dir(project, "nope")
+        resolve_training_data(project, "nope")

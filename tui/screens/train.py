@@ -9,7 +9,6 @@ on mount the screen re-attaches to active runs), turns its updates into a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Optional
 
 from rich.markup import escape
@@ -21,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Log, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from core.training.config import METHOD_DEFAULTS, config_for_method
 from tui.screens.base import StudioScreen
 from tui.widgets.train_chart import LossChart
 
@@ -30,11 +30,23 @@ NUMERIC_FIELDS = {  # input id -> (config field, type)
     "train-report": ("steps_per_report", int), "train-eval": ("steps_per_eval", int),
     "train-save": ("save_every", int),
 }
-METHOD_DEFAULTS = {  # the method's usual settings, filled in when the method changes
-    "lora": {"train-lr": "1e-5", "train-rank": "8", "train-layers": "16"},
-    "dora": {"train-lr": "1e-5", "train-rank": "8", "train-layers": "16"},
-    "full": {"train-lr": "1e-6", "train-rank": "8", "train-layers": "4"},
-}
+FIELD_LABELS = {"train-iters": "Iterations", "train-batch": "Batch", "train-lr": "Learning rate",
+                "train-rank": "LoRA rank", "train-layers": "Layers (-1 all)", "train-seq": "Max sequence",
+                "train-report": "Report every", "train-eval": "Validate every", "train-save": "Checkpoint every"}
+
+
+def form_values(method: str) -> dict[str, str]:
+    """The form's starting values for `method`: the defaults of `core.training.config`, nothing of our own."""
+    config = config_for_method(method)
+    return {input_id: f"{getattr(config, field):g}" if kind is float else str(getattr(config, field))
+            for input_id, (field, kind) in NUMERIC_FIELDS.items()}
+
+
+def method_values(method: str) -> dict[str, str]:
+    """What changes in the form when the method changes (its own defaults), from `METHOD_DEFAULTS`."""
+    values = form_values(method)
+    by_field = {field: input_id for input_id, (field, _kind) in NUMERIC_FIELDS.items()}
+    return {by_field[field]: values[by_field[field]] for field in METHOD_DEFAULTS.get(method, {}) if field in by_field}
 
 
 class RunProgress(Message):
@@ -105,13 +117,8 @@ class TrainScreen(StudioScreen):
                 yield Label("Method")
                 yield Select([("LoRA", "lora"), ("DoRA", "dora"), ("Full", "full")], value="lora",
                              id="train-method", allow_blank=False)
-                for input_id, label, value in (
-                        ("train-iters", "Iterations", "1000"), ("train-batch", "Batch", "4"),
-                        ("train-lr", "Learning rate", "1e-5"), ("train-rank", "LoRA rank", "8"),
-                        ("train-layers", "Layers (-1 all)", "16"), ("train-seq", "Max sequence", "2048"),
-                        ("train-report", "Report every", "10"), ("train-eval", "Validate every", "200"),
-                        ("train-save", "Checkpoint every", "100")):
-                    yield Label(label)
+                for input_id, value in form_values("lora").items():
+                    yield Label(FIELD_LABELS[input_id])
                     yield Input(value, id=input_id)
             with TabbedContent(id="train-tabs"):
                 with TabPane("Live", id="tab-live"):
@@ -158,10 +165,10 @@ class TrainScreen(StudioScreen):
     # ---- lists and model info ---------------------------------------------------------------
 
     def refresh_lists(self) -> None:
-        exports = Path(self.studio.project.exports)
-        builds = sorted(p.name for p in exports.iterdir() if p.is_dir() and
-                        ((p / "mlx-chat" / "train.jsonl").is_file() or (p / "train.jsonl").is_file())) \
-            if exports.is_dir() else []
+        from core.dataset.builds import training_choices
+
+        # The same list `interiority train` resolves names from: each stage of a staged build is a choice.
+        builds = [choice.label for choice in training_choices(self.studio.project)]
         select = self.query_one("#train-data", Select)
         current = select.value
         select.set_options([(name, name) for name in builds])
@@ -181,7 +188,7 @@ class TrainScreen(StudioScreen):
 
     @on(Select.Changed, "#train-method")
     def _method_changed(self, event: Select.Changed) -> None:
-        for input_id, value in METHOD_DEFAULTS.get(str(event.value), {}).items():
+        for input_id, value in method_values(str(event.value)).items():
             self.query_one(f"#{input_id}", Input).value = value
         self.update_model_info()
 
@@ -224,22 +231,20 @@ class TrainScreen(StudioScreen):
     def read_config(self) -> Any:
         """The form as a TrainingConfig (raises UserError naming a bad field)."""
         from core.errors import UserError
-        from core.training.config import TrainingConfig
 
-        values: dict[str, Any] = {"method": str(self.query_one("#train-method", Select).value)}
+        values: dict[str, Any] = {}
         for input_id, (field, kind) in NUMERIC_FIELDS.items():
             raw = self.query_one(f"#{input_id}", Input).value.strip()
             try:
                 values[field] = kind(float(raw)) if kind is int else kind(raw)
             except ValueError:
                 raise UserError(f"{field.replace('_', ' ')} must be a number, not {raw!r}.") from None
-        return TrainingConfig(**values).validate()
+        return config_for_method(str(self.query_one("#train-method", Select).value), **values).validate()
 
     # ---- actions ----------------------------------------------------------------------------
 
     async def action_start(self) -> None:
         from core.errors import UserError
-        from core.training.runner import create_run
 
         data = self.query_one("#train-data", Select).value
         model = self.query_one("#train-model", Input).value.strip()
@@ -248,10 +253,10 @@ class TrainScreen(StudioScreen):
                 raise UserError("Pick a dataset build first (build one on the Build screen).")
             if not model:
                 raise UserError("Enter a local MLX model folder first.")
-            run = create_run(self.studio.project, self.studio.db, str(data), model, self.read_config())
-            self.current_run = run.name
             self.query_one("#train-log", Log).clear()
-            await self.runner.start(run)
+            # The same call as `interiority train`: create the run folder and record, start the worker.
+            run = await self.runner.begin(str(data), model, self.read_config())
+            self.current_run = run.name
         except UserError as exc:
             self.studio.show_error(exc)
             return
@@ -306,7 +311,7 @@ class TrainScreen(StudioScreen):
         from core.training.runner import find_run
 
         run = find_run(self.studio.db, name)
-        report = evaluate_run(self.studio.db, run, prompts=3, max_tokens=48)
+        report = evaluate_run(self.studio.project, self.studio.db, run, prompts=3, max_tokens=48)
         self.post_message(EvaluationDone(name, report))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
