@@ -8,6 +8,7 @@ from typing import Any
 from core.cli import CommandContext, add_command
 from core.planner import (BUILTIN_SHAPES, METHODS, TARGETS, all_devices, build_tokens, check_claim,
                           export_scale_out, load_calibration, make_plan, make_request, progressive_plan)
+from core.planner.scale_out import build_folder
 from core.planner.shapes import PlannerError
 
 
@@ -56,10 +57,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 def _tokens(args: argparse.Namespace, ctx: CommandContext) -> tuple[Any, str]:
     if args.build:
-        folder = ctx.project.exports / args.build
-        if not folder.is_dir():
-            raise PlannerError(f"No build {args.build!r} in {ctx.project.exports}; build one with `interiority export`.")
-        return build_tokens(folder)
+        return build_tokens(build_folder(ctx.project.exports, args.build))
     return args.tokens, "given"
 
 
@@ -176,9 +174,9 @@ def models_command(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def scale_out_command(args: argparse.Namespace, ctx: CommandContext) -> int:
-    folder = ctx.project.exports / args.build
-    result = export_scale_out(folder, args.target, model=args.model, gpus=args.gpus, method=args.method,
-                              seq=args.seq, epochs=args.epochs, device=args.device, calibration=load_calibration(ctx.project.runs))
+    result = export_scale_out(ctx.project.exports, args.build, args.target, model=args.model, gpus=args.gpus,
+                              method=args.method, seq=args.seq, epochs=args.epochs, device=args.device,
+                              calibration=load_calibration(ctx.project.runs))
     if ctx.json:
         ctx.print_json(result.to_dict())
         return 0

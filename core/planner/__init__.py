@@ -6,7 +6,7 @@ Public API (headless; the CLI and the Plan screen call these):
   make_plan(request, calibration=None) -> Plan       (memory, tokens/s, hours, cost, fits, feasible, reasons)
   check_claim(model, method, device, gpus, tokens_per_s) -> ClaimVerdict
   progressive_plan(tokens, epochs, home_device) -> list[ProgressiveStep]; build_tokens(build_folder)
-  export_scale_out(build_folder, target, ...) -> ScaleOutResult
+  export_scale_out(exports, build_name, target, ...) -> ScaleOutResult (writes only inside exports/BUILD)
   load_calibration(runs_dir=None) -> Calibration; record_run(runs_dir, ...) after a completed training run
 """
 

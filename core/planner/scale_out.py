@@ -11,11 +11,13 @@ Every target also writes plan.json: the planner's estimate for the configuration
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from core.paths import inside, is_inside, safe_name
 from core.planner.calibration import Calibration, load_calibration
 from core.planner.plan import Plan, make_plan
 from core.planner.progressive import build_tokens
@@ -50,10 +52,28 @@ class ScaleOutResult:
                 "plan": self.plan.to_dict() if self.plan else None}
 
 
+MAX_WALK_DEPTH = 3  # exports/BUILD[/stage-N]/<format>/train.jsonl: no need to look deeper
+
+
+def _train_files(build: Path, fmt: str) -> list[Path]:
+    """`<fmt>/train.jsonl` files under the build, walked without following links, never outside the build.
+
+    WHY not `rglob`: it follows symlinked folders, so a build (or a `--build /`) could walk the whole disk.
+    """
+    found = []
+    for folder, dirs, _files in os.walk(build, followlinks=False):
+        depth = len(Path(folder).relative_to(build).parts)
+        dirs[:] = [d for d in dirs if d != "scale-out" and not d.startswith(".")] if depth < MAX_WALK_DEPTH else []
+        candidate = Path(folder) / fmt / "train.jsonl"
+        if fmt in dirs and candidate.is_file() and is_inside(build, candidate.relative_to(build)):
+            found.append(candidate.parent)
+    return found
+
+
 def _data_folder(build: Path, formats: tuple[str, ...]) -> tuple[str, Path]:
     """The largest stage's folder of the first format present (exports/BUILD[/stage-N]/<format>/train.jsonl)."""
     for fmt in formats:
-        found = [p.parent for p in build.rglob(f"{fmt}/train.jsonl") if "scale-out" not in p.parts]
+        found = _train_files(build, fmt)
         if found:
             return fmt, max(found, key=lambda p: (p / "train.jsonl").stat().st_size)
     raise PlannerError(f"{build} has no {' or '.join(formats)} export with a train.jsonl; run "
@@ -119,7 +139,8 @@ def _sized_plan(model: str, device: str, gpus: int, method: str, seq: int, token
 
 
 def _write(folder: Path, name: str, text: str, files: list[Path], mode: int = 0o644) -> None:
-    path = folder / name
+    """Write one export file; `inside` refuses a name or a planted symlink that would land outside `folder`."""
+    path = inside(folder, safe_name(name, "export file name"))
     path.write_text(text, encoding="utf-8")
     path.chmod(mode)
     files.append(path)
@@ -235,7 +256,9 @@ def export_managed(build: Path, out: Path) -> ScaleOutResult:
     counts = {}
     for split in ("train", "valid"):
         source = data / f"{split}.jsonl"
-        if source.exists():
+        if source.is_file() and not is_inside(build, source.relative_to(build)):
+            raise PlannerError(f"{source} links outside the build {build.name}; export the build again.")
+        if source.is_file():
             lines = _chat_lines(source)
             counts[split] = len(lines)
             _write(out, f"{split}.jsonl", "\n".join(lines) + "\n", files)
@@ -253,25 +276,38 @@ def export_managed(build: Path, out: Path) -> ScaleOutResult:
     return ScaleOutResult("managed", out, files, command, [f"data: {fmt} files in {data}"], None)
 
 
-def export_scale_out(build_folder: Path, target: str, model: str = "llama-3.1-8b", gpus: int = 8,
+def build_folder(exports: Path, build: str) -> Path:
+    """The folder of the dataset build named `build` inside the project's `exports/`, or a sentence why not.
+
+    Only a plain name is accepted: `..`, an absolute path, or a symlink that leads out of `exports/` is refused,
+    so an export can never write outside the project (the path was once `/`, and files landed in /scale-out).
+    """
+    folder = inside(exports, safe_name(build, "build name"))
+    if not folder.is_dir() or not (folder / "card.json").is_file():
+        raise PlannerError(f"No dataset build {build!r} in {exports}; list builds with `interiority builds`.")
+    return folder
+
+
+def export_scale_out(exports: Path, build: str, target: str, model: str = "llama-3.1-8b", gpus: int = 8,
                      method: str = "qlora", seq: int = 2048, epochs: float = 3.0, device: Optional[str] = None,
                      calibration: Optional[Calibration] = None) -> ScaleOutResult:
-    """Write one target's files under `BUILD/scale-out/<target>/`; plan.json holds the estimate behind them."""
-    build = Path(build_folder)
-    if not build.is_dir():
-        raise PlannerError(f"No build folder at {build}; list builds with `interiority builds`.")
+    """Write one target's files under `exports/BUILD/scale-out/<target>/`; plan.json holds the estimate behind them.
+
+    Every path written goes through `core.paths.inside` relative to the build, itself checked inside `exports`.
+    """
     if target not in TARGETS:
         raise PlannerError(f"Unknown scale-out target {target!r}; use one of {', '.join(TARGETS)}.")
+    folder = build_folder(Path(exports), build)
     if target != "managed":
         resolve_model(model)  # a clear error before anything is written
     cal = calibration or load_calibration()
-    out = build / "scale-out" / target
+    out = inside(folder, "scale-out", target)
     if target == "axolotl":
-        result = export_axolotl(build, out, model, gpus, method, seq, epochs, device or "h100", cal)
+        result = export_axolotl(folder, out, model, gpus, method, seq, epochs, device or "h100", cal)
     elif target == "mlx-distributed":
-        result = export_mlx_distributed(build, out, model, gpus, seq, epochs, device or "m3-ultra-512", cal)
+        result = export_mlx_distributed(folder, out, model, gpus, seq, epochs, device or "m3-ultra-512", cal)
     else:
-        result = export_managed(build, out)
+        result = export_managed(folder, out)
     if result.plan is not None:
         _write(out, "plan.json", json.dumps(result.plan.to_dict(), indent=2) + "\n", result.files)
     return result

@@ -104,15 +104,15 @@ def test_scale_out_axolotl(project, capsys):
 
 def test_scale_out_mlx_and_managed(project):
     name = _fake_build(project)
-    mlx = export_scale_out(project.exports / name, "mlx-distributed", model="llama-3.1-8b", gpus=2)
+    mlx = export_scale_out(project.exports, name, "mlx-distributed", model="llama-3.1-8b", gpus=2)
     hosts = json.loads((mlx.folder / "hostfile.json").read_text())
     assert len(hosts["hosts"]) == 2 and mlx.command.startswith("mlx.launch --hostfile hostfile.json")
     assert "stage-200/mlx-chat" in mlx.command
-    managed = export_scale_out(project.exports / name, "managed")
+    managed = export_scale_out(project.exports, name, "managed")
     lines = (managed.folder / "train.jsonl").read_text().splitlines()
     assert len(lines) == 5 and json.loads(lines[0])["messages"][1]["role"] == "assistant"
     (project.exports / name / "stage-200" / "openai" / "train.jsonl").write_text('{"prompt": "x"}\n')
     with pytest.raises(Exception, match="line 1 is not an OpenAI chat row"):
-        export_scale_out(project.exports / name, "managed")
-    with pytest.raises(Exception, match="No build folder"):
-        export_scale_out(project.exports / "missing", "axolotl")
+        export_scale_out(project.exports, name, "managed")
+    with pytest.raises(Exception, match="No dataset build 'missing'"):
+        export_scale_out(project.exports, "missing", "axolotl")
