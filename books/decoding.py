@@ -14,6 +14,7 @@ from pathlib import Path
 from books.errors import BookFormatError, BookTooLargeError, EmptyBookError
 
 MAX_BOOK_BYTES = 50 * 1024 * 1024
+MAX_TEXT_CHARS = 50_000_000  # the decoded text of a whole book (an EPUB's chapters together included)
 SNIFF_BYTES = 64 * 1024
 # Control bytes that never appear in text (tab, LF, VT, FF, CR and ESC excluded).
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
@@ -33,14 +34,25 @@ def read_book_bytes(path: Path) -> bytes:
         raise BookFormatError(f"{path} is a folder; pass the path of a .txt or .epub file.")
     if size == 0:
         raise EmptyBookError(f"{path.name} is empty; choose a file that holds the book's text.")
-    if size > MAX_BOOK_BYTES:
-        raise BookTooLargeError(
-            f"{path.name} is {size / 1e6:.1f} MB, over the 50 MB limit for a book; "
-            f"split it or import a plain-text edition.")
+    check_size(size, path.name)
     try:
         return path.read_bytes()
     except OSError as exc:
         raise BookFormatError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def text_too_large(name: str) -> BookTooLargeError:
+    """The sentence for a book whose text (not its file) is over the limit."""
+    return BookTooLargeError(f"{name} holds more than {MAX_TEXT_CHARS:,} characters of text, over the limit "
+                             f"for a book; split it or import a shorter edition.")
+
+
+def check_size(size: int, name: str) -> None:
+    """Refuse a file over `MAX_BOOK_BYTES` before reading (or parsing) it."""
+    if size > MAX_BOOK_BYTES:
+        raise BookTooLargeError(
+            f"{name} is {size / 1e6:.1f} MB, over the 50 MB limit for a book; "
+            f"split it or import a plain-text edition.")
 
 
 def check_not_binary(data: bytes, name: str) -> None:
@@ -54,7 +66,9 @@ def check_not_binary(data: bytes, name: str) -> None:
             f"{name} is a binary file{kind}, not text; import a .txt (UTF-8 or Latin-1) or .epub file.")
 
 
-def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     byte = error.object[error.start]
     return _CP1252_UNDEFINED.get(byte, "\ufffd"), error.start + 1
 
@@ -85,6 +99,8 @@ def decode_text(data: bytes, name: str = "the file") -> tuple[str, str]:
                 text, encoding = data.decode("cp1252", "interiority-cp1252"), "cp1252"
             else:
                 text, encoding = data.decode("latin-1"), "latin-1"
+    if len(text) > MAX_TEXT_CHARS:
+        raise text_too_large(name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise EmptyBookError(f"{name} holds only blank space; choose a file that holds the book's text.")

@@ -43,7 +43,7 @@ def gutenberg_urls(number: int, base_url: Optional[str] = None) -> list[str]:
 def _fetch(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only, checked)
-        data = response.read(MAX_BOOK_BYTES + 1)
+        data: bytes = response.read(MAX_BOOK_BYTES + 1)
     if len(data) > MAX_BOOK_BYTES:
         raise GutenbergDownloadError(f"{url} is larger than the 50 MB limit for a book.")
     return data

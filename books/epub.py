@@ -4,6 +4,11 @@ Why so careful: an EPUB is a ZIP of XML files from the internet.  We refuse
 entity declarations (XXE, billion laughs), path escapes in entry names, too many
 entries, and entries whose size or compression ratio says "zip bomb"; every entry
 is read with a hard byte limit so a lying header cannot exhaust memory.
+
+Amplification is bounded too: a spine that lists the same chapter many times reads it
+once (a 666 KB file listing one 1.4 MB chapter 300 times is a 1.4 MB book, not 423 MB),
+the text gathered is capped at `MAX_TEXT_CHARS`, and the XHTML walk is a loop with a depth
+limit, so 20,000 nested `<div>`s get a sentence instead of a `RecursionError`.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import html.entities
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from books.decoding import MAX_TEXT_CHARS, text_too_large
 from books.errors import BookFormatError, UnsafeEpubError
 from books.structure import Block
 
@@ -29,6 +37,7 @@ MAX_ENTRY_BYTES = 32 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 100  # uncompressed / compressed, for entries over RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
+MAX_DEPTH = 500  # element nesting in one XHTML document; real books stay under ~30
 
 _BLOCK_TAGS = {"p", "div", "section", "article", "blockquote", "li", "ul", "ol", "dd", "dt", "dl", "pre",
                "h1", "h2", "h3", "h4", "h5", "h6", "table", "tbody", "thead", "tr", "header", "footer",
@@ -38,6 +47,10 @@ _HEADING_TAGS = {"h1", "h2", "h3"}
 _CELL_TAGS = {"td", "th"}
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 _NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+# What `zipfile` raises on a damaged archive: a bad header, a corrupt deflate stream, a truncated
+# member, an unknown compression or version, a nonsense offset.  Each means "damaged EPUB".
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
+               OverflowError, struct.error, UnicodeDecodeError)
 _GUTENBERG_ID = re.compile(r"gutenberg\.org/(?:ebooks/)?(\d+)")
 
 
@@ -83,7 +96,7 @@ def _read_entry(archive: zipfile.ZipFile, entry: str, name: str) -> bytes:
     try:
         with archive.open(info) as handle:
             data = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise BookFormatError(f"{name} is a damaged EPUB: cannot read {entry} ({exc}).") from None
     if len(data) > MAX_ENTRY_BYTES:
         raise UnsafeEpubError(f"{name}: entry {entry!r} unpacks past {MAX_ENTRY_BYTES} bytes; "
@@ -103,7 +116,8 @@ def _html_entities_to_numeric(data: bytes) -> bytes:
 
 def _parse_xml(data: bytes, entry: str, name: str) -> Element:
     try:
-        return SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root: Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException as exc:
         raise UnsafeEpubError(f"{name}: {entry} declares XML entities or external references "
                               f"({type(exc).__name__}); refusing a possibly hostile EPUB.") from None
@@ -122,7 +136,7 @@ def read_epub(data: bytes, name: str = "the EPUB") -> EpubBook:
     """Parse an EPUB's bytes into metadata and blocks in spine order."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _ZIP_ERRORS:
         raise BookFormatError(f"{name} is not a valid EPUB (not a ZIP archive); re-download it.") from None
     with archive:
         _check_archive(archive, name)
@@ -160,22 +174,40 @@ def read_epub(data: bytes, name: str = "the EPUB") -> EpubBook:
             raise BookFormatError(f"{name} is not a valid EPUB: its package lists no reading order (spine).")
 
         blocks: list[Block] = []
-        for idref in spine:
-            if idref in ("pg-header", "pg-footer") or idref not in manifest:
-                continue  # Gutenberg's license chunks are not the book
-            href, media_type = manifest[idref]
-            if "html" not in media_type and not href.lower().endswith((".html", ".htm", ".xhtml")):
-                continue
-            entry = _join(opf_dir, href, name)
+        chars = 0
+        for entry in _spine_entries(spine, manifest, opf_dir, name):
             document = _parse_xml(_html_entities_to_numeric(_read_entry(archive, entry, name)), entry, name)
-            blocks.extend(_BlockCollector().collect(document))
+            found = _BlockCollector(entry, name).collect(document)
+            chars += sum(len(block.raw) for block in found)
+            if chars > MAX_TEXT_CHARS:
+                raise text_too_large(name)
+            blocks.extend(found)
     return EpubBook(title=title, author=author, blocks=blocks, gutenberg_number=number)
+
+
+def _spine_entries(spine: list[str], manifest: dict[str, tuple[str, str]], opf_dir: str, name: str) -> list[str]:
+    """The archive entries to read, in reading order, each once (a repeated spine item is read once)."""
+    entries: list[str] = []
+    seen: set[str] = set()
+    for idref in spine:
+        if idref in ("pg-header", "pg-footer") or idref not in manifest:
+            continue  # Gutenberg's license chunks are not the book
+        href, media_type = manifest[idref]
+        if "html" not in media_type and not href.lower().endswith((".html", ".htm", ".xhtml")):
+            continue
+        entry = _join(opf_dir, href, name)
+        if entry not in seen:
+            seen.add(entry)
+            entries.append(entry)
+    return entries
 
 
 class _BlockCollector:
     """Walk an XHTML tree and emit one block per block-level element's own text."""
 
-    def __init__(self) -> None:
+    def __init__(self, entry: str = "", name: str = "the EPUB") -> None:
+        self.entry = entry
+        self.name = name
         self.blocks: list[Block] = []
         self.lines: list[str] = [""]
         self.heading = False
@@ -200,24 +232,53 @@ class _BlockCollector:
         if text:
             self.lines[-1] += text
 
-    def _walk(self, element: Element) -> None:
+    def _walk(self, root: Element) -> None:
+        """Depth-first over the tree with an explicit stack (no recursion, so no `RecursionError`).
+
+        The stack holds `(element, children iterator, is block)` for each open element; when
+        its children are done the element is closed (its block flushed, its tail added).
+        """
+        stack: list[tuple[Element, Iterator[Element], bool]] = []
+        opened = self._open(root)
+        if opened is not None:
+            stack.append((root, iter(root), opened))
+        while stack:
+            element, children, block = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if block:
+                    self._flush()
+                if stack:
+                    self._text(element.tail)
+                continue
+            opened = self._open(child)
+            if opened is None:
+                continue
+            if len(stack) >= MAX_DEPTH:
+                raise BookFormatError(f"{self.name}: {self.entry} nests its elements more than {MAX_DEPTH} deep, "
+                                      f"which no book needs; it is damaged or hostile, import another edition.")
+            stack.append((child, iter(child), opened))
+
+    def _open(self, element: Element) -> Optional[bool]:
+        """Handle an element's start; None when it is done already (skipped, `<hr>`, `<br>`), else "is a block"."""
         tag = _local(element.tag)
         if tag in _SKIP_TAGS:
             self._text(element.tail)
-            return
+            return None
         classes = (element.get("class") or "").split()
         if "pg-boilerplate" in classes or element.get("id") in ("pg-header", "pg-footer"):
             self._text(element.tail)
-            return
+            return None
         if tag == "hr":
             self._flush()
             self.pending_break = True
             self._text(element.tail)
-            return
+            return None
         if tag == "br":
             self.lines.append("")
             self._text(element.tail)
-            return
+            return None
         block = tag in _BLOCK_TAGS
         if block:
             self._flush()
@@ -225,8 +286,4 @@ class _BlockCollector:
         elif tag in _CELL_TAGS:
             self._text(" ")
         self._text(element.text)
-        for child in element:
-            self._walk(child)
-        if block:
-            self._flush()
-        self._text(element.tail)
+        return block

@@ -70,8 +70,31 @@ class BookText:
         }
 
     @classmethod
-    def from_index(cls, text: str, doc: dict[str, Any]) -> "BookText":
-        flat = doc["paragraphs"]
+    def from_index(cls, text: str, doc: Any) -> "BookText":
+        """The book from its text and `index_doc()`; `ValueError` when the index does not fit the text.
+
+        The index is a file in the project that anything may have changed: a span outside the
+        text or a chapter pointing past the last paragraph would crash the reader later.
+        """
+        if not isinstance(doc, dict):
+            raise ValueError("the index is not a JSON object")
+        flat = doc.get("paragraphs")
+        if not isinstance(flat, list) or len(flat) % 2 or not all(type(n) is int for n in flat):
+            raise ValueError("the paragraph index is not a list of start and end offsets")
         paragraphs = list(zip(flat[0::2], flat[1::2]))
-        chapters = [Chapter(title=t, paragraph=int(p), part=part) for t, p, part in doc.get("chapters", [])]
-        return cls(text=text, paragraphs=paragraphs, chapters=chapters, parts=list(doc.get("parts", [])))
+        previous_end = 0
+        for start, end in paragraphs:
+            if not previous_end <= start <= end <= len(text):
+                raise ValueError(f"paragraph span [{start}, {end}) does not fit a text of {len(text)} characters")
+            previous_end = end
+        chapters = []
+        for entry in doc.get("chapters", []):
+            if (not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str)
+                    or type(entry[1]) is not int or not isinstance(entry[2], str)
+                    or not 0 <= entry[1] < max(len(paragraphs), 1)):
+                raise ValueError(f"chapter entry {entry!r} is not [title, paragraph, part]")
+            chapters.append(Chapter(title=entry[0], paragraph=entry[1], part=entry[2]))
+        parts = doc.get("parts", [])
+        if not isinstance(parts, list) or not all(isinstance(part, str) for part in parts):
+            raise ValueError("the parts are not a list of titles")
+        return cls(text=text, paragraphs=paragraphs, chapters=chapters, parts=list(parts))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from books.decoding import check_not_binary, decode_text, read_book_bytes
+from books.decoding import check_not_binary, check_size, decode_text, read_book_bytes
 from books.epub import read_epub
 from books.errors import EmptyBookError
 from books.gutenberg import strip_gutenberg
@@ -37,7 +37,11 @@ def _title_from_name(path: Path) -> str:
 
 
 def parse_book_bytes(data: bytes, name: str, path: Optional[Path] = None) -> ParsedBook:
-    """Parse a book held in memory (`name` appears in error messages)."""
+    """Parse a book held in memory (`name` appears in error messages).
+
+    Raises only `books.errors.BookError`s: any bytes give a `ParsedBook` or a sentence.
+    """
+    check_size(len(data), name)
     digest = hashlib.sha256(data).hexdigest()
     if data.startswith(b"PK\x03\x04"):
         epub = read_epub(data, name)
