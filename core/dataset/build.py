@@ -9,6 +9,7 @@ interrupted build leaves any earlier build of that name untouched.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from core.dataset.card import stage_stats, write_card
-from core.dataset.collect import collect_accepted
-from core.dataset.dedup import deduplicate
+from core.dataset.collect import Collected, collect_accepted
+from core.dataset.dedup import DedupResult, deduplicate
 from core.dataset.formats import encode_rows
 from core.dataset.general import load_general
 from core.dataset.items import DatasetItem
@@ -29,6 +30,9 @@ from core.dataset.split import SPLITS, SplitPlan, assert_no_leakage, leakage_rep
 from core.dataset.tokens import TokenCounter, token_counter
 from core.dataset.validate import validate_export
 from core.errors import UserError
+from core.paths import inside, safe_name
+from core.project import Project
+from store.database import Database
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -72,8 +76,13 @@ class BuildResult:
                 "warnings": self.warnings}
 
 
-def build_folder(project, name: str) -> Path:  # project: core.project.Project
-    return project.exports / name
+class BuildWriteError(UserError):
+    """The build could not be written (a full disk, a read-only folder); nothing under exports/NAME changed."""
+
+
+def build_folder(project: Project, name: str) -> Path:
+    """`exports/NAME`, checked to lie inside the project (a build name is a plain folder name)."""
+    return inside(project.exports, safe_name(name, "build name"))
 
 
 def stage_folder_name(size: Optional[int]) -> str:
@@ -85,7 +94,7 @@ def _report(progress: Optional[Progress], phase: str, done: int = 0, total: int 
         progress(phase, done, total)
 
 
-def build_dataset(project, db, spec: BuildSpec, progress: Optional[Progress] = None) -> BuildResult:
+def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Optional[Progress] = None) -> BuildResult:
     """Build `spec` from the project's accepted examples into `exports/NAME/`.
 
     Raises a UserError subclass (naming the problem and the fix) for bad input; on any
@@ -100,7 +109,7 @@ def build_dataset(project, db, spec: BuildSpec, progress: Optional[Progress] = N
     _report(progress, "collect")
     collected = collect_accepted(db, resolved.mix)
     mix = collected.mix
-    general_format, general_items = ("", [])
+    general_format, general_items = "", list[DatasetItem]()
     if resolved.general_path is not None and resolved.general_ratio > 0:
         general_format, general_items = load_general(resolved.general_path)
     if not collected.items:
@@ -119,11 +128,11 @@ def build_dataset(project, db, spec: BuildSpec, progress: Optional[Progress] = N
     plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by)
     selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0)
 
-    staging = project.exports / f".{resolved.name}.building-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    staging = inside(project.exports, f".{resolved.name}.building-{os.getpid()}")
     try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
         stages_card, stage_results = [], []
         previous: Optional[set[int]] = None
         for number, size in enumerate(resolved.stage_sizes):
@@ -149,6 +158,9 @@ def build_dataset(project, db, spec: BuildSpec, progress: Optional[Progress] = N
         if "alpaca" in resolved.formats:
             _write_axolotl(staging, resolved)
         _swap_into_place(staging, destination)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildWriteError(_write_failure(resolved.name, project.exports, exc)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -203,7 +215,7 @@ def _write_stage(folder: Path, relative: str, choice: StageChoice, plan: SplitPl
     return stage_card, formats
 
 
-def _card(resolved: ResolvedSpec, collected, dedup, general_format: str, general_items: list[DatasetItem],
+def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, general_format: str, general_items: list[DatasetItem],
           plan: SplitPlan, stages: list[dict[str, Any]]) -> dict[str, Any]:
     from collections import Counter
 
@@ -240,12 +252,28 @@ def _write_axolotl(folder: Path, resolved: ResolvedSpec) -> None:
     (folder / "axolotl.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _write_failure(name: str, exports: Path, exc: OSError) -> str:
+    """One sentence for a build that could not be written, with the fix."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free some space on the disk holding {exports} and build again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"make {exports} writable and build again"
+    else:
+        fix = "fix that and build again"
+    return f"Could not write the build {name} ({reason}); {fix}. Nothing under {exports / name} was changed."
+
+
 def _swap_into_place(staging: Path, destination: Path) -> None:
     """Replace `destination` with `staging` so that one of the two is always whole on disk."""
     if destination.exists():
-        old = destination.parent / f".{destination.name}.old-{os.getpid()}"
+        old = inside(destination.parent, f".{destination.name}.old-{os.getpid()}")
         os.replace(destination, old)
-        os.replace(staging, destination)
+        try:
+            os.replace(staging, destination)
+        except OSError:
+            os.replace(old, destination)  # put the earlier build back before reporting the failure
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(staging, destination)
