@@ -32,8 +32,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                                                   "(default: queue.samples)")
     parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight (default: queue.concurrency)")
     parser.add_argument("--batch", action="store_true", help="use Message Batches (cheaper, slower; Anthropic only)")
-    parser.add_argument("--budget", type=float, metavar="USD", help="stop before this run spends more "
-                                                                    "(default: queue.budget_usd)")
+    parser.add_argument("--budget", type=float, metavar="USD",
+                        help="cap on the project's lifetime spend on this teacher, in-flight worst cases and "
+                             "timed-out requests included (default: queue.budget_usd)")
+    parser.add_argument("--run-budget", type=float, metavar="USD", help="also cap what this run spends")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--retry-failed", action="store_true", help="put failed jobs back in the queue first")
     parser.set_defaults(handler=generate)
@@ -62,8 +64,11 @@ class ProgressLine:
         filled = int(width * finished / total)
         eta = stats.eta_s()
         eta_text = f"{eta:4.0f}s" if eta is not None else "   ?"
+        waiting = stats.waiting_s()
+        wait_text = f" waiting {waiting:.0f}s (retry-after)" if waiting >= 1 else ""
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{stats.total_jobs} "
-                          f"failed {stats.failed} ${stats.spent_usd:.4f} {stats.throughput():.1f}/s ETA {eta_text}")
+                          f"failed {stats.failed} ${stats.spent_usd:.4f} {stats.throughput():.1f}/s ETA {eta_text}"
+                          f"{wait_text}")
         self.stream.flush()
 
     def end(self) -> None:
@@ -72,33 +77,24 @@ class ProgressLine:
 
 
 def generate(args: argparse.Namespace, ctx: Any) -> int:
-    from core.queue import GenerationQueue, QueueConfig
-    from core.queue_jobs import enqueue, select_passages
+    from core.queue import build_queue, enqueue_passages, retry_failed
     from core.teacher import make_teacher
-    from core.templates import load_templates
 
-    for name in ("samples", "concurrency", "budget"):
-        _positive(name, getattr(args, name))
+    for name in ("samples", "concurrency", "budget", "run_budget"):
+        _positive(name.replace("_", "-"), getattr(args, name))
     project, db = ctx.project, ctx.db
-    settings = project.settings
-    templates = load_templates(project, db)
-    teacher = make_teacher(settings, project.root)
-    passages = select_passages(db, book_id=args.book, tag=args.tag)
-    samples = args.samples or settings.queue.samples
-    added = enqueue(db, passages, templates, teacher.name, samples)
+    teacher = make_teacher(project.settings, project.root)
+    added, _ = enqueue_passages(project, db, book_id=args.book, tag=args.tag, samples=args.samples,
+                                teacher=teacher.name)
     if args.retry_failed:
-        failed = [j.id for j in db.jobs.where(lambda d: d.get("status") == "failed" and d.get("teacher") == teacher.name)]
-        if failed:
-            db.jobs.table.update({"status": "pending", "last_error": ""}, doc_ids=failed)
+        retry_failed(db, teacher.name)
     for template_id, count in added.unknown_templates.items():
         ctx.warn(f"interiority: {count} passages name the template {template_id!r}, which is not in "
                  f"{project.templates_dir}; they were skipped for it.")
-    config = QueueConfig.from_settings(settings, concurrency=args.concurrency, budget_usd=args.budget)
     progress = ProgressLine(ctx.err)
-    from core.quality.live import LiveFlagger
-
-    queue = GenerationQueue(db, teacher, templates, config, batch=args.batch, on_example=LiveFlagger(project, db),
-                            on_event=(None if ctx.json else lambda event: progress.draw(queue.stats)))
+    queue = build_queue(project, db, batch=args.batch, concurrency=args.concurrency, budget_usd=args.budget,
+                        run_budget_usd=args.run_budget, teacher=teacher,
+                        on_event=None if ctx.json else (lambda event: progress.draw(queue.stats)))
     return asyncio.run(_run(queue, args, ctx, added, progress))
 
 
@@ -117,7 +113,10 @@ async def _run(queue: Any, args: argparse.Namespace, ctx: Any, added: Any, progr
         if not ctx.json:
             ctx.print(f"Queued {added.created} new jobs ({added.existing} already known). Teacher: {queue.teacher.name}.")
             ctx.print(estimate.describe())
-            ctx.print(f"Budget for this run: ${queue.config.budget_usd:.2f}.")
+            budget = queue.config
+            ctx.print(f"Budget: ${budget.budget_usd:.2f} for this teacher in this project "
+                      f"(${queue.db.jobs.spent(queue.teacher.name):.4f} recorded so far)"
+                      + (f", ${budget.run_budget_usd:.2f} for this run." if budget.run_budget_usd else "."))
         if not args.yes:
             if not sys.stdin.isatty():
                 raise GenerateError("Confirmation needed and stdin is not a terminal: add --yes to start.")
@@ -132,7 +131,7 @@ async def _run(queue: Any, args: argparse.Namespace, ctx: Any, added: Any, progr
             ctx.print(summary.line())
         else:
             ctx.print_json({"enqueued": added.to_json(), "estimate": estimate.to_json(), "summary": summary.to_json()})
-        if queue.stats.stop_reason == "fatal":
+        if queue.stats.stop_reason in ("fatal", "store"):
             ctx.warn(f"interiority: {queue.stats.stop_message}")
             return 2
         return 0

@@ -1,8 +1,9 @@
 """What the generation queue tells its watchers: typed events, live statistics, the preflight estimate.
 
-Events are small frozen dataclasses posted for every state change; a UI that cannot keep up reads
-`QueueStats` (a running summary the queue keeps up to date) on a timer instead, which is how bursts of
-hundreds of jobs per second coalesce into a few repaints.
+Events are small frozen dataclasses posted for every state change.  The studio turns them into Textual
+messages that coalesce (a burst of a hundred `JobFinished` becomes one repaint, see
+`tui/screens/queue.py`); the command line redraws its progress line from `QueueStats`, the running summary
+the queue keeps up to date.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,21 @@ class BatchPolled:
 
 
 @dataclass(frozen=True)
+class RetryWaiting:
+    """Every worker holds back for `delay_s` seconds (a server's retry-after, capped at 60 s)."""
+
+    delay_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class QueueStopped:
-    reason: str  # done | budget | fatal | cancelled | stopped | error
+    reason: str  # done | budget | fatal | cancelled | stopped | error | store
     message: str
 
 
-QueueEvent = Any  # one of the dataclasses above
+QueueEvent = Union[JobStarted, JobFinished, JobFailed, CostUpdated, QueuePaused, BatchSubmitted, BatchPolled,
+                   RetryWaiting, QueueStopped]
 
 
 @dataclass
@@ -95,6 +105,8 @@ class QueueStats:
     estimated_total_usd: float = 0.0
     started_at: float = 0.0
     finished_at: float = 0.0
+    waiting_until: float = 0.0  # monotonic time until which a retry-after holds every worker back
+    wait_reason: str = ""
     paused: bool = False
     running: bool = False
     mode: str = "live"
@@ -107,7 +119,13 @@ class QueueStats:
         self._finish_times.append(at if at is not None else time.monotonic())
 
     def throughput(self, window_s: float = 30.0) -> float:
-        """Jobs finished per second over the last `window_s` seconds (or since the start)."""
+        """Jobs finished per second over the last `window_s` seconds (or since the start).
+
+        Once the run has ended this is the run's final figure (jobs finished over its duration), not a
+        number that keeps falling as the clock moves on.
+        """
+        if self.finished_at and self.started_at:
+            return self.done / max(self.finished_at - self.started_at, 1e-6)
         if not self._finish_times:
             return 0.0
         now = time.monotonic()
@@ -119,14 +137,20 @@ class QueueStats:
             span = max(now - self.started_at, 1e-6)
         return len(recent) / span
 
+    def waiting_s(self) -> float:
+        """Seconds left of a retry-after wait (0 when none)."""
+        if not self.running:
+            return 0.0
+        return max(0.0, self.waiting_until - time.monotonic())
+
     @property
     def remaining(self) -> int:
         return max(0, self.total_jobs - self.done - self.failed)
 
     def eta_s(self) -> Optional[float]:
+        if self.remaining == 0 or not self.running:
+            return 0.0 if self.remaining == 0 else None
         rate = self.throughput()
-        if self.remaining == 0:
-            return 0.0
         return self.remaining / rate if rate > 0 else None
 
     def cache_hit_rate(self) -> float:
@@ -159,6 +183,7 @@ class QueueStats:
             "throughput_jobs_per_s": round(self.throughput(), 3), "eta_s": self.eta_s(),
             "cache_hit_rate": round(self.cache_hit_rate(), 4), "mode": self.mode,
             "stop_reason": self.stop_reason, "stop_message": self.stop_message,
+            "reserved_usd": round(self.reserved_usd, 6),
             "recent_errors": [{"job_id": e.job_id, "reason": e.reason} for e in self.recent_errors],
         }
 

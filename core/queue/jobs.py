@@ -1,4 +1,5 @@
-"""Jobs for the queue: which passages qualify, the idempotency key, enqueueing, and recovery after a crash.
+"""Jobs for the queue: which passages qualify, the idempotency key, enqueueing, counts, retry-failed, and
+recovery after a crash.  The command line and the Queue screen call these same functions.
 
 A job is one passage x one of its chosen templates (at a version) x one sample number x one teacher.  Its
 idempotency key hashes exactly those, so enqueueing twice creates nothing new, and a job that is done is
@@ -9,10 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from collections import Counter
 from typing import Any, Iterable, Optional
 
 from core.templates import Template
+from store.database import Database
+from store.jobs import SUBMITTING
 from store.records import Job, Passage, now
+
+JOB_STATES = ("pending", "running", "done", "failed", "cancelled")
 
 
 def job_key(passage_id: int, template_id: str, template_version: str, sample: int, teacher: str) -> str:
@@ -21,7 +27,7 @@ def job_key(passage_id: int, template_id: str, template_version: str, sample: in
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-def select_passages(db: Any, book_id: Optional[int] = None, tag: Optional[str] = None,
+def select_passages(db: Database, book_id: Optional[int] = None, tag: Optional[str] = None,
                     passage_ids: Optional[Iterable[int]] = None) -> list[Passage]:
     """Passages to generate from: not judged "not", with at least one chosen template.
 
@@ -58,14 +64,12 @@ class EnqueueResult:
                 "unknown_templates": dict(self.unknown_templates)}
 
 
-def enqueue(db: Any, passages: Iterable[Passage], templates: list[Template], teacher: str,
+def enqueue(db: Database, passages: Iterable[Passage], templates: list[Template], teacher: str,
             samples: int = 1) -> EnqueueResult:
     """Create the missing jobs for passages x their templates x `samples`; existing keys are skipped."""
     by_id = {t.id: t for t in templates}
     result = EnqueueResult()
-    existing: dict[str, tuple[int, str]] = {
-        doc.get("idempotency_key", ""): (int(key), doc.get("status", ""))
-        for key, doc in list(db.jobs.table._read_table().items())}
+    existing = db.jobs.keys()
     new_jobs: list[Job] = []
     revive: list[int] = []
     for passage in passages:
@@ -92,8 +96,7 @@ def enqueue(db: Any, passages: Iterable[Passage], templates: list[Template], tea
         result.created = len(new_jobs)
         result.job_ids.extend(j.id for j in new_jobs)
     if revive:
-        db.jobs.table.update({"status": "pending", "updated": now()}, doc_ids=revive)
-        result.revived = len(revive)
+        result.revived = db.jobs.set_many(revive, status="pending")
     return result
 
 
@@ -104,17 +107,18 @@ class Recovery:
     batch_jobs: int = 0  # still waiting on a submitted batch
 
 
-SUBMITTING = "submitting"  # batch_id while a batch is being created (its id is not known yet)
 
+def recover(db: Database) -> Recovery:
+    """After a crash: `running` jobs go back to pending, unless their example exists or a batch holds them.
 
-def recover(db: Any) -> Recovery:
-    """After a crash: `running` jobs go back to pending, unless their example exists or a batch holds them."""
+    A job's `cost_usd` keeps the worst case reserved for the killed request (it may have been answered and
+    billed), so kill-and-resume cycles can never spend past the budget.
+    """
     report = Recovery()
-    running = db.jobs.where(lambda d: d.get("status") == "running")
+    running = db.jobs.running()
     if not running:
         return report
-    examples_by_job = {int(doc.get("job_id", 0)): int(key)
-                       for key, doc in list(db.examples.table._read_table().items())}
+    examples_by_job = db.jobs.examples_by_job()
     to_pending: list[int] = []
     for job in running:
         if job.batch_id and job.batch_id != SUBMITTING:
@@ -122,11 +126,22 @@ def recover(db: Any) -> Recovery:
             continue
         example_id = examples_by_job.get(job.id)
         if example_id:
-            db.jobs.update(job.id, status="done", example_id=example_id, finished_at=now())
+            db.jobs.write(job.id, status="done", example_id=example_id, finished_at=now())
             report.linked_to_example += 1
         else:
             to_pending.append(job.id)
     if to_pending:
-        db.jobs.table.update({"status": "pending", "batch_id": "", "updated": now()}, doc_ids=to_pending)
-        report.reset_to_pending = len(to_pending)
+        report.reset_to_pending = db.jobs.set_many(to_pending, status="pending", batch_id="")
     return report
+
+
+def retry_failed(db: Database, teacher: str) -> int:
+    """Put a teacher's failed jobs back in the queue; returns how many (one journal line)."""
+    return db.jobs.retry_failed(teacher)
+
+
+def job_counts(db: Database, teacher: str) -> dict[str, int]:
+    """A teacher's jobs by state, every state present (0 when none)."""
+    counts: Counter[str] = db.jobs.status_counts(teacher)
+    return {state: counts.get(state, 0) for state in JOB_STATES} | {
+        state: n for state, n in counts.items() if state not in JOB_STATES}

@@ -10,6 +10,7 @@ count attempts durably, and stop on errors no retry can fix.
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import time
 from typing import Any, Optional
@@ -17,36 +18,49 @@ from typing import Any, Optional
 import anthropic
 
 from core.teacher.apikey import HOW_TO, redact, resolve_api_key
-from core.teacher.base import (TeacherAuthError, TeacherBadRequest, TeacherConnectionError, TeacherError,
-                               TeacherNotConfigured, TeacherOutputError, TeacherOverloaded,
+from core.teacher.base import (MAX_RETRY_AFTER_S, TeacherAuthError, TeacherBadRequest, TeacherConnectionError,
+                               TeacherError, TeacherNotConfigured, TeacherOutputError, TeacherOverloaded,
                                TeacherPermissionError, TeacherRateLimited, TeacherRequest, TeacherResult,
-                               TeacherServerError, TeacherTimeout, TokenEstimate, Usage)
+                               TeacherServerError, TeacherTimeout, TokenEstimate, Usage, clean_text)
 from core.teacher.pricing import cost_usd, estimate_tokens, scaled
 
 EPHEMERAL = {"type": "ephemeral"}
 MAX_CACHE_BREAKPOINTS = 4
 
 
+def _capped(seconds: float) -> Optional[float]:
+    if math.isnan(seconds):
+        return None
+    return min(MAX_RETRY_AFTER_S, max(0.0, seconds))
+
+
 def parse_retry_after(headers: Any) -> Optional[float]:
-    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), if the server said."""
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), if the server said.
+
+    Capped at `MAX_RETRY_AFTER_S`: `inf`, `1e12` or a date in the year 9999 would otherwise hold the queue
+    forever.  Unreadable values count as not said (the queue's own backoff applies).
+    """
     if headers is None:
         return None
     millis = headers.get("retry-after-ms")
     if millis:
         try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
+            return _capped(float(millis) / 1000.0)
+        except (ValueError, OverflowError):
             pass
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
+        return _capped(float(value))
+    except (ValueError, OverflowError):
+        try:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is None:
+                return None
+            return _capped(email.utils.mktime_tz(parsed) - time.time())
+        except (ValueError, OverflowError, TypeError, IndexError):
             return None
-        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
 def build_message_params(request: TeacherRequest, model: str, max_tokens: int, temperature: float) -> dict[str, Any]:
@@ -85,10 +99,12 @@ def translate_error(exc: BaseException, model: str, key: Optional[str] = None) -
     detail = detail.splitlines()[0][:200] if detail else ""
     if isinstance(exc, anthropic.APITimeoutError):
         return TeacherTimeout("the request to the Anthropic API timed out; it will be retried "
-                              "(raise teacher.timeout_s if this keeps happening).")
+                              "(raise teacher.timeout_s if this keeps happening).", maybe_paid=True)
     if isinstance(exc, anthropic.APIConnectionError):
+        # Refused before anything was sent costs nothing; a connection dropped later may have been billed.
+        never_sent = type(exc.__cause__).__name__ == "ConnectError"  # the SDK's HTTP client, by name
         return TeacherConnectionError("could not reach the Anthropic API (connection failed); "
-                                      "check the network or teacher.base_url.")
+                                      "check the network or teacher.base_url.", maybe_paid=not never_sent)
     if isinstance(exc, anthropic.APIResponseValidationError):
         return TeacherOutputError(f"the API returned a malformed response ({detail}).")
     if isinstance(exc, anthropic.APIStatusError):
@@ -111,7 +127,8 @@ def translate_error(exc: BaseException, model: str, key: Optional[str] = None) -
         if status == 529:
             return TeacherOverloaded("the Anthropic API is overloaded (529).", 529, retry_after)
         if status == 413:
-            return TeacherOutputError("the request is too large for the API (413); use a shorter passage.")
+            return TeacherOutputError("the request is too large for the API (413); use a shorter passage.",
+                                      paid=False)
         if status >= 500:
             return TeacherServerError(f"the Anthropic API failed with {status}.", status, retry_after)
         if status == 408:
@@ -125,20 +142,51 @@ def translate_error(exc: BaseException, model: str, key: Optional[str] = None) -
     return TeacherOutputError(f"the API response could not be read ({type(exc).__name__}: {detail}).")
 
 
+USAGE_FIELDS = (("input", "input_tokens"), ("output", "output_tokens"),
+                ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens"))
+MAX_USAGE_TOKENS = 10_000_000  # far above any context window: a bigger count is a broken response
+
+
+def usage_from(raw: Any) -> Usage:
+    """A response's token counts, each a non-negative integer, or `TeacherOutputError` naming the bad one.
+
+    The job is then charged its worst case by the queue: the server answered, so it may have been billed.
+    """
+    counts: dict[str, int] = {}
+    for name, api_name in USAGE_FIELDS:
+        value = getattr(raw, api_name, None) if raw is not None else None
+        if value is None:
+            if api_name in ("input_tokens", "output_tokens"):
+                raise TeacherOutputError(f"the API response has no usage.{api_name}; the answer was not stored.")
+            value = 0
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_USAGE_TOKENS:
+            shown = repr(value)[:40]
+            raise TeacherOutputError(f"the API reported an impossible usage.{api_name} ({shown}); "
+                                     f"the answer was not stored.")
+        counts[name] = value
+    return Usage(**counts)
+
+
 def result_from_message(message: Any, row: dict[str, float], model: str) -> TeacherResult:
-    """Text, usage and cost of a Messages API response (live or from a batch)."""
+    """Text, usage and cost of a Messages API response (live or from a batch), validated.
+
+    Anything a well-formed response cannot hold (no content, a non-list content, non-integer or negative
+    usage) is a `TeacherOutputError`, so the job fails with the reason instead of crashing the queue.
+    """
     content = getattr(message, "content", None)
     if content is None:
         raise TeacherOutputError("the API returned a message without content.")
-    text = "".join(getattr(block, "text", "") or "" for block in content if getattr(block, "type", "") == "text")
-    raw = getattr(message, "usage", None)
-    usage = Usage(input=int(getattr(raw, "input_tokens", 0) or 0),
-                  output=int(getattr(raw, "output_tokens", 0) or 0),
-                  cache_read=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
-                  cache_write=int(getattr(raw, "cache_creation_input_tokens", 0) or 0))
+    if not isinstance(content, (list, tuple)):
+        raise TeacherOutputError("the API returned a message whose content is not a list of blocks.")
+    parts = [getattr(block, "text", "") for block in content if getattr(block, "type", "") == "text"]
+    if any(not isinstance(part, str) for part in parts if part is not None):
+        raise TeacherOutputError("the API returned a text block whose text is not a string.")
+    text = clean_text("".join(part for part in parts if part))
+    usage = usage_from(getattr(message, "usage", None))
+    stop_reason = getattr(message, "stop_reason", "")
     return TeacherResult(text=text, usage=usage, cost_usd=cost_usd(usage, row),
-                         model=str(getattr(message, "model", "") or model),
-                         stop_reason=str(getattr(message, "stop_reason", "") or ""))
+                         model=clean_text(str(getattr(message, "model", "") or model))[:200],
+                         stop_reason=clean_text(str(stop_reason or ""))[:100])
 
 
 class AnthropicTeacher:

@@ -89,10 +89,14 @@ class TeacherError(Exception):
 class TeacherRetryable(TeacherError):
     """A transient failure: try again after `retry_after` seconds (when the server said) or a backoff."""
 
-    def __init__(self, message: str, status: Optional[int] = None, retry_after: Optional[float] = None):
+    def __init__(self, message: str, status: Optional[int] = None, retry_after: Optional[float] = None,
+                 *, maybe_paid: bool = False):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        # True when the server may have answered (and billed) the request: a client-side timeout or a
+        # connection dropped after sending.  The queue then charges the request's worst case.
+        self.maybe_paid = maybe_paid
 
 
 class TeacherRateLimited(TeacherRetryable):
@@ -140,7 +144,27 @@ class TeacherNotConfigured(TeacherFatal):
 
 
 class TeacherOutputError(TeacherError):
-    """This job's answer cannot become an example (empty, refused, cut off, malformed)."""
+    """This job's answer cannot become an example (empty, refused, cut off, malformed).
+
+    `paid` is True when the server answered, so the request may have been billed even though the answer is
+    unusable (the queue charges its worst case when the usage cannot be trusted).
+    """
+
+    def __init__(self, message: str, *, paid: bool = True):
+        super().__init__(message)
+        self.paid = paid
+
+
+MAX_RETRY_AFTER_S = 60.0  # as the SDK does: a longer (or infinite, or far-future) retry-after is capped
+
+
+def clean_text(text: str) -> str:
+    """The text with lone surrogates replaced by U+FFFD (a valid pair is joined): storable as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 _REFUSAL = re.compile(r"^\s*(I'm sorry|I am sorry|I can(?:no|')t|I won't|I will not|I'm not able|I am not able|"

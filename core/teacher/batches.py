@@ -51,7 +51,7 @@ class BatchClient:
         """Create one batch; every request needs a unique `key` (its custom_id)."""
         if not requests:
             raise ValueError("a batch needs at least one request")
-        entries = [{"custom_id": r.key, "params": self.teacher.params(r)} for r in requests]
+        entries: Any = [{"custom_id": r.key, "params": self.teacher.params(r)} for r in requests]
         try:
             batch = await self.batches.create(requests=entries)
         except Exception as exc:

@@ -68,7 +68,8 @@ class MLXTeacher:
                 from mlx_lm import load  # heavy import, only when a local teacher is used
 
                 try:
-                    self._model, self._tokenizer = load(str(self.path))
+                    loaded: Any = load(str(self.path))  # (model, tokenizer), or with a config when asked
+                    self._model, self._tokenizer = loaded[0], loaded[1]
                 except Exception as exc:
                     raise TeacherNotConfigured(f"Cannot load the MLX model at {self.path} ({exc}); "
                                                f"check teacher.local_model.") from None
@@ -78,7 +79,7 @@ class MLXTeacher:
         system, user = request.prompt.system, request.prompt.user
         if getattr(tokenizer, "has_chat_template", False):
             messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-            return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
         return (f"{system}\n\n" if system else "") + f"{user}\n\n"
 
     def _generate_sync(self, request: TeacherRequest) -> TeacherResult:

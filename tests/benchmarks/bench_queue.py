@@ -29,7 +29,7 @@ import anthropic
 
 from core.project import open_project
 from core.queue import GenerationQueue, QueueConfig
-from core.queue_jobs import enqueue, select_passages
+from core.queue.jobs import enqueue, select_passages
 from core.teacher.anthropic_teacher import AnthropicTeacher
 from core.templates import load_templates
 from store import Book, Database, Passage

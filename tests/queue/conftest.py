@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.queue import GenerationQueue, QueueConfig
-from core.queue_jobs import enqueue, select_passages
+from core.queue.jobs import enqueue, select_passages
 from core.teacher.anthropic_teacher import AnthropicTeacher
 from core.templates import load_templates
 from store.records import Book, Passage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.queue_events import BatchSubmitted
+from core.queue.events import BatchSubmitted
 from tests.queue.conftest import add_passages, make_queue
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

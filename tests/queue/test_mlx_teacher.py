@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.queue import GenerationQueue, QueueConfig
-from core.queue_jobs import enqueue, select_passages
+from core.queue.jobs import enqueue, select_passages
 from core.teacher.base import TeacherRequest
 from core.teacher.mlx_teacher import MLXTeacher
 from core.templates import Prompt, load_templates

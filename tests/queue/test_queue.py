@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from core.queue_events import JobFailed, JobFinished, JobStarted, QueuePaused, QueueStopped
-from core.queue_jobs import enqueue, job_key, recover, select_passages
+from core.queue.events import JobFailed, JobFinished, JobStarted, QueuePaused, QueueStopped
+from core.queue.jobs import enqueue, job_key, recover, select_passages
 from core.templates import load_templates
 from tests.queue.conftest import add_passages, make_queue
 

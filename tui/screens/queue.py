@@ -193,7 +193,7 @@ class QueueScreen(StudioScreen):
 
     def action_enqueue(self) -> None:
         from core.errors import UserError
-        from core.queue_jobs import enqueue, select_passages
+        from core.queue.jobs import enqueue, select_passages
         from core.templates import load_templates
 
         book_id, tag = self._selected()

@@ -1,0 +1,285 @@
+"""What a live run and a batch run share: the store, the teacher, prompts, the budget, control and events.
+
+`core.queue.live` and `core.queue.batch` each drive a run through this one public interface (and nothing
+else of each other or of `GenerationQueue`), so either can change without the other noticing.  Every job
+write goes through `store.jobs` in one journal line; every outcome of a request ends in `finish`, `fail`
+or `back_to_pending`, so no job is left `running` by this process except while its request is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from typing import Any, Callable, Optional, Union
+
+from core.queue.budget import Budget, usage_problem
+from core.queue.events import JobFailed, JobFinished, QueueEvent, QueuePaused, QueueStats, RetryWaiting
+from core.settings import QueueSettings
+from core.teacher.base import (MAX_RETRY_AFTER_S, Teacher, TeacherOutputError, TeacherRequest, TeacherResult,
+                               check_output, clean_text, describe_error)
+from core.teacher.pricing import CHARS_PER_TOKEN, worst_case_usd
+from core.templates import Prompt, Template, render_prompt, template_from_version
+from store.database import Database
+from store.journal import StoreError
+from store.records import Book, Example, Job, Passage, now
+
+TOKEN_MARGIN = 1.05  # reservations assume prompts 5% longer than estimated
+
+EventSink = Union[Callable[[QueueEvent], None], "asyncio.Queue[QueueEvent]", None]
+
+
+@dataclasses.dataclass
+class QueueConfig(QueueSettings):
+    """The `[queue]` settings of one run, with the command line's overrides applied.
+
+    `budget_usd` caps the project's lifetime spend on the teacher; `run_budget_usd`, when set, also caps
+    this run's own spend.
+    """
+
+    run_budget_usd: Optional[float] = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> "QueueConfig":
+        fields = dataclasses.asdict(settings.queue)
+        fields.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**fields)
+
+
+class JobSetupError(Exception):
+    """A job that cannot even be rendered (its passage or template version is gone)."""
+
+
+class RunContext:
+    """The shared state and operations of one run (see the module docstring)."""
+
+    def __init__(self, db: Database, teacher: Teacher, templates: list[Template], config: QueueConfig, *,
+                 on_example: Optional[Callable[[Example], Any]], on_event: EventSink, batch: bool,
+                 rng: random.Random) -> None:
+        self.db = db
+        self.teacher = teacher
+        self.templates = {t.id: t for t in templates}
+        self.config = config
+        self.on_example = on_example
+        self.on_event = on_event
+        self.rng = rng
+        self.stats = QueueStats(budget_usd=config.budget_usd, mode="batch" if batch else "live")
+        self.price = teacher.price_row(batch=batch)
+        self.tokens_per_char = 1.0 / CHARS_PER_TOKEN
+        self.tokens_exact = False
+        self.budget = Budget(config.budget_usd, stats=self.stats)
+        self.resumed = asyncio.Event()
+        self.resumed.set()
+        self.stopping = False
+        self.cancelled = False
+        self.not_before = 0.0  # monotonic time before which no request is sent (a retry-after)
+        self.unsaved_answers = 0  # answers received whose storing failed (the store refused writes)
+        self._templates_at: dict[tuple[str, str], Template] = {}
+        self._passages: dict[int, Passage] = {}
+        self._books: dict[int, Optional[Book]] = {}
+
+    # -- selection and rendering ---------------------------------------------------------------------
+    def pending_jobs(self) -> list[Job]:
+        return self.db.jobs.of_teacher(self.teacher.name, "pending")
+
+    def refresh_counts(self) -> None:
+        self.stats.counts = self.db.jobs.status_counts(self.teacher.name)
+
+    def start_budget(self) -> None:
+        """Read the teacher's recorded spend and the caps as they are now (the run is starting)."""
+        self.stats.budget_usd = self.config.budget_usd
+        self.budget = Budget(self.config.budget_usd, self.db.jobs.spent(self.teacher.name),
+                             self.config.run_budget_usd, self.stats)
+
+    def template_for(self, job: Job) -> Template:
+        current = self.templates.get(job.template_id)
+        if current is not None and current.version == job.template_version:
+            return current
+        cache_key = (job.template_id, job.template_version)
+        if cache_key not in self._templates_at:
+            old = template_from_version(self.db, job.template_id, job.template_version)
+            if old is None:
+                raise JobSetupError(f"template {job.template_id} version {job.template_version} is not in the "
+                                    f"database any more; enqueue the passage again.")
+            self._templates_at[cache_key] = old
+        return self._templates_at[cache_key]
+
+    def prompt_for(self, job: Job) -> tuple[Prompt, Passage]:
+        passage = self._passages.get(job.passage_id)
+        if passage is None:
+            passage = self.db.passages.find(job.passage_id)
+            if passage is None:
+                raise JobSetupError(f"passage {job.passage_id} was deleted.")
+            self._passages[job.passage_id] = passage
+        if passage.book_id not in self._books:
+            self._books[passage.book_id] = self.db.books.find(passage.book_id)
+        return render_prompt(self.template_for(job), passage, self._books[passage.book_id]), passage
+
+    def renderable(self, job: Job) -> bool:
+        try:
+            self.prompt_for(job)
+            return True
+        except JobSetupError:
+            return False
+
+    def request_for(self, job: Job, prompt: Prompt) -> TeacherRequest:
+        return TeacherRequest(prompt=prompt, key=job.idempotency_key)
+
+    def worst_case(self, prompt: Prompt) -> float:
+        if self.teacher.is_free:
+            return 0.0
+        tokens = int(prompt.chars * self.tokens_per_char * TOKEN_MARGIN) + 1
+        return worst_case_usd(tokens, self.teacher.max_tokens, self.price)
+
+    async def calibrate(self, prompts: list[Prompt], sample_size: int) -> None:
+        """Count a few prompts exactly to learn this teacher's tokens per character."""
+        if not prompts or self.tokens_exact:
+            return
+        step = max(1, len(prompts) // sample_size)
+        sample = prompts[::step][:sample_size]
+        counted = await asyncio.gather(*(self.teacher.count_tokens(TeacherRequest(p)) for p in sample))
+        if all(c.exact for c in counted):
+            chars = sum(p.chars for p in sample)
+            self.tokens_per_char = sum(c.tokens for c in counted) / max(chars, 1)
+            self.tokens_exact = True
+
+    # -- control -------------------------------------------------------------------------------------
+    def pause(self) -> None:
+        if self.resumed.is_set():
+            self.resumed.clear()
+            self.stats.paused = True
+            self.emit(QueuePaused(True))
+
+    def resume(self) -> None:
+        if not self.resumed.is_set():
+            self.resumed.set()
+            self.stats.paused = False
+            self.emit(QueuePaused(False))
+
+    def stop(self, reason: str, message: str) -> None:
+        """No new request is sent; the first reason given is the one reported."""
+        if not self.stopping:
+            self.stopping = True
+            self.stats.stop_reason, self.stats.stop_message = reason, message
+        self.resumed.set()  # wake paused workers so they can leave
+        self.budget.wake()
+
+    def store_failed(self, exc: StoreError) -> None:
+        """The store refused a write (a full disk): stop sending, say so in one sentence."""
+        self.stop("store", f"the project database could not be written ({describe_error(exc)}); the run "
+                           f"stopped: free some disk space and start it again (stored answers are not re-sent).")
+
+    def emit(self, event: QueueEvent) -> None:
+        sink = self.on_event
+        if sink is None:
+            return
+        if isinstance(sink, asyncio.Queue):
+            sink.put_nowait(event)
+        else:
+            sink(event)
+
+    def backoff(self, tries: int, retry_after: Optional[float]) -> float:
+        """Full jitter: uniform(0, min(max, base * 2^(tries-1))); a server's retry-after wins when longer.
+
+        Never more than 60 s, whatever the server said (`inf`, `1e12`, a far-future date)."""
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * (2 ** max(0, min(tries, 60) - 1)))
+        delay = self.rng.uniform(0.0, max(0.0, ceiling))
+        if retry_after is not None and retry_after == retry_after:  # not NaN
+            delay = max(delay, retry_after)
+        return min(delay, MAX_RETRY_AFTER_S)
+
+    def hold_back(self, seconds: float, reason: str) -> None:
+        """A server's retry-after holds back every worker (the limit is the account's); shown as a wait."""
+        seconds = min(max(0.0, seconds), MAX_RETRY_AFTER_S)
+        until = time.monotonic() + seconds
+        if until > self.not_before:
+            self.not_before = until
+            self.stats.waiting_until, self.stats.wait_reason = until, reason
+            self.emit(RetryWaiting(round(seconds, 3), reason))
+
+    async def wait_gate(self) -> None:
+        while True:
+            wait = self.not_before - time.monotonic()
+            if wait <= 0 or self.stopping:
+                return
+            await asyncio.sleep(min(wait, 0.25))
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but leave early when the run stops (a 60 s retry wait must not hold up a stop)."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 0.25))
+
+    # -- outcomes --------------------------------------------------------------------------------------
+    def fail(self, job: Job, reason: str, was: str = "pending", cost: Optional[float] = None,
+             usage: Optional[dict[str, int]] = None) -> None:
+        """The job failed for `reason`; `cost` is its total recorded cost (None: unchanged)."""
+        fields: dict[str, Any] = {"status": "failed", "last_error": reason, "finished_at": now()}
+        if cost is not None:
+            fields["cost_usd"] = cost
+        if usage is not None:
+            fields["usage"] = usage
+        self.db.jobs.write(job.id, **fields)
+        self.stats.move(was, "failed")
+        self.stats.failed += 1
+        self.stats.note_error(job.id, reason)
+        self.emit(JobFailed(job.id, reason))
+
+    def back_to_pending(self, job: Job, cost: float, reason: str = "") -> None:
+        """The job was not (or cannot be known to be) answered in this run; the next run sends it."""
+        self.db.jobs.write(job.id, status="pending", batch_id="", cost_usd=cost,
+                           **({"last_error": reason} if reason else {}))
+        self.stats.move("running", "pending")
+
+    def answer_cost(self, result: TeacherResult, prompt: Prompt, worst: float) -> tuple[float, Optional[str]]:
+        """What an answer cost, and why its usage cannot be trusted (then the worst case is charged)."""
+        if self.teacher.is_free:
+            return 0.0, None
+        problem = usage_problem(result.usage, self.teacher.max_tokens, prompt.chars)
+        if problem is not None:
+            return worst, problem
+        return max(0.0, float(result.cost_usd)), None
+
+    def finish(self, job: Job, prompt: Prompt, passage: Passage, result: TeacherResult, charged_before: float,
+               worst: float) -> float:
+        """Store an answer as an example (or fail the job with the reason); returns the money charged for it."""
+        cost, problem = self.answer_cost(result, prompt, worst)
+        total = charged_before + cost
+        usage = result.usage.to_dict()
+        self.stats.add_usage(usage if problem is None else {}, 0.0)
+        if problem is not None:
+            self.fail(job, f"{problem}; the answer was not stored and the request is charged at its worst case.",
+                      was="running", cost=total)
+            return cost
+        try:
+            text = check_output(clean_text(result.text), result.stop_reason, self.teacher.max_tokens)
+        except TeacherOutputError as exc:
+            self.fail(job, describe_error(exc), was="running", cost=total, usage=usage)
+            return cost
+        example_id = self.db.jobs.insert_example(
+            job_id=job.id, passage_id=job.passage_id, book_id=int(passage.book_id), template_id=job.template_id,
+            template_version=job.template_version, teacher=self.teacher.name,
+            messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user},
+                      {"role": "assistant", "content": text}],
+            usage=dict(usage), cost_usd=cost)
+        self.db.jobs.write(job.id, status="done", example_id=example_id, cost_usd=total, usage=usage,
+                           last_error="", finished_at=now())
+        self.stats.move("running", "done")
+        self.stats.done += 1
+        self.stats.record_finish()
+        self.emit(JobFinished(job.id, example_id, cost, dict(usage)))
+        if self.on_example is not None:
+            self.call_hook(self.db.examples.get(example_id))
+        return cost
+
+    def call_hook(self, example: Example) -> None:
+        if self.on_example is None:
+            return
+        try:
+            self.on_example(example)
+        except Exception as exc:  # a flagger bug must not lose the example or stop the queue
+            self.stats.note_error(example.job_id, f"the example hook failed: {type(exc).__name__}: {exc}")
