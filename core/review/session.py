@@ -246,6 +246,10 @@ class ReviewSession:
         others = self._ids_for({f: v for f, v in self.filters.items() if f != facet})
         return {value: n for value, ids in self.index[facet].items() if (n := len(ids & others))}
 
+    def filter_counts(self) -> dict[str, dict[FacetValue, int]]:
+        """Per facet, how many examples each value would show combined with the other active filters."""
+        return {facet: self.counts(facet, within_filters=True) for facet in FACETS}
+
     def current_id(self) -> Optional[int]:
         return self.order[self.position] if 0 <= self.position < len(self.order) else None
 

@@ -23,17 +23,16 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import StudioScreen
+from tui.screens.review_cards import CardSource
 from tui.widgets.review_analytics import ReviewAnalyticsModal, analytics_text
 from tui.widgets.review_card import CardView, ReviewCard
-from tui.widgets.review_cluster import ClusterChoice, ClusterMember, ReviewClusterModal
+from tui.widgets.review_cluster import ClusterChoice, ReviewClusterModal
 from tui.widgets.review_filters import CLEAR_ALL, FilterChoice, ReviewFilterModal, ReviewFiltersBar
 from tui.widgets.review_passage import ReviewPassagePane
 from tui.widgets.review_reasons import RejectReasonModal
-from tui.widgets.review_verbatim import CopiedSpans, copied_spans
 
 if TYPE_CHECKING:
     from core.review import DecisionResult, ReviewSession
-    from store.records import Passage
 
 LOADING = "Loading the examples to review\u2026"
 EMPTY_PROJECT = ("No examples to review yet: highlight and tag passages in the Reader (press 2), then "
@@ -98,7 +97,7 @@ class ReviewScreen(StudioScreen):
         self.session: Optional["ReviewSession"] = None
         self.is_loading = True
         self.load_seconds = 0.0
-        self._passages: dict[int, Optional["Passage"]] = {}
+        self.cards: Optional[CardSource] = None
         self._showing_original = False
         self._verdicts = 0
         self._asked_failure_patterns = False
@@ -106,7 +105,6 @@ class ReviewScreen(StudioScreen):
         self._restore: tuple[dict[str, Any], Optional[int]] = ({}, None)
         self._editing_id: Optional[int] = None
         self._progress_plain = ""
-        self._next_copied: Optional[tuple[tuple[int, str, str], CopiedSpans]] = None
 
     # ---- layout and loading -------------------------------------------------------------------
 
@@ -130,8 +128,9 @@ class ReviewScreen(StudioScreen):
 
     def on_screen_resume(self) -> None:
         # Examples generated (or books deleted) while the reviewer was elsewhere: rebuild the index.
-        if self.session is not None and not self.is_loading and len(self.studio.db.examples) != len(self.session.entries):
-            self._restore = (dict(self.session.filters), self.session.current_id())
+        session = self.session
+        if session is not None and not self.is_loading and len(self.studio.db.examples) != len(session.entries):
+            self._restore = (dict(session.filters), session.current_id())
             self._start_loading()
 
     def _start_loading(self) -> None:
@@ -151,7 +150,7 @@ class ReviewScreen(StudioScreen):
     def on_review_screen_session_loaded(self, message: SessionLoaded) -> None:
         session = message.session
         self.session, self.is_loading, self.load_seconds = session, False, message.seconds
-        self._passages.clear()
+        self.cards = CardSource(self.studio.db)
         filters, current = self._restore
         self._restore = ({}, None)
         if filters:
@@ -204,61 +203,26 @@ class ReviewScreen(StudioScreen):
     def card(self) -> ReviewCard:
         return self.query_one("#review-card", ReviewCard)
 
-    def _passage(self, passage_id: int) -> Optional["Passage"]:
-        if passage_id not in self._passages:
-            self._passages[passage_id] = self.studio.db.passages.find(passage_id) if passage_id else None
-        return self._passages[passage_id]
-
     def current_view(self) -> Optional[CardView]:
         """The card for the session's current example (None when the filters show nothing)."""
-        session = self.session
-        if session is None:
+        if self.session is None or self.cards is None:
             return None
-        example = session.current()
-        if example is None:
-            return None
-        entry = session.entries[example.id]
-        passage = self._passage(example.passage_id)
-        text = example.final_text
-        return CardView(
-            example_id=example.id, status=entry.status, text=text, original=example.completion,
-            template=example.template_id, template_version=example.template_version,
-            book_title=session.book_titles.get(example.book_id, ""), tags=entry.tags, teacher=example.teacher,
-            cost_usd=example.cost_usd, usage=dict(example.usage), flags=tuple(example.flags),
-            events=tuple(session.events_in_force(example.id)),
-            copied=self._copied(example.id, text, passage),
-            position=session.position + 1, count=len(session.order), showing_original=self._showing_original)
-
-    def _copied(self, example_id: int, text: str, passage: Optional["Passage"]) -> CopiedSpans:
-        """The copied spans of an example, reused when `_prepare_next` found them while idle."""
-        passage_text = passage.text if passage is not None else ""
-        key = (example_id, text, passage_text)
-        if self._next_copied is not None and self._next_copied[0] == key:
-            return self._next_copied[1]
-        return copied_spans(text, passage_text)
+        return self.cards.view(self.session, self._showing_original)
 
     def _prepare_next(self) -> None:
         """While idle after a card is painted: wrap the next card's texts, so the next key only repaints."""
         session = self.session
-        if session is None or self.is_loading or self.card.editing:
+        if session is None or self.cards is None or self.is_loading or self.card.editing:
             return
-        position = session.position + 1
-        if not 0 < position < len(session.order):
-            return
-        example = self.studio.db.examples.get(session.order[position])
-        if example is None:
-            return
-        passage = self._passage(example.passage_id)
-        text = example.final_text
-        copied = copied_spans(text, passage.text if passage is not None else "")
-        self._next_copied = ((example.id, text, passage.text if passage is not None else ""), copied)
-        self.card.prepare(text, copied)
-        self.query_one("#review-passage", ReviewPassagePane).prepare(passage, copied.in_passage)
+        upcoming = self.cards.next_card(session)
+        if upcoming is not None:
+            self.card.prepare(upcoming.text, upcoming.copied)
+            self.query_one("#review-passage", ReviewPassagePane).prepare(upcoming.passage, upcoming.copied.in_passage)
 
     def show_card(self) -> None:
         """Paint the current example, its passage, the progress and the filters."""
         session = self.session
-        if session is None:
+        if session is None or self.cards is None:
             return
         view = self.current_view()
         none = view is None
@@ -267,7 +231,7 @@ class ReviewScreen(StudioScreen):
             self.query_one("#review-body").display = not none
         if view is not None:
             self.card.show(view)
-            example_passage = self._passage(session.entries[view.example_id].passage_id)
+            example_passage = self.cards.passage(session.entries[view.example_id].passage_id)
             self.query_one("#review-passage", ReviewPassagePane).show(view.book_title, example_passage,
                                                                       view.copied.in_passage)
         self._show_progress()
@@ -455,13 +419,6 @@ class ReviewScreen(StudioScreen):
 
     # ---- filters, clusters, analytics, failure patterns -----------------------------------------------
 
-    def filter_counts(self) -> dict[str, dict[Any, int]]:
-        """Per facet, how many examples each value would show combined with the other active filters."""
-        from core.review import FACETS
-
-        assert self.session is not None
-        return {facet: self.session.counts(facet, within_filters=True) for facet in FACETS}
-
     def action_filters(self) -> None:
         session = self.session
         assert session is not None
@@ -477,7 +434,7 @@ class ReviewScreen(StudioScreen):
             self._showing_original = False
             self.show_card()
 
-        self.app.push_screen(ReviewFilterModal(self.filter_counts(), session.filters, session.book_titles), chosen)
+        self.app.push_screen(ReviewFilterModal(session.filter_counts(), session.filters, session.book_titles), chosen)
 
     def action_cluster(self) -> None:
         session = self.session
@@ -489,11 +446,8 @@ class ReviewScreen(StudioScreen):
         if len(members) < 2:
             self.notify(f"Example #{current} has no near-duplicates.", title="Cluster", markup=False)
             return
-        shown = []
-        for member_id in members:
-            example = session.db.examples.get(member_id)
-            shown.append(ClusterMember(member_id, session.entries[member_id].status, example.final_text,
-                                       session.entries[member_id].flags, len(example.final_text.split())))
+        assert self.cards is not None
+        shown = self.cards.cluster_members(session, members)
 
         def chosen(choice: Optional[ClusterChoice]) -> None:
             if choice is None or self.session is None:

@@ -1,0 +1,92 @@
+"""What the Review screen's card and passage pane show: a `CardView` for the session's current example.
+
+Kept apart from the screen because it is the one part with state of its own (passages read once, and the
+copied spans of the next card found while the screen is idle, so that the next key press only repaints),
+and because it is what a test of "what the reviewer sees" needs without a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from tui.widgets.review_card import CardView
+from tui.widgets.review_cluster import ClusterMember
+from tui.widgets.review_verbatim import CopiedSpans, copied_spans
+
+if TYPE_CHECKING:  # the screen loads the review core in its worker, not at import
+    from core.review import ReviewSession
+    from store.database import Database
+    from store.records import Passage
+
+
+@dataclass(frozen=True)
+class NextCard:
+    """The next card's texts and copied spans, computed ahead of its key press."""
+
+    text: str
+    passage: Optional["Passage"]
+    copied: CopiedSpans
+
+
+class CardSource:
+    """Builds the cards of one session's examples from the store, caching passages and the next card's spans."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+        self._passages: dict[int, Optional["Passage"]] = {}
+        self._next_copied: Optional[tuple[tuple[int, str, str], CopiedSpans]] = None
+
+    def passage(self, passage_id: int) -> Optional["Passage"]:
+        if passage_id not in self._passages:
+            self._passages[passage_id] = self.db.passages.find(passage_id) if passage_id else None
+        return self._passages[passage_id]
+
+    def view(self, session: "ReviewSession", showing_original: bool) -> Optional[CardView]:
+        """The card for the session's current example (None when the filters show nothing)."""
+        example = session.current()
+        if example is None:
+            return None
+        entry = session.entries[example.id]
+        passage = self.passage(example.passage_id)
+        text = example.final_text
+        return CardView(
+            example_id=example.id, status=entry.status, text=text, original=example.completion,
+            template=example.template_id, template_version=example.template_version,
+            book_title=session.book_titles.get(example.book_id, ""), tags=entry.tags, teacher=example.teacher,
+            cost_usd=example.cost_usd, usage=dict(example.usage), flags=tuple(example.flags),
+            events=tuple(session.events_in_force(example.id)),
+            copied=self._copied(example.id, text, passage),
+            position=session.position + 1, count=len(session.order), showing_original=showing_original)
+
+    def _copied(self, example_id: int, text: str, passage: Optional["Passage"]) -> CopiedSpans:
+        """The copied spans of an example, reused when `next_card` found them while idle."""
+        passage_text = passage.text if passage is not None else ""
+        key = (example_id, text, passage_text)
+        if self._next_copied is not None and self._next_copied[0] == key:
+            return self._next_copied[1]
+        return copied_spans(text, passage_text)
+
+    def next_card(self, session: "ReviewSession") -> Optional[NextCard]:
+        """The card after the current one in the session's order, its spans kept for when it is shown."""
+        position = session.position + 1
+        if not 0 < position < len(session.order):
+            return None
+        example = self.db.examples.find(session.order[position])
+        if example is None:
+            return None
+        passage = self.passage(example.passage_id)
+        text = example.final_text
+        passage_text = passage.text if passage is not None else ""
+        copied = copied_spans(text, passage_text)
+        self._next_copied = ((example.id, text, passage_text), copied)
+        return NextCard(text, passage, copied)
+
+    def cluster_members(self, session: "ReviewSession", members: list[int]) -> list[ClusterMember]:
+        """The rows of the cluster picker: each member's status, text, flags and length."""
+        shown = []
+        for member_id in members:
+            text = self.db.examples.get(member_id).final_text
+            entry = session.entries[member_id]
+            shown.append(ClusterMember(member_id, entry.status, text, entry.flags, len(text.split())))
+        return shown
