@@ -192,6 +192,8 @@ class ClicheMatcher:
         """Whether every content word of the phrase is in the window in some form (an inflection keeps the
         start of the word: "reflect", "reflected"; a third of the letters may change): a hit on the
         letters alone matched "i felt sad" to "i felt a"."""
+        if len(self._content[index]) <= 1 and " ".join(window) != self.phrases[index].text:
+            return False  # one content word ("i hear you", "my mind is a"): too little to vary safely
         for word in self._content[index]:
             stem = word[:max(MIN_CONTENT_LETTERS, len(word) - 2)]
             budget = max(1, len(word) // 3)

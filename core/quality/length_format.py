@@ -3,6 +3,10 @@
 Lengths are flagged two ways: outside the absolute bounds of `[quality] min_words / max_words`, and far
 from the corpus's own lengths by a robust z-score (median and MAD, Iglewicz and Hoaglin's modified z),
 which a few very long examples cannot drag along the way a mean and standard deviation would.
+
+The spread under the z-score has a floor: on a uniform set (median 17 words, MAD 1) a 23-word answer
+scored z = +4 and was flagged, though six words is no outlier to a reader.  The scale is at least 15% of
+the median and at least 5 words, so only lengths a reader would call far off are flagged.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 
 ROBUST_Z_LIMIT = 3.5
+MIN_SPREAD_SHARE = 0.15  # the scale under the z-score is at least this share of the median ...
+MIN_SPREAD_WORDS = 5.0  # ... and at least this many words
+MAD_TO_SIGMA = 1.4826  # MAD times this estimates the standard deviation of a normal sample
 MIN_CORPUS_FOR_Z = 20  # below this the median and MAD say little
 
 # Templates whose examples must hold dialogue.
@@ -48,13 +55,16 @@ class LengthStats:
             self._mad_cache = (len(self.sorted), median, mad)
         return self._mad_cache[1], self._mad_cache[2]
 
+    def spread(self) -> float:
+        """The scale of the z-score in words: the MAD as a standard deviation, floored (module docstring)."""
+        median, mad = self.median_mad()
+        return max(MAD_TO_SIGMA * mad, MIN_SPREAD_SHARE * median, MIN_SPREAD_WORDS)
+
     def robust_z(self, words: int) -> Optional[float]:
         if len(self.sorted) < MIN_CORPUS_FOR_Z:
             return None
-        median, mad = self.median_mad()
-        if mad <= 0:
-            return None
-        return 0.6745 * (words - median) / mad
+        median, _mad = self.median_mad()
+        return (words - median) / self.spread()
 
 
 def length_flags(words: int, min_words: int, max_words: int) -> list[dict[str, Any]]:

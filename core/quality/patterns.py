@@ -36,7 +36,7 @@ FEELINGS = (
 )
 # Abstract nouns that make "the echoes of ..." a figure rather than a sound.
 ECHOED = (
-    r"(?:my |her |his |our |their |that |those |a |an |the |this |these |old |long-?ago |distant )*"
+    r"(?:my |her |his |our |their |that |those |a |an |the |this |these |old |long-?ago |distant |[\w-]+'s )*"
     r"(?:past|childhood|memor(?:y|ies)|grief|loss|laughter|youth|years?|yesterdays?|history|time|love|"
     r"longing|pain|trauma|conversations?|words|dreams?|lives|life|summers?|regrets?|promises|"
     r"feelings?|emotions?|hopes?|fears?|mistakes|choices|moments?|happiness|sorrow|voices? from)"
@@ -95,16 +95,16 @@ FAMILIES: tuple[Family, ...] = (
            literal=r"\b(?:day|morning|sun|light|sky|grey|gray|cold|bright)\b[^.]{0,12}$",
            covers=("it dawned on me",)),
     Family("the realization hits me like",
-           r"\b(?:reali[sz]ation|truth|recognition|understanding|knowledge|thought|idea|enormity|finality|"
-           r"weight of (?:it|this|that|everything|what)|memory|grief|fact|loss)\b(?: [\w'-]+){0,4}? "
+           r"\b(?:reali[sz]ation|truth|recognition|enormity|finality|"
+           r"weight of (?:it|this|that|everything|what)|memory|grief|loss)\b(?: [\w'-]+){0,4}? "
            r"(?:hit|hits|hitting|strikes|struck|striking|slam(?:s|med|ming)? into|crash(?:es|ed|ing)? "
            r"(?:over|into|down on)|wash(?:es|ed|ing)? over|settl(?:es|ed|ing) over|sweep(?:s|ing)? over|"
            r"swept over|land(?:s|ed|ing)? on|dropp?(?:s|ed|ing)? on) me\b(?:,? (?:like|with|all at once|"
            r"full force|square))?",
-           ("realization", "realisation", "truth", "recognition", "understanding", "knowledge", "thought",
-            "idea", "enormity", "finality", "weight", "memory", "grief", "fact", "loss")),
+           ("realization", "realisation", "truth", "recognition", "enormity", "finality", "weight", "memory",
+            "grief", "loss")),
     Family("a tapestry of",
-           r"\b(?:a|an|the|this|that|my|our|life'?s|one) (?:[\w-]+,? ){0,2}?"
+           r"\b(?:a|an|this|my|our|life'?s) (?:[\w-]+,? ){0,2}?"
            r"(?:tapestr(?:y|ies)|mosaic|kaleidoscope|symphony|patchwork) of\b",
            ("tapestry", "tapestries", "mosaic", "kaleidoscope", "symphony", "patchwork"),
            literal=r"\b(?:walls?|hung|hangs|hanging|loom|woven|weaver|stitch\w*|tiles?|floor|chapel|church|"
@@ -131,7 +131,7 @@ FAMILIES: tuple[Family, ...] = (
            r"wasn'?t|was not)(?: [\w']+){1,4}? holding\b",
            ("breath",), covers=("i let out a breath i didn t know i was holding",)),
     Family("in that moment",
-           r"\bin (?:that|this|the|one) (?:very |single |brief |quiet |exact |one |same |fleeting |small |"
+           r"\bin (?:that|this) (?:very |single |brief |quiet |exact |one |same |fleeting |small |"
            r"strange |suspended )?(?:moment|instant)(?!\w)(?! of\b)(?! in which\b)(?! when\b)"
            r"(?!,? (?:he|she|they|the \w+ (?:said|cried|was))\b)",
            ("moment", "instant"), covers=("in this moment",)),
@@ -141,12 +141,12 @@ FAMILIES: tuple[Family, ...] = (
            ("sit", "sat", "stand", "stood", "lie", "lay", "wait", "waited", "linger", "lingered"),
            covers=("as i sit here",)),
     Family("time seemed to stand still",
-           r"\b(?:time|the world|the clock|everything|the whole world|the room) (?:itself )?(?:seemed to |seems to"
+           r"\b(?:time|the world|the clock|everything|the whole world) (?:itself )?(?:seemed to |seems to"
            r" |seemed |appeared to |had |has |almost |just |all but |felt like it |felt as if it )*"
            r"(?:stop|stops|stopped|stand still|stood still|stands still|standing still|froze|freezes|frozen|"
            r"freeze|slow(?:s|ed)? (?:down|to a crawl)|held its breath|holds its breath|hold its breath|"
            r"ceased to exist)\b",
-           ("time", "world", "clock", "everything", "room"),
+           ("time", "world", "clock", "everything"),
            literal=r"^(?:time|the clock) (?:had )?stopped (?:at|ticking|working|going)\b",
            covers=("time seemed to stand still",)),
     Family("I couldn't help but",
@@ -154,10 +154,9 @@ FAMILIES: tuple[Family, ...] = (
            r"but\b",
            ("help", "stop"), covers=("i can t help but",)),
     Family("a wave of <feeling>",
-           r"\b(?:waves?|surges?|flood|floods|rush|tide|tsunami|torrent|pang|jolt|rush) of (?:[\w-]+,? ){0,2}?"
+           r"\b(?:waves?|surges?|flood|floods|tide|tsunami|torrent) of (?:[\w-]+,? ){0,2}?"
            r"(?:" + FEELINGS + r")\b",
-           ("wave", "waves", "surge", "surges", "flood", "floods", "rush", "tide", "tsunami", "torrent",
-            "pang", "jolt"),
+           ("wave", "waves", "surge", "surges", "flood", "floods", "tide", "tsunami", "torrent"),
            covers=("a wave of",)),
     Family("washed over me",
            r"\b(?:wash|washes|washed|washing|flood|floods|flooded|flooding|sweep|sweeps|swept|sweeping|crash|"
