@@ -2,12 +2,13 @@
 planted near-duplicates and cliches).
 
 Measures, with a baseline in the same run:
-- key press to the next card, decision durable: `ReviewSession.accept()` (decision + cached fold, two journal
-  writes) then loading the next card's example and passage; baseline: the same write with a naive full
-  scan for the next pending example.  (Measured through ReviewSession, not the screen: the Review screen
-  does not exist yet.)
+- key press to the next card, decision durable: `ReviewSession.accept()` (the decision and its example's
+  cached fold, one journal line in a store transaction) then loading the next card's example and passage;
+  baseline: the same write with a naive full scan for the next pending example.
 - checking one new example for near-duplicates against 10,000; baseline: rapidfuzz `cdist` against all.
-- flagging all 10,000 from scratch (`QualityFlagger.build`), and persisting the flags.
+- flagging all 10,000 from scratch (`QualityFlagger.build`), and persisting the flags (`set_flags`, one journal
+  line, as `interiority flag` does).
+- the reviewer analytics (`review_stats`, what `review-stats` and the analytics panel show) after the presses.
 - key press to the next card rendered THROUGH THE REVIEW SCREEN (Pilot, 120x40 headless, `InteriorityApp` on the
   same 10,000-example project): from the key sent to the action done (accept: decision and cached fold written,
   next card's widgets updated), plus the paint of the frame that shows the new card (layout, compositor,
@@ -35,7 +36,7 @@ from rapidfuzz import fuzz, process
 
 from core.project import open_project
 from core.quality import FlagInput, QualityFlagger, load_project_templates, normalize
-from core.review import ReviewSession
+from core.review import ReviewSession, review_stats
 from store import Database
 from tests.review.synthetic import _vocabulary, build_corpus, perturb, synthetic_text
 
@@ -150,9 +151,7 @@ def main() -> None:
         figures["flag_all_cpu_s"] = round(time.process_time() - cpu_started, 2)
         figures["load_average_1m"] = round(os.getloadavg()[0], 2)
         started = time.perf_counter()
-        for key, value in flags.items():
-            if value:
-                db.examples.update(key, flags=value)
+        db.examples.set_flags(flags)
         figures["persist_flags_s"] = round(time.perf_counter() - started, 2)
         clusters = flagger.clusters()
         found_pairs = sum(1 for a, b in corpus["pairs"] if any(a in c and b in c for c in clusters))
@@ -224,6 +223,9 @@ def main() -> None:
         started = time.perf_counter()
         ReviewSession(db, project.settings)
         figures["open_session_s"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        review_stats(db)
+        figures["review_stats_s"] = round(time.perf_counter() - started, 3)
 
         # -- the same through the Review screen ------------------------------------------------------
         figures.update(asyncio.run(_measure_screen(project, db, args.screen_presses)))
