@@ -4,15 +4,16 @@ The format is detected from the first row (chat `messages`, ShareGPT `conversati
 alpaca `instruction`/`output`, completions `prompt`/`completion`), then every row must
 have that shape.  A bad row stops the build with the file and line number, before
 anything is written, so a typo in line 4,812 is found in seconds and loses nothing.
+Lines are read by `core.dataset.jsonl` (bounded per line, regular files only).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from core.dataset.items import GENERAL_GROUP, DatasetItem
+from core.dataset.jsonl import JsonlFileError, open_regular, read_jsonl
 from core.errors import UserError
 
 GENERAL_FORMATS = ("chat", "sharegpt", "alpaca", "completions")
@@ -93,46 +94,38 @@ def row_messages(row: dict[str, Any], fmt: str, where: str) -> list[dict[str, st
 def load_general(path: Path) -> tuple[str, list[DatasetItem]]:
     """Read a general-data JSONL file: (detected format, one item per non-blank line).
 
-    Raises GeneralDataError naming the file and line for the first bad row.
+    Raises GeneralDataError naming the file and line for the first bad row (a line over the length cap,
+    bytes that are not UTF-8, JSON too deep or with a 4,300-digit number included); only regular files
+    are read, so a FIFO or a device never hangs the build.
     """
     path = Path(path)
     try:
-        handle = open(path, "r", encoding="utf-8")
-    except FileNotFoundError:
-        raise GeneralDataError(f"The general-data file {path} does not exist; check the --general path.") from None
-    except OSError as exc:
-        raise GeneralDataError(f"Cannot read the general-data file {path}: {exc.strerror or exc}.") from None
+        handle = open_regular(path, "general-data file")
+    except JsonlFileError as exc:
+        raise GeneralDataError(f"{exc} (the --general option)") from None
     fmt = ""
     items: list[DatasetItem] = []
     with handle:
-        try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path} line {number}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise GeneralDataError(f"{where} is not valid JSON ({exc.msg} at column {exc.colno}); "
-                                           f"fix or delete that line.") from None
-                found = detect_format(row)
-                if not fmt:
-                    if found is None:
-                        raise GeneralDataError(
-                            f"{where}: cannot tell the format; each line must be chat {{\"messages\"}}, ShareGPT "
-                            f"{{\"conversations\"}}, alpaca {{\"instruction\", \"output\"}} or completions "
-                            f"{{\"prompt\", \"completion\"}}.")
-                    fmt = found
-                elif found != fmt:
-                    got = found or "no known format"
-                    raise GeneralDataError(f"{where}: expected a {fmt} row like the first row, got {got}; "
-                                           f"keep one format per file.")
-                items.append(DatasetItem(key=-number, messages=row_messages(row, fmt, where), source="general",
-                                         group=GENERAL_GROUP, original="", created=float(number)))
-        except UnicodeDecodeError:
-            raise GeneralDataError(f"The general-data file {path} is not UTF-8 text; save it as UTF-8.") from None
+        for line in read_jsonl(handle):
+            where = f"{path} line {line.number}"
+            if line.error:
+                raise GeneralDataError(f"{where}: {line.error}; fix or delete that line.")
+            row = line.value
+            found = detect_format(row)
+            if not fmt:
+                if found is None:
+                    raise GeneralDataError(
+                        f"{where}: cannot tell the format; each line must be chat {{\"messages\"}}, ShareGPT "
+                        f"{{\"conversations\"}}, alpaca {{\"instruction\", \"output\"}} or completions "
+                        f"{{\"prompt\", \"completion\"}}.")
+                fmt = found
+            elif found != fmt:
+                got = found or "no known format"
+                raise GeneralDataError(f"{where}: expected a {fmt} row like the first row, got {got}; "
+                                       f"keep one format per file.")
+            messages = row_messages(row, fmt, where)
+            items.append(DatasetItem(key=-line.number, messages=messages, source="general", group=GENERAL_GROUP,
+                                     original=messages[-1]["content"], created=float(line.number)))
     if not items:
         raise GeneralDataError(f"The general-data file {path} is empty; give a JSONL file with one example per line.")
-    for item in items:
-        item.original = item.assistant_text
     return fmt, items

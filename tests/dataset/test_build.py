@@ -180,7 +180,7 @@ def test_bad_input_is_refused_and_loses_nothing(project, db, tmp_path: Path) -> 
         build_dataset(project, db, BuildSpec(name="keep"))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": \n', encoding="utf-8")
-    with pytest.raises(Exception, match=r"bad.jsonl line 2 is not valid JSON"):
+    with pytest.raises(Exception, match=r"bad.jsonl line 2: not JSON"):
         build_dataset(project, db, BuildSpec(name="keep", general_path=bad, overwrite=True))
     assert (first.path / "mlx-chat" / "train.jsonl").read_bytes() == before
     assert not [p for p in project.exports.iterdir() if p.name.startswith(".")]

@@ -78,7 +78,7 @@ def test_structure_check_names_the_bad_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("lines, message", [
     (['{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}', "{not json"],
-     r"line 2 is not valid JSON"),
+     r"line 2: not JSON"),
     (['{"prompt": "a", "completion": "b"}', '', '{"instruction": "x", "output": "y"}'],
      r"line 3: expected a completions row like the first row, got alpaca"),
     (['{"text": "just text"}'], r"line 1: cannot tell the format"),
@@ -112,5 +112,5 @@ def test_general_formats_are_detected(tmp_path: Path) -> None:
         assert items[0].messages[-1] == {"role": "assistant", "content": "a"}
         assert items[0].source == "general" and items[0].key == -1
     assert load_general(tmp_path / "alpaca.jsonl")[1][0].messages[0]["content"] == "u\n\nmore"
-    with pytest.raises(GeneralDataError, match="does not exist"):
+    with pytest.raises(GeneralDataError, match="No general-data file at"):
         load_general(tmp_path / "nope.jsonl")
