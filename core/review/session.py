@@ -143,11 +143,16 @@ class ReviewSession:
         A decision and its cached fold are one journal change, so this only finds databases written by an
         earlier version, which wrote them separately (a kill in between left the cache one step behind).
         """
-        for head in heads:
-            status, edited = fold(self._stacks.get(head.id, []))
-            if head.status != status or head.edited_text != edited:
-                self.db.examples.update(head.id, status=status, edited_text=edited)
-                self._set_status(head.id, status)
+        repairs = [(head.id, *fold(self._stacks.get(head.id, []))) for head in heads]
+        repairs = [(i, status, edited) for (i, status, edited), head in zip(repairs, heads)
+                   if (head.status, head.edited_text) != (status, edited)]
+        if not repairs:
+            return
+        with self.db.transaction():
+            for example_id, status, edited in repairs:
+                self.db.examples.update(example_id, status=status, edited_text=edited)
+        for example_id, status, _edited in repairs:
+            self._set_status(example_id, status)
 
     def _set_status(self, example_id: int, status: str) -> None:
         entry = self.entries[example_id]

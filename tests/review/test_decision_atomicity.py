@@ -172,3 +172,20 @@ def test_stored_status_is_the_fold_of_the_log_after_any_sequence_and_any_cut(ops
         with Database(folder) as reopened:
             assert stored_state(reopened) in states  # the state before or after some decision, never half
             assert_consistent(reopened, settings)
+
+
+def test_a_half_decision_left_by_an_earlier_version_is_repaired_in_one_line(project) -> None:
+    """Databases written before decisions were one line may hold an event whose status write was lost."""
+    from store.records import Decision
+
+    settings = project.settings
+    with Database(project.db_path) as db:
+        ids = [e.id for e in db.examples.add_many([make_example(f"answer {i} " * 6) for i in range(3)])]
+        db.decisions.add(Decision(example_id=ids[0], action="accept"))  # the old first write, then the kill
+        db.decisions.add(Decision(example_id=ids[2], action="edit", edited_text="mine"))
+        journal = Path(project.db_path) / JOURNAL_NAME
+        lines_before = journal.read_bytes().count(b"\n")
+        session = ReviewSession(db, settings)
+        assert journal.read_bytes().count(b"\n") == lines_before + 1  # both repairs in one journal line
+        assert session.entries[ids[0]].status == "accepted"
+        assert_consistent(db, settings)
