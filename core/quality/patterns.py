@@ -252,7 +252,7 @@ FAMILIES: tuple[Family, ...] = (
 
 # Hedges: one is a voice, most sentences hedged is performed uncertainty.
 _HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|i think|i suppose|i guess|it seems|i'?m not sure|"
-                    r"i don'?t know|sort of|kind of|might have)\b")
+                    r"i don'?t know|(?<!a )(?<!the )(?<!this )(?<!that )(?:sort|kind) of)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 MIN_HEDGE_SENTENCES = 3
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ",
