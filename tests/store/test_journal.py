@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 from tinydb import Query
 
+from store.journal_format import parse_snapshot
 from store.journal import (JOURNAL_NAME, SNAPSHOT_NAME, JournalDB, StoreCorruptError, StoreLockedError,
                            StoreWriteError)
 
@@ -142,7 +142,7 @@ def test_compaction_folds_the_journal_and_keeps_everything(tmp_path: Path) -> No
     for i in range(1, 301, 3):
         table.update({"n": -i}, doc_ids=[i])
     assert (tmp_path / SNAPSHOT_NAME).exists()
-    generation = json.loads((tmp_path / SNAPSHOT_NAME).read_bytes())["generation"]
+    generation = parse_snapshot(tmp_path / SNAPSHOT_NAME, (tmp_path / SNAPSHOT_NAME).read_bytes()).generation
     assert generation >= 1
     db.close()
     db = _reopen(tmp_path)
