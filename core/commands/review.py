@@ -69,15 +69,19 @@ def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise UserError(f"Give --reason CODE for a reject; one of: {', '.join(settings.review.reject_reasons)}.")
     if args.edit_file and args.action == "undo":
         raise UserError("--edit-file goes with accept, reject or skip, not with undo.")
-    decisions = []
+    text = ""
     if args.edit_file:
         path = Path(args.edit_file)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"Cannot read the edit file {path} ({exc}); give a UTF-8 text file.") from None
-        decisions.append(record_decision(ctx.db, settings, args.example_id, "edit", edited_text=text))
-    decisions.append(record_decision(ctx.db, settings, args.example_id, args.action, reason=args.reason))
+    db: Database = ctx.db
+    decisions = []
+    with db.transaction():  # the edit and the verdict of one command: both stored, or neither
+        if args.edit_file:
+            decisions.append(record_decision(db, settings, args.example_id, "edit", edited_text=text))
+        decisions.append(record_decision(db, settings, args.example_id, args.action, reason=args.reason))
     decision, status, edited = decisions[-1]
     if ctx.json:
         ctx.print_json({"example_id": args.example_id, "status": status, "edited": bool(edited),

@@ -189,3 +189,25 @@ def test_a_half_decision_left_by_an_earlier_version_is_repaired_in_one_line(proj
         assert journal.read_bytes().count(b"\n") == lines_before + 1  # both repairs in one journal line
         assert session.entries[ids[0]].status == "accepted"
         assert_consistent(db, settings)
+
+
+def test_decide_with_an_edit_is_one_change(project, tmp_path, capsys) -> None:
+    """`decide N reject --edit-file F` with a bad reason stores neither the edit nor the verdict."""
+    from core.cli import main
+
+    (example_id,) = [e.id for e in _add_examples(project, 1)]
+    edit = tmp_path / "edit.txt"
+    edit.write_text("my own words", encoding="utf-8")
+    root = ["--project", str(project.root)]
+    assert main(root + ["decide", str(example_id), "reject", "--reason", "bogus", "--edit-file", str(edit)]) == 2
+    with Database(project.db_path) as db:
+        assert len(db.decisions) == 0 and db.examples.get(example_id).edited_text == ""
+    assert main(root + ["decide", str(example_id), "accept", "--edit-file", str(edit)]) == 0
+    with Database(project.db_path) as db:
+        assert [d.action for d in db.decisions.in_order()] == ["edit", "accept"]
+        assert stored_state(db)[example_id] == ("accepted", "my own words")
+
+
+def _add_examples(project, count: int) -> list:
+    with Database(project.db_path) as db:
+        return db.examples.add_many([make_example(f"answer {i} " * 6) for i in range(count)])
