@@ -71,10 +71,13 @@ async def test_keyboard_passage_then_tagging_is_saved_as_typed(make_app, project
         assert sidebar.passage is not None and sidebar.passage.id == passage.id
 
         await pilot.press("plus")
+        await pilot.pause()
         assert db.passages.get(passage.id).verdict == "valuable"
         await pilot.press("minus")
+        await pilot.pause()
         assert db.passages.get(passage.id).verdict == "not"
         await pilot.press("equals_sign")
+        await pilot.pause()
         assert db.passages.get(passage.id).verdict == "unsure"
 
         await pilot.press("t", "s", "p", "l", "tab", "enter")  # fuzzy list completes "spl" to "spleen"
@@ -152,3 +155,45 @@ def test_percent_and_word_edges():
     text = "one two  three"
     assert extend_end(text, 3) == 7 and extend_end(text, 7) == len(text)
     assert trim_end(text, 0, len(text)) == 7 and trim_end(text, 0, 3) == 3  # never to nothing
+
+
+async def test_the_sidebar_works_in_a_bare_app_posting_edits_up() -> None:
+    """No project, no database on the app: the sidebar gets what it needs from its parent (issue 12 item 5)."""
+    from textual.app import App
+
+    from store import Passage
+    from tui.widgets.tag_sidebar import TemplateHint
+
+    posted: list[TagSidebar.EditRequested] = []
+
+    class Bare(App[None]):
+        def compose(self):
+            yield TagSidebar()
+
+        def on_tag_sidebar_edit_requested(self, event: TagSidebar.EditRequested) -> None:
+            posted.append(event)
+
+    app = Bare()
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.query_one(TagSidebar)
+        sidebar.set_templates([TemplateHint("monologue", "Direct inner monologue", "thoughts", "dialogue")])
+        sidebar.tag_counts = {"spite": 3, "spleen": 1}
+        stored = Passage(id=7, book_id=1, start=0, end=10, text="I am a sick man", tags=["spite"])
+        sidebar.show_passage(stored)
+        sidebar.focus_field("tags")
+        await pilot.press(*"liver", "enter", *"Dread", "enter")  # two edits before any answer
+        await pilot.pause()
+        assert [e.fields for e in posted] == [{"tags": ["spite", "liver"]}, {"tags": ["spite", "liver", "Dread"]}]
+        assert sidebar.passage is not None and sidebar.passage.tags == ["spite", "liver", "Dread"]
+        # The first answer does not undo the second edit; the last one shows the record as stored.
+        sidebar.edit_saved(Passage(id=7, book_id=1, start=0, end=10, tags=["spite", "liver"]))
+        assert sidebar.passage.tags == ["spite", "liver", "Dread"]
+        sidebar.edit_saved(Passage(id=7, book_id=1, start=0, end=10, tags=["spite", "liver", "dread"]))
+        assert sidebar.passage.tags == ["spite", "liver", "dread"]
+        assert "#dread" in text_of(sidebar.query_one("#tag-list"))
+        # A refused edit goes back to what is stored.
+        sidebar.set_verdict("valuable")
+        await pilot.pause()
+        assert posted[-1].fields == {"verdict": "valuable"} and sidebar.passage.verdict == "valuable"
+        sidebar.edit_failed(7, stored)
+        assert sidebar.passage == stored and text_of(sidebar.query_one("#tag-verdict")) == "not judged yet"

@@ -67,7 +67,7 @@ class LibraryScreen(StudioScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="library-steps")
-        table: DataTable = DataTable(id="books", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="books", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
         with Horizontal(id="import-progress"):

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from tui.screens.base import StudioScreen
 from tui.widgets.modals import ChoiceModal, ConfirmModal, PromptModal
 from tui.widgets.reader_view import ReaderView
-from tui.widgets.tag_sidebar import TagSidebar
+from tui.widgets.tag_sidebar import TagSidebar, load_template_hints
 
 if TYPE_CHECKING:
     from books.model import BookText
@@ -117,6 +117,8 @@ class ReaderScreen(StudioScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
+        self.sidebar.set_templates(*load_template_hints(self.studio.project))
+        self._refresh_tag_counts()
         if self._pending is not None:
             self._start_loading(*self._pending)
 
@@ -180,6 +182,7 @@ class ReaderScreen(StudioScreen):
         paragraph, char = message.position
         view.go_to(paragraph, char)
         self._show_status()
+        self._refresh_tag_counts()  # other screens or the command line may have tagged since
         self.sidebar.show_passage(self._passage(view.cursor_passage.id) if view.cursor_passage else None)
 
     def close_book(self) -> None:
@@ -304,6 +307,10 @@ class ReaderScreen(StudioScreen):
 
     # ---- passages ---------------------------------------------------------------------------
 
+    def _refresh_tag_counts(self) -> None:
+        """Give the sidebar every tag in use with its count (completion ranks by use)."""
+        self.sidebar.tag_counts = dict(self.studio.db.passages.tag_counts())
+
     def _passage(self, passage_id: int) -> Optional["Passage"]:
         return self.studio.db.passages.find(passage_id)
 
@@ -313,6 +320,7 @@ class ReaderScreen(StudioScreen):
         if view is None or self.book_id is None:
             return
         view.set_passages(self.studio.db.passages.for_book(self.book_id))
+        self._refresh_tag_counts()  # a deleted passage takes its tags' uses with it
         current = view.cursor_passage
         self.sidebar.show_passage(self._passage(current.id) if current is not None else None)
 
@@ -341,11 +349,24 @@ class ReaderScreen(StudioScreen):
         passage = self._passage(event.passage_id) if event.passage_id is not None else None
         self.sidebar.show_passage(passage)
 
-    @on(TagSidebar.PassageEdited)
-    def _passage_edited(self, event: TagSidebar.PassageEdited) -> None:
+    @on(TagSidebar.EditRequested)
+    def _edit_requested(self, event: TagSidebar.EditRequested) -> None:
+        """Store what the sidebar changed, recolour the highlight, and hand the stored record back."""
+        from core.passages import update_passage
+
+        db = self.studio.db
+        try:
+            passage = update_passage(db, event.passage_id, **event.fields)
+        except Exception as exc:
+            self.studio.show_error(exc)
+            self.sidebar.edit_failed(event.passage_id, self._passage(event.passage_id))
+            return
+        if "tags" in event.fields:
+            self._refresh_tag_counts()
+        self.sidebar.edit_saved(passage)
         view = self.view
         if view is not None and self.book_id is not None:
-            view.set_passages(self.studio.db.passages.for_book(self.book_id))
+            view.set_passages(db.passages.for_book(self.book_id))
 
     @on(TagSidebar.Leave)
     def _leave_sidebar(self, event: TagSidebar.Leave) -> None:

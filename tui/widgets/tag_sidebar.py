@@ -4,16 +4,19 @@ Fields: phenomenology (one or two words), tags (typed, completed from the tags
 already used: an inline prefix completion plus a fuzzy list ranked by rapidfuzz
 and by use), the verdict (set by single keys on the reader screen), a note (why
 the passage is valuable), and the elicitation templates, each with its "use
-when / not when" hint.  Every change goes straight to the store through
-`core.passages.update_passage`; there is no save button, and the sidebar posts
-`PassageEdited` so the reader can recolour the highlight.
+when / not when" hint.  There is no save button: every change is posted up as `EditRequested`
+and the reader screen stores it (`core.passages.update_passage`), recolours the
+highlight and hands the stored record back with `edit_saved` (or `edit_failed`).
+The sidebar never reaches up to the app's database or project: the screen gives it
+the templates (`set_templates`) and the tag counts (`tag_counts`) it needs.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
@@ -154,12 +157,13 @@ class TagSidebar(VerticalScroll):
         Binding("escape", "leave", "Back to the text", id="tag.leave"),
     ]
 
-    class PassageEdited(Message):
-        """A field of the passage was saved; `passage` is the stored record."""
+    class EditRequested(Message):
+        """The user changed `fields` of passage `passage_id`: the screen stores them and calls `edit_saved`."""
 
-        def __init__(self, passage: "Passage") -> None:
+        def __init__(self, passage_id: int, fields: dict[str, Any]) -> None:
             super().__init__()
-            self.passage = passage
+            self.passage_id = passage_id
+            self.fields = fields
 
     class Leave(Message):
         """The user is done with the sidebar (Escape): the reader takes the focus back."""
@@ -167,9 +171,10 @@ class TagSidebar(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.passage: Optional["Passage"] = None
-        self._tag_counts: dict[str, int] = {}
+        self.tag_counts: dict[str, int] = {}  # set by the screen: every tag in use, for completion
         self._templates: list[TemplateHint] = []
         self._templates_note = ""
+        self._pending: Counter[int] = Counter()  # edits posted and not yet answered, per passage id
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -182,7 +187,7 @@ class TagSidebar(VerticalScroll):
         yield Static(VERDICT_LABELS[""], id="tag-verdict", markup=False)
         yield Label("Tags (Enter adds, Tab completes)", classes="field-label")
         yield Static("", id="tag-list", markup=False)
-        yield TagInput(placeholder="type a tag", id="tag-input", suggester=TagSuggester(lambda: self._tag_counts))
+        yield TagInput(placeholder="type a tag", id="tag-input", suggester=TagSuggester(lambda: self.tag_counts))
         yield OptionList(id="tag-matches")
         yield Label("Note: why it is valuable", classes="field-label")
         yield TextArea(id="tag-note", soft_wrap=True, show_line_numbers=False)
@@ -192,16 +197,27 @@ class TagSidebar(VerticalScroll):
         yield Static("", id="tag-templates-note", markup=False)
 
     def on_mount(self) -> None:
-        self._templates, self._templates_note = load_template_hints(self.app.project)  # type: ignore[attr-defined]
+        self._fill_templates()
+        self.query_one("#tag-matches", OptionList).display = False
+        self._set_enabled(False)
+
+    def set_templates(self, hints: list[TemplateHint], note: str = "") -> None:
+        """The templates to offer (the screen reads them from the project) and a line shown below them."""
+        self._templates, self._templates_note = list(hints), note
+        if self.is_mounted:
+            self._fill_templates()
+
+    def _fill_templates(self) -> None:
         templates = self.query_one("#tag-templates", SelectionList)
+        templates.clear_options()
         with self.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
             for hint in self._templates:
                 templates.add_option(Selection(hint.name, hint.id, False))
         templates.display = bool(self._templates)
         self._show_template_hint(0)
         self.query_one("#tag-templates-note", Static).update(self._templates_note)
-        self.query_one("#tag-matches", OptionList).display = False
-        self._set_enabled(False)
+        if self.passage is not None:
+            self._select_templates(self.passage)
 
     @staticmethod
     def template_hint_text(hint: TemplateHint) -> str:
@@ -217,7 +233,7 @@ class TagSidebar(VerticalScroll):
         self.query_one("#tag-template-hint", Static).update(self.template_hint_text(hint) if hint else "")
 
     @on(SelectionList.SelectionHighlighted, "#tag-templates")
-    def _template_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
+    def _template_highlighted(self, event: "SelectionList.SelectionHighlighted[str]") -> None:
         event.stop()
         self._show_template_hint(event.selection_index)
 
@@ -227,17 +243,9 @@ class TagSidebar(VerticalScroll):
 
     # ---- showing a passage ------------------------------------------------------------------
 
-    @property
-    def db(self):
-        return self.app.db  # type: ignore[attr-defined]
-
-    def refresh_tag_counts(self) -> None:
-        self._tag_counts = dict(self.db.passages.tag_counts())
-
     def show_passage(self, passage: Optional["Passage"]) -> None:
         """Fill the fields from `passage` (None: nothing to tag).  Filling saves nothing."""
         self.passage = passage
-        self.refresh_tag_counts()
         heading = self.query_one("#tag-heading", Static)
         phenomenology = self.query_one("#tag-phenomenology", Input)
         tag_input = self.query_one("#tag-input", Input)
@@ -256,17 +264,23 @@ class TagSidebar(VerticalScroll):
                 phenomenology.value = passage.phenomenology
                 tag_input.value = ""
                 note.load_text(passage.note)
-                templates.deselect_all()
-                for template_id in passage.template_ids:
-                    try:
-                        templates.select(template_id)
-                    except Exception:  # a template removed since: keep the id, show nothing
-                        log.debug("template %s not listed", template_id)
+                self._select_templates(passage)
         self.query_one("#tag-phenomenology-error", Label).update("")
         self._show_verdict()
         self._show_tags()
         self.query_one("#tag-matches", OptionList).display = False
         self._set_enabled(passage is not None)
+
+    def _select_templates(self, passage: "Passage") -> None:
+        templates = self.query_one("#tag-templates", SelectionList)
+        listed = {hint.id for hint in self._templates}
+        with self.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
+            templates.deselect_all()
+            for template_id in passage.template_ids:
+                if template_id in listed:
+                    templates.select(template_id)
+                else:  # a template removed since: keep the id, show nothing
+                    log.debug("template %s not listed", template_id)
 
     @staticmethod
     def _heading(passage: "Passage") -> str:
@@ -288,23 +302,40 @@ class TagSidebar(VerticalScroll):
     # ---- saving -----------------------------------------------------------------------------
 
     def _save(self, **fields: Any) -> bool:
-        """Write fields of the current passage to the store; False (and a message) when it fails."""
+        """Show the change at once and post it up to be stored; False when there is no passage.
+
+        The sidebar keeps what the user typed as its passage until every posted edit is answered,
+        so a second key pressed before the first edit is stored builds on the first.
+        """
         if self.passage is None:
             return False
-        from core.passages import update_passage
-
-        try:
-            self.passage = update_passage(self.db, self.passage.id, **fields)
-        except Exception as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
-            return False
-        self.post_message(self.PassageEdited(self.passage))
+        self.passage = replace(self.passage, **fields)
+        self._pending[self.passage.id] += 1
+        self.post_message(self.EditRequested(self.passage.id, dict(fields)))
         return True
+
+    def edit_saved(self, passage: "Passage") -> None:
+        """The screen stored an edit: once all are stored, show the record as stored (tags normalized)."""
+        self._answered(passage.id)
+        if self.passage is not None and self.passage.id == passage.id and not self._pending[passage.id]:
+            self.passage = passage
+            self._show_verdict()
+            self._show_tags()
+
+    def edit_failed(self, passage_id: int, stored: Optional["Passage"]) -> None:
+        """The screen could not store an edit (it showed why): go back to the passage as stored."""
+        self._answered(passage_id)
+        if self.passage is not None and self.passage.id == passage_id and not self._pending[passage_id]:
+            self.show_passage(stored)
+
+    def _answered(self, passage_id: int) -> None:
+        if self._pending[passage_id] > 0:
+            self._pending[passage_id] -= 1
 
     def set_verdict(self, verdict: str) -> None:
         """Valuable / not / unsure; the same verdict again clears it (a verdict given by mistake)."""
         if self.passage is None:
-            self.app.notify("Move the cursor into a passage first; the verdict belongs to a passage.")
+            self.notify("Move the cursor into a passage first; the verdict belongs to a passage.")
             return
         new = "" if self.passage.verdict == verdict else verdict
         if self._save(verdict=new):
@@ -330,7 +361,7 @@ class TagSidebar(VerticalScroll):
             self._save(note=text)
 
     @on(SelectionList.SelectedChanged, "#tag-templates")
-    def _templates_changed(self, event: SelectionList.SelectedChanged) -> None:
+    def _templates_changed(self, event: "SelectionList.SelectedChanged[str]") -> None:
         event.stop()
         if self.passage is None:
             return
@@ -354,20 +385,18 @@ class TagSidebar(VerticalScroll):
                 current.append(tag)
                 known.add(tag.casefold())
         if current != self.passage.tags and self._save(tags=current):
-            self.refresh_tag_counts()
             self._show_tags()
 
     def remove_last_tag(self) -> None:
         if self.passage is not None and self.passage.tags and self._save(tags=self.passage.tags[:-1]):
-            self.refresh_tag_counts()
             self._show_tags()
 
     def _update_matches(self, query: str) -> None:
         matches = self.query_one("#tag-matches", OptionList)
-        found = rank_tags(query, self._tag_counts, exclude=self.passage.tags if self.passage else ())
+        found = rank_tags(query, self.tag_counts, exclude=self.passage.tags if self.passage else ())
         matches.clear_options()
         if found and query.strip():
-            matches.add_options([Option(f"{tag}  ({self._tag_counts[tag]})", id=tag) for tag in found])
+            matches.add_options([Option(f"{tag}  ({self.tag_counts[tag]})", id=tag) for tag in found])
             matches.highlighted = 0
         matches.display = bool(found and query.strip())
 
@@ -404,8 +433,8 @@ class TagSidebar(VerticalScroll):
             option = matches.get_option_at_index(matches.highlighted or 0)
             tag_input.value = str(option.id)
             tag_input.cursor_position = len(tag_input.value)
-        elif tag_input.suggestion_for_value():
-            tag_input.value = tag_input.suggestion_for_value()  # type: ignore[assignment]
+        elif suggestion := tag_input.suggestion_for_value():
+            tag_input.value = suggestion
             tag_input.cursor_position = len(tag_input.value)
 
     @on(TagInput.EnterMatches)
@@ -425,7 +454,7 @@ class TagSidebar(VerticalScroll):
     def focus_field(self, field: str) -> None:
         """Focus "phenomenology", "tags", "note" or "templates" (nothing happens without a passage)."""
         if self.passage is None:
-            self.app.notify("Move the cursor into a passage first; tags belong to a passage.")
+            self.notify("Move the cursor into a passage first; tags belong to a passage.")
             return
         selector = {"phenomenology": "#tag-phenomenology", "tags": "#tag-input", "note": "#tag-note",
                     "templates": "#tag-templates"}[field]
