@@ -23,7 +23,7 @@ QUIT_BINDING_ID = "app.quit"
 QUIT_KEY = "ctrl+q"
 
 MAX_KEYS_PER_BINDING = 8
-MAX_KEYMAP_VALUE_CHARS = 200
+MAX_KEYMAP_VALUE_CHARS = 500  # 8 keys of six modifiers and the longest name fit
 
 _NAMED_KEYS = (
     "escape", "enter", "return", "tab", "space", "backspace", "delete", "insert",

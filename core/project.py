@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from core.errors import ProjectError
+from core.paths import inside
 from core.settings import DEFAULT_TOML, Settings, load_settings
 
 SETTINGS_NAME = "interiority.toml"
@@ -92,13 +93,18 @@ def open_project(path: Union[str, Path], create: bool = True) -> Project:
         raise ProjectError(f"{root} is a file, not a project folder; pass another --project path.")
     if not root.exists() and not create:
         raise ProjectError(f"No project at {root}; run `interiority --project {root}` to create one.")
+    settings_path = root / SETTINGS_NAME
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name in SUBFOLDERS:
-            (root / name).mkdir(exist_ok=True)
-        settings_path = root / SETTINGS_NAME
-        if not settings_path.exists():
-            settings_path.write_text(DEFAULT_TOML, encoding="utf-8")
+            folder = root / name
+            if not os.path.lexists(folder):
+                inside(root, name).mkdir()
+            elif not folder.is_dir():
+                raise ProjectError(f"{folder} is not a folder; move it away so the project can use that name.")
+        # A dangling symlink is left alone (writing through it could land outside the project): reading it fails.
+        if not os.path.lexists(settings_path):
+            inside(root, SETTINGS_NAME).write_text(DEFAULT_TOML, encoding="utf-8")
     except OSError as exc:
         raise ProjectError(f"Cannot create the project at {root}: {exc.strerror or exc}. "
                            f"Choose a writable folder with --project.") from None

@@ -291,6 +291,9 @@ def _read_settings_text(path: Path) -> str:
             raise SettingsError(f"{path} is {info.st_size:,} bytes, more than a settings file can be "
                                 f"({MAX_SETTINGS_BYTES:,}); delete it to start from defaults.")
         raw = path.read_bytes()[: MAX_SETTINGS_BYTES + 1]
+    except FileNotFoundError:  # a link to nothing (a missing file never gets here)
+        raise SettingsError(f"{path} is a link to a missing file; fix the link or delete it to start from "
+                            f"defaults.") from None
     except OSError as exc:
         raise SettingsError(f"Cannot read {path} ({exc.strerror or exc}); make it readable for your user.") from None
     try:
