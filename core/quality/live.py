@@ -14,6 +14,8 @@ import threading
 from typing import Any, Optional
 
 from core.quality.flagger import QualityFlagger, flag_example, load_project_templates
+from store.database import Database
+from store.records import Example
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 class LiveFlagger:
     """`on_example` hook for `GenerationQueue`: flags each new example and its earlier near-duplicates."""
 
-    def __init__(self, project: Any, db: Any) -> None:
+    def __init__(self, project: Any, db: Database) -> None:
         self.project = project
         self.db = db
         self._flagger: Optional[QualityFlagger] = None
@@ -34,7 +36,7 @@ class LiveFlagger:
             self._flagger = flagger
         return self._flagger
 
-    def __call__(self, example: Any) -> list[dict[str, Any]]:
+    def __call__(self, example: Example) -> list[dict[str, Any]]:
         with self._lock:
             try:
                 return flag_example(self.db, self._ready(example.id), example)

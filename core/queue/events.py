@@ -8,10 +8,11 @@ the queue keeps up to date.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,101 @@ class QueueStats:
             "reserved_usd": round(self.reserved_usd, 6),
             "recent_errors": [{"job_id": e.job_id, "reason": e.reason} for e in self.recent_errors],
         }
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """An immutable picture of a run, built on the queue's own thread: what a screen renders, never
+    `QueueStats` itself (which the queue keeps changing)."""
+
+    counts: dict[str, int]
+    total_jobs: int
+    done: int
+    failed: int
+    retries: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    spent_usd: float
+    reserved_usd: float
+    budget_usd: float
+    estimated_total_usd: float
+    throughput: float
+    eta_s: Optional[float]
+    cache_hit_rate: float
+    waiting_s: float
+    wait_reason: str
+    paused: bool
+    running: bool
+    mode: str
+    stop_reason: str
+    stop_message: str
+    recent_errors: tuple[tuple[int, str], ...]
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+def snapshot(stats: QueueStats) -> RunSnapshot:
+    """The stats as they are now, frozen."""
+    return RunSnapshot(
+        counts={k: v for k, v in stats.counts.items() if v}, total_jobs=stats.total_jobs, done=stats.done,
+        failed=stats.failed, retries=stats.retries, input_tokens=stats.input_tokens,
+        output_tokens=stats.output_tokens, cache_read_tokens=stats.cache_read_tokens,
+        cache_write_tokens=stats.cache_write_tokens, spent_usd=stats.spent_usd, reserved_usd=stats.reserved_usd,
+        budget_usd=stats.budget_usd, estimated_total_usd=stats.estimated_total_usd,
+        throughput=stats.throughput(), eta_s=stats.eta_s(), cache_hit_rate=stats.cache_hit_rate(),
+        waiting_s=stats.waiting_s(), wait_reason=stats.wait_reason, paused=stats.paused, running=stats.running,
+        mode=stats.mode, stop_reason=stats.stop_reason, stop_message=stats.stop_message,
+        recent_errors=tuple((note.job_id, note.reason) for note in list(stats.recent_errors)[-10:]))
+
+
+# Events that change what a watcher must show at once (the others may wait for the next snapshot).
+_URGENT = (QueuePaused, QueueStopped, RetryWaiting, BatchSubmitted, BatchPolled)
+
+
+class SnapshotSink:
+    """An `on_event` sink that turns bursts of events into at most one `RunSnapshot` per `interval_s`.
+
+    Called on the queue's loop.  A state change (pause, stop, a retry wait, a batch) is delivered at once;
+    other events within `interval_s` of the last delivery are folded into one trailing snapshot, so a
+    watcher gets the final figures even when a burst ends in silence.
+
+    Args:
+        stats: the queue's `QueueStats`.
+        deliver: called with each snapshot (for the studio: post a Textual message, which is thread-safe).
+        interval_s: the shortest time between two snapshots.
+    """
+
+    def __init__(self, stats: QueueStats, deliver: Callable[[RunSnapshot], Any], interval_s: float = 0.1) -> None:
+        self.stats = stats
+        self.deliver = deliver
+        self.interval_s = interval_s
+        self.delivered = 0
+        self._last = 0.0
+        self._trailing: Optional[asyncio.TimerHandle] = None
+
+    def __call__(self, event: Any) -> None:
+        moment = time.monotonic()
+        if isinstance(event, _URGENT) or moment - self._last >= self.interval_s:
+            self.flush()
+        elif self._trailing is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._trailing = loop.call_later(self.interval_s - (moment - self._last), self.flush)
+
+    def flush(self) -> None:
+        if self._trailing is not None:
+            self._trailing.cancel()
+            self._trailing = None
+        self._last = time.monotonic()
+        self.delivered += 1
+        self.deliver(snapshot(self.stats))
 
 
 @dataclass

@@ -54,17 +54,19 @@ async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
         assert screen.batch_mode and "batch" in text_of(screen.query_one("#queue-teacher"))
         await pilot.press("m")
         await pilot.press("g")
-        await wait_until(pilot, lambda: screen.queue is not None and screen.queue.stats.running)
+        await wait_until(pilot, lambda: screen.snapshot is not None and screen.snapshot.running)
         await pilot.press("p")
-        await wait_until(pilot, lambda: screen.queue.stats.paused)
-        screen.refresh_view()  # the screen repaints from the stats 4 times a second; don't wait for it
+        await wait_until(pilot, lambda: screen.snapshot.paused)  # a Progress message, not a poll
         assert "paused" in text_of(screen.query_one("#queue-stats"))
         await pilot.press("p")
-        await wait_until(pilot, lambda: not screen.queue.stats.running)
-        await pilot.pause(0.3)
-        screen.refresh_view()
+        await wait_until(pilot, lambda: not screen.run_active)
         stats = text_of(screen.query_one("#queue-stats"))
         assert "done 6" in stats and "cache hit rate" in stats and "estimated total $" in stats
-        assert "ETA" in stats and "Cost" in stats
+        assert "final throughput" in stats and "Cost" in stats
         assert db.examples.count() == 6
         assert "6 done" in screen.last_message
+        final = screen.snapshot
+        assert final is not None and not final.running and final.done == 6 and final.throughput > 0
+        await pilot.pause(0.3)
+        assert screen.snapshot is final  # nothing is posted after the run ended: the figure stays put
+        assert f"final throughput {final.throughput:.2f}" in text_of(screen.query_one("#queue-stats"))

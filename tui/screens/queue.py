@@ -1,9 +1,15 @@
 """The Queue screen: enqueue jobs from a book's or a tag's passages, run them, watch cost, ETA and errors.
 
-All the work is `core.queue` (headless).  The queue runs on its own asyncio loop in a thread worker, so the
-SDK's per-request CPU never lands on the UI loop; the screen reads the queue's `QueueStats` four times a
-second (which coalesces bursts of hundreds of events into a few repaints) and sends pause/resume/cancel to
-the queue's loop with `call_soon_threadsafe`.
+All the work is `core.queue` (headless), built by `core.queue.build_queue` exactly as `interiority generate`
+builds it.  The queue runs on its own asyncio loop in a thread worker, so the SDK's per-request CPU never
+lands on the UI loop.  It reports through a `core.queue.SnapshotSink`: bursts of events become at most ten
+immutable `RunSnapshot`s a second, each posted as a `QueueScreen.Progress` message that replaces any
+still-unprocessed older one (Textual's `can_replace`), so the screen never reads the queue's changing
+state across threads and repaints only when something changed.  Pause, resume and cancel go to the
+queue's loop with `call_soon_threadsafe`.
+
+Measured against the former polling (a 0.25 s timer reading the shared stats and scanning every job): see
+`tests/benchmarks/bench_queue.py --screen`.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Select, Static
 
+from core.queue.events import RunSnapshot
 from tui.screens.base import StudioScreen
 
 ALL = "__all__"
+JOB_STATES = ("pending", "running", "done", "failed", "cancelled")
 
 
 def _money(value: float) -> str:
@@ -58,6 +66,16 @@ class QueueScreen(StudioScreen):
     QueueScreen #queue-errors { height: 1fr; border-top: solid $panel; }
     """
 
+    class Progress(Message):
+        """The run's state (posted from the queue's thread); a newer one replaces an unprocessed older one."""
+
+        def __init__(self, snapshot: RunSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, QueueScreen.Progress)
+
     class Finished(Message):
         """The queue run ended (posted from its thread)."""
 
@@ -71,6 +89,9 @@ class QueueScreen(StudioScreen):
         self.batch_mode = False
         self.queue: Any = None
         self.queue_loop: Optional[asyncio.AbstractEventLoop] = None
+        self.snapshot: Optional[RunSnapshot] = None  # the last state the run reported
+        self.run_active = False  # from the start key until the run's Finished message
+        self.repaints = 0  # stats repaints (the benchmark counts them)
         self.last_message = ""
         self.estimate_text = ""
 
@@ -90,7 +111,6 @@ class QueueScreen(StudioScreen):
     def on_mount(self) -> None:
         self.reload_choices()
         self.refresh_view()
-        self.set_interval(0.25, self.refresh_view)
 
     def on_screen_resume(self) -> None:
         self.reload_choices()
@@ -122,16 +142,16 @@ class QueueScreen(StudioScreen):
         return teacher_name(self.studio.settings)
 
     def job_counts(self) -> dict[str, int]:
-        name = self.teacher_name()
-        counts: dict[str, int] = {}
-        for doc in list(self.studio.db.jobs.table._read_table().values()):
-            if doc.get("teacher") == name:
-                status = doc.get("status", "pending")
-                counts[status] = counts.get(status, 0) + 1
-        return counts
+        from core.queue.jobs import job_counts
+
+        return job_counts(self.studio.db, self.teacher_name())
 
     def queue_running(self) -> bool:
-        return self.queue is not None and self.queue.stats.running
+        return self.run_active
+
+    def on_queue_screen_progress(self, message: "QueueScreen.Progress") -> None:
+        self.snapshot = message.snapshot
+        self.refresh_stats()
 
     def refresh_view(self) -> None:
         problem = self.teacher_problem()
@@ -141,46 +161,53 @@ class QueueScreen(StudioScreen):
             teacher.update(Text.assemble(("⚠ ", "bold red"), (problem, "bold")))
         else:
             teacher.update(Text.assemble(("Teacher: ", "bold"), self.teacher_name(), ("   Mode: ", "bold"), mode))
+        self.refresh_stats()
+
+    def refresh_stats(self) -> None:
+        self.repaints += 1
         self.query_one("#queue-stats", Static).update(self.stats_text())
         self.query_one("#queue-errors", Static).update(self.errors_text())
 
     def stats_text(self) -> Text:
-        counts = self.job_counts()
+        s = self.snapshot
+        counts = s.counts if s is not None and s.running else self.job_counts()
         text = Text()
         text.append("Jobs  ", style="bold")
-        text.append("   ".join(f"{state} {counts.get(state, 0)}"
-                               for state in ("pending", "running", "done", "failed", "cancelled")))
+        text.append("   ".join(f"{state} {counts.get(state, 0)}" for state in JOB_STATES))
         text.append("\n")
-        queue = self.queue
-        if queue is None:
+        if s is None:
             text.append("Not running. ", style="bold")
             text.append("e: enqueue the passages of the chosen book/tag (templates chosen on each passage) · "
                         "g: start · m: live/batch")
             if self.last_message:
                 text.append(f"\n{self.last_message}")
             return text
-        s = queue.stats
         state = "paused" if s.paused else ("running" if s.running else f"stopped ({s.stop_reason})")
         text.append(f"Run   {state}   {s.done + s.failed}/{s.total_jobs}   ", style="bold")
-        text.append(f"throughput {s.throughput():.2f} jobs/s   ETA {_duration(s.eta_s())}\n")
-        prompt_tokens = s.input_tokens + s.cache_read_tokens + s.cache_write_tokens
-        text.append(f"Tokens  prompt {prompt_tokens:,} (cache read {s.cache_read_tokens:,}, written "
+        rate = "throughput" if s.running else "final throughput"
+        text.append(f"{rate} {s.throughput:.2f} jobs/s   ETA {_duration(s.eta_s if s.running else 0)}")
+        if s.running and s.waiting_s >= 0.5:
+            text.append(f"   waiting {s.waiting_s:.0f}s: {s.wait_reason}", style="bold yellow")
+        text.append("\n")
+        text.append(f"Tokens  prompt {s.prompt_tokens:,} (cache read {s.cache_read_tokens:,}, written "
                     f"{s.cache_write_tokens:,})   output {s.output_tokens:,}   cache hit rate "
-                    f"{s.cache_hit_rate():.0%}\n")
+                    f"{s.cache_hit_rate:.0%}\n")
         text.append(f"Cost  {_money(s.spent_usd)} so far   estimated total {_money(s.estimated_total_usd)}   "
                     f"budget {_money(s.budget_usd)}   retries {s.retries}")
         if self.estimate_text:
             text.append(f"\n{self.estimate_text}", style="dim")
         if s.stop_message and not s.running:
             text.append(f"\n{s.stop_message}", style="bold" if s.stop_reason not in ("done",) else "")
+        if self.last_message and not s.running:
+            text.append(f"\n{self.last_message}")
         return text
 
     def errors_text(self) -> Text:
         text = Text()
-        if self.queue is not None:
-            for note in list(self.queue.stats.recent_errors)[-10:]:
-                text.append(f"job {note.job_id}: ", style="bold")
-                text.append(note.reason + "\n")
+        if self.snapshot is not None:
+            for job_id, reason in self.snapshot.recent_errors:
+                text.append(f"job {job_id}: ", style="bold")
+                text.append(reason + "\n")
         if not text.plain:
             text.append("none", style="dim")
         return text
@@ -193,19 +220,16 @@ class QueueScreen(StudioScreen):
 
     def action_enqueue(self) -> None:
         from core.errors import UserError
-        from core.queue.jobs import enqueue, select_passages
-        from core.templates import load_templates
+        from core.queue.wiring import enqueue_passages
 
         book_id, tag = self._selected()
-        db = self.studio.db
         try:
-            templates = load_templates(self.studio.project, db)
+            result, passages = enqueue_passages(self.studio.project, self.studio.db, book_id=book_id, tag=tag,
+                                                teacher=self.teacher_name())
         except UserError as exc:
             self.studio.show_error(exc)
             return
-        passages = select_passages(db, book_id=book_id, tag=tag)
-        result = enqueue(db, passages, templates, self.teacher_name(), self.studio.settings.queue.samples)
-        self.last_message = (f"Enqueued {result.created} new jobs from {len(passages)} passages "
+        self.last_message = (f"Enqueued {result.created} new jobs from {passages} passages "
                              f"({result.existing} already queued or done).")
         if not passages:
             self.last_message += " No passage qualifies: choose templates on passages in the reader."
@@ -220,17 +244,19 @@ class QueueScreen(StudioScreen):
         if problem:
             self.studio.show_error(problem)
             return
+        self.run_active = True
+        self.queue, self.queue_loop, self.snapshot = None, None, None
         self.run_queue(self.batch_mode)
 
     def _control(self, method: str) -> None:
         queue, loop = self.queue, self.queue_loop
-        if queue is None or loop is None or not queue.stats.running:
+        if queue is None or loop is None or not self.queue_running():
             self.notify("The queue is not running; press g to start it.", markup=False)
             return
         loop.call_soon_threadsafe(getattr(queue, method))
 
     def action_pause(self) -> None:
-        if self.queue is not None and self.queue.stats.paused:
+        if self.snapshot is not None and self.snapshot.paused:
             self._control("resume")
         else:
             self._control("pause")
@@ -246,18 +272,16 @@ class QueueScreen(StudioScreen):
         self.refresh_view()
 
     def action_retry_failed(self) -> None:
-        name = self.teacher_name()
-        db = self.studio.db
-        failed = [j.id for j in db.jobs.where(lambda d: d.get("status") == "failed" and d.get("teacher") == name)]
-        if failed:
-            db.jobs.table.update({"status": "pending", "last_error": ""}, doc_ids=failed)
-        self.last_message = f"{len(failed)} failed jobs are pending again."
+        from core.queue.jobs import retry_failed
+
+        count = retry_failed(self.studio.db, self.teacher_name())
+        self.last_message = f"{count} failed jobs are pending again."
         self.refresh_view()
 
     def save_state(self) -> None:
         """The app is closing: abandon the run (its jobs resume next time) so its thread ends at once."""
         queue, loop = self.queue, self.queue_loop
-        if queue is not None and loop is not None and queue.stats.running and not loop.is_closed():
+        if queue is not None and loop is not None and self.queue_running() and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(queue.abort)
             except RuntimeError:  # the loop closed meanwhile
@@ -269,18 +293,16 @@ class QueueScreen(StudioScreen):
     # -- the run -----------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
     def run_queue(self, batch: bool) -> None:
-        from core.queue import GenerationQueue, QueueConfig
-        from core.teacher import make_teacher
-        from core.templates import load_templates
+        from core.queue.events import SnapshotSink
+        from core.queue.wiring import build_queue
 
         app = self.studio
         loop = asyncio.new_event_loop()
         summary, error = None, None
         try:
-            templates = load_templates(app.project, app.db)
-            teacher = make_teacher(app.settings, app.project.root)
-            queue = GenerationQueue(app.db, teacher, templates, QueueConfig.from_settings(app.settings),
-                                    batch=batch, on_example=getattr(app, "flag_new_example", None))
+            queue = build_queue(app.project, app.db, batch=batch, on_example=app.flag_new_example)
+            sink = SnapshotSink(queue.stats, lambda snap: self.post_message(self.Progress(snap)))
+            queue.on_event = sink
 
             async def run() -> Any:
                 self.queue, self.queue_loop = queue, loop
@@ -292,7 +314,8 @@ class QueueScreen(StudioScreen):
                                           f"{'' if estimate.exact else ' (tokens estimated)'}.")
                     return await queue.run()
                 finally:
-                    await teacher.aclose()
+                    sink.flush()
+                    await queue.teacher.aclose()
 
             summary = loop.run_until_complete(run())
         except BaseException as exc:  # shown as a notification, never a traceback
@@ -302,10 +325,12 @@ class QueueScreen(StudioScreen):
         self.post_message(self.Finished(summary, error))
 
     def on_queue_screen_finished(self, message: "QueueScreen.Finished") -> None:
+        self.run_active = False
         if message.error is not None:
             self.studio.show_error(message.error)
         elif message.summary is not None:
             self.last_message = message.summary.line()
-            severity = "warning" if message.summary.stats.stop_reason in ("fatal", "budget") else "information"
-            self.notify(self.last_message, title="Queue", severity=severity, markup=False)
+            warn = message.summary.stats.stop_reason in ("fatal", "budget", "store")
+            self.notify(self.last_message, title="Queue", severity="warning" if warn else "information",
+                        markup=False)
         self.refresh_view()
