@@ -77,6 +77,17 @@ class Database:
         """
         return self.db.transaction()
 
+    def take_warnings(self) -> list[str]:
+        """Sentences about trouble that did not fail the change that met it, then forget them.
+
+        Why: a compaction that fails (disk full) after a change was made durable must not
+        turn that change into an error exit -- a script would retry and store it twice.
+        Callers show these after reporting success.
+        """
+        warnings = list(self.db.journal.warnings)
+        self.db.journal.warnings.clear()
+        return warnings
+
     def close(self) -> None:
         self.db.close()
 
