@@ -141,13 +141,13 @@ FAMILIES: tuple[Family, ...] = (
            ("sit", "sat", "stand", "stood", "lie", "lay", "wait", "waited", "linger", "lingered"),
            covers=("as i sit here",)),
     Family("time seemed to stand still",
-           r"\b(?:time|the world|the clock|everything|the whole world) (?:itself )?(?:seemed to |seems to"
+           r"\b(?:time|the world|everything|the whole world) (?:itself )?(?:seemed to |seems to"
            r" |seemed |appeared to |had |has |almost |just |all but |felt like it |felt as if it )*"
            r"(?:stop|stops|stopped|stand still|stood still|stands still|standing still|froze|freezes|frozen|"
            r"freeze|slow(?:s|ed)? (?:down|to a crawl)|held its breath|holds its breath|hold its breath|"
            r"ceased to exist)\b",
-           ("time", "world", "clock", "everything"),
-           literal=r"^(?:time|the clock) (?:had )?stopped (?:at|ticking|working|going)\b",
+           ("time", "world", "everything"),
+           literal=r"^time (?:had )?stopped (?:at|ticking|working|going|for the)\b",
            covers=("time seemed to stand still",)),
     Family("I couldn't help but",
            r"\b(?:i|we|she|he|you|one) (?:couldn'?t|could not|can'?t|cannot|can not) (?:help|stop myself) "
@@ -335,7 +335,7 @@ def _literal_cues(family: Family, form: str, start: int, end: int) -> int:
     after = form[end:end + _CONTEXT_AFTER]
     stop = re.search(r"[.!?](?: |$)", after)
     after = after[:stop.start()] if stop else after
-    cues = len(family.compiled_literal.findall(form[start:end] + " " + after))
+    cues = len(family.compiled_literal.findall(form[start:end] + after))
     cues += len(family.compiled_literal.findall(before))
     return cues
 
