@@ -54,12 +54,12 @@ scalars = st.one_of(
     st.none(),
 )
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.sampled_from(ALL_KEYS), inner, max_size=4), max_leaves=12)
-sections = st.dictionaries(st.sampled_from(ALL_KEYS) | st.text(max_size=8), values, max_size=6)
+                      | st.dictionaries(st.sampled_from(ALL_KEYS), inner, max_size=4), max_leaves=6)
+sections = st.dictionaries(st.sampled_from(ALL_KEYS) | st.text(max_size=8), values, max_size=4)
 documents = st.dictionaries(st.sampled_from(SECTION_NAMES) | st.text(max_size=6), sections | values, max_size=5)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_any_document_gives_settings_or_one_sentence(document: dict[str, Any]) -> None:
     _check_outcome(lambda: settings_from_dict(document, where=WHERE))
