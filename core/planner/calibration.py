@@ -26,7 +26,8 @@ from core.planner.devices import Device, device_for_measured_name, resolve_devic
 from core.planner.memory import estimate_memory
 from core.planner.profiles import PROFILES, FrameworkProfile
 from core.planner.request import PlanRequest
-from core.planner.shapes import ModelShape, PlannerError, Quantization, builtin_shape, shape_from_config
+from core.planner.shapes import (ALL_PROJECTIONS, ModelShape, PlannerError, Quantization, builtin_shape,
+                                 shape_from_config)
 from core.planner.throughput import SpeedConstants, step_features
 
 SHIPPED_POINTS = Path(__file__).with_name("calibration_points.jsonl")
@@ -108,7 +109,7 @@ def _shape_of(obj: dict[str, Any], source: str) -> Optional[ModelShape]:
 
 def _point_from_json(obj: dict[str, Any], source: str) -> Optional[CalibrationPoint]:
     """A line of any calibration file as a point; lines with errors, unknown shapes/devices or bad numbers: None."""
-    if "error" in obj or not obj.get("tokens_per_s"):
+    if "error" in obj or not obj.get("tokens_per_s") or obj.get("usable") is False:
         return None
     tokens_per_s = _positive(obj["tokens_per_s"])
     shape = _shape_of(obj, source)
@@ -117,12 +118,15 @@ def _point_from_json(obj: dict[str, Any], source: str) -> Optional[CalibrationPo
         return None
     peak = float(obj.get("peak_gib") or 0.0)
     layers = obj.get("lora_layers")
+    targets = obj.get("targets")
     req = PlanRequest(
         model=shape, device=device, method=str(obj.get("method", "lora")), precision=obj.get("precision"),
         gpus=int(obj.get("gpus", 1)), seq=int(obj["seq"]), batch=int(obj["batch"]),
         rank=int(obj.get("lora_rank", 16)), grad_ckpt=bool(obj.get("grad_ckpt", False)),
         lora_layers=int(layers) if isinstance(layers, int) and layers > 0 else None,
+        targets=tuple(str(t) for t in targets) if isinstance(targets, list) and targets else ALL_PROJECTIONS,
         framework=obj.get("framework", "torch")).normalised()
+    req.model.lora_params(req.rank, req.targets)  # unknown target names raise here, and the line is skipped
     label = (f"{obj.get('model')} {device.key} seq {req.seq} b{req.batch} r{req.rank}"
              f"{' ckpt' if req.grad_ckpt else ''}")
     return CalibrationPoint(request=req, tokens_per_s=tokens_per_s,
@@ -209,7 +213,30 @@ def _shipped_points() -> tuple[CalibrationPoint, ...]:
 
 @lru_cache(maxsize=1)
 def _apple_points() -> tuple[CalibrationPoint, ...]:
+    """The published Mac runs marked usable (every number read in its source); see `published_apple_runs`."""
     return tuple(read_points(APPLE_POINTS, source=APPLE_SOURCE))
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """One line of `calibration_points_apple.jsonl`, usable or not, with why not (for the validation report)."""
+
+    point: CalibrationPoint
+    usable: bool
+    why_not: str
+    read: str
+
+
+def published_apple_runs() -> list[PublishedRun]:
+    """Every published Mac run in the data file, including those too incompletely published to calibrate with."""
+    runs = []
+    for line in APPLE_POINTS.read_text(encoding="utf-8").splitlines():
+        obj = json.loads(line)
+        point = _point_from_json({**obj, "usable": True}, APPLE_SOURCE)
+        if point is not None:
+            runs.append(PublishedRun(point=point, usable=obj.get("usable") is not False,
+                                     why_not=str(obj.get("why_not", "")), read=str(obj.get("read", ""))))
+    return runs
 
 
 def fitted_constants(points: list[CalibrationPoint]) -> dict[str, SpeedConstants]:

@@ -120,6 +120,7 @@ def _impossible_reasons(req: PlanRequest, sharding: str) -> list[str]:
     return reasons
 
 
+MIN_FAMILY_POINTS = 4  # measured runs of a device family before its figures count as calibrated
 FAMILY_NAMES = {"cuda/torch": "NVIDIA GPUs with torch", "apple/mlx": "Apple silicon with mlx-lm",
                 "cpu/mlx": "CPUs with mlx-lm"}
 
@@ -138,6 +139,8 @@ def _calibration_note(req: PlanRequest, cal: Calibration, correction: Optional[C
     family = f"{req.device.kind}/{req.profile.key}"
     name = FAMILY_NAMES.get(family, family)
     points = cal.family_points(req)
+    if len(points) < MIN_FAMILY_POINTS:
+        points = []  # one or two runs cannot pin three constants: say so rather than imply a calibration
     parts = []
     if points:
         devices = sorted({p.request.device.key for p in points})
@@ -147,8 +150,10 @@ def _calibration_note(req: PlanRequest, cal: Calibration, correction: Optional[C
     if req.method == "inference":
         parts.append("decoding modelled as memory-bound (no measured decode point)")
     if not points and correction is None:
+        unused = (" (the published Mac runs found lack a sequence length or batch, or are physically impossible: "
+                  "see calibration_points_apple.jsonl)" if req.device.kind == "apple" else "")
         return False, (f"no measured run of {name} backs these figures (vendor peaks and "
-                       f"{req.profile.key} priors only); a finished run on this device corrects them")
+                       f"{req.profile.key} priors only{unused}); a finished run on this device corrects them")
     return True, "; ".join(parts)
 
 
