@@ -48,12 +48,16 @@ _OS_ERROR_FIXES: dict[int, tuple[str, str]] = {
 
 def os_error_sentence(error: OSError) -> str:
     """One sentence for an `OSError`: what happened, to which path, and what to do about it."""
-    path = error.filename if error.filename is not None else None
-    shown = f"{path}" if path is not None else "a file of the project"
-    if isinstance(path, bytes):
-        shown = path.decode("utf-8", "replace")
+    path = error.filename
+    reason = error.strerror or str(error) or type(error).__name__
+    if path is None:
+        if error.errno in _OS_ERROR_FIXES:
+            what, fix = _OS_ERROR_FIXES[error.errno]
+            return f"Cannot finish: {what} a file of the project; {fix}."
+        # No path: a socket or a process rather than a file (e.g. a refused connection).
+        return f"Cannot finish: {reason} ({type(error).__name__}); check the connection or the disk and run it again."
+    shown = path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
     if error.errno in _OS_ERROR_FIXES:
         what, fix = _OS_ERROR_FIXES[error.errno]
         return f"Cannot finish: {what} {shown}; {fix}."
-    reason = error.strerror or type(error).__name__
     return f"Cannot finish: {reason} ({shown}); check that path and run it again."

@@ -116,3 +116,16 @@ def test_an_unusable_project_path_is_a_sentence() -> None:
 
     with pytest.raises(ProjectError, match="not a usable path"):
         resolve_project_path("~no_such_user_h6/p")
+
+
+def test_os_error_sentences_for_paths_sockets_and_bytes() -> None:
+    import errno
+
+    from core.errors import os_error_sentence
+
+    assert os_error_sentence(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")) == (
+        "Cannot finish: Connection refused (ConnectionRefusedError); check the connection or the disk and run it again.")
+    assert os_error_sentence(OSError(errno.ENOSPC, "No space", b"/p/db/x")).endswith(
+        "no space left on the device holding /p/db/x; free some space and run it again.")
+    assert os_error_sentence(OSError(errno.ELOOP, "Too many levels of symbolic links", "/p/l")) == (
+        "Cannot finish: Too many levels of symbolic links (/p/l); check that path and run it again.")
