@@ -173,10 +173,12 @@ class QualityFlagger:
         changed = {item.key: self.flags_for(item.key)}
         for other, _score in found:
             changed[other] = self.flags_for(other)
-        if entry.opening and self.openings.is_repeated(entry.opening) != opening_was_repeated:
-            # Only when the opening crosses the share: rewriting every twin on each arrival would turn one
-            # new example into hundreds of writes (the count in an earlier twin's sentence may lag).
+        if entry.opening and (opening_was_repeated or self.openings.is_repeated(entry.opening)):
+            # The twins' count changed (or crossed the share): their stored sentences follow it.
             for other in self.opening_members.get(entry.opening, ()):
+                changed.setdefault(other, self.flags_for(other))
+        for fallen in self.openings.fallen_under_share():  # the total grew past their share
+            for other in self.opening_members.get(fallen, ()):
                 changed.setdefault(other, self.flags_for(other))
         return changed
 
