@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, ContextManager, Union
 
 from store.books import BookRepository
 from store.decisions import DecisionRepository
 from store.examples import ExampleRepository
 from store.jobs import JobRepository
+from store.errors import StoreCorruptError
 from store.journal import JournalDB, StoreError
 from store.passages import PassageRepository
+from store.records import Book, Decision, Example, Job, Passage, Record, Run, TemplateVersion
 from store.runs import RunRepository
 from store.templates import TemplateVersionRepository
 
 SCHEMA_VERSION = 1
+RECORD_CLASSES: tuple[type[Record], ...] = (Book, Passage, TemplateVersion, Job, Example, Decision, Run)
 
 # Migration n takes a database at schema n-1 to schema n.  Each runs once, in order,
 # and the version is recorded after it (so a crash mid-way reruns an idempotent step).
@@ -34,6 +37,7 @@ class Database:
         self.path = Path(path)
         self.db = JournalDB(self.path, **storage_kwargs)
         try:
+            self._check_documents()
             self._migrate()
         except BaseException:
             self.db.close()
@@ -46,10 +50,28 @@ class Database:
         self.decisions = DecisionRepository(self.db)
         self.runs = RunRepository(self.db)
 
+    def _check_documents(self) -> None:
+        """Refuse, with one sentence, documents that parse but cannot be records (wrong JSON types)."""
+        for record_class in RECORD_CLASSES:
+            table = self.db.table(record_class.table)
+            for key, doc in table._read_table().items():
+                problem = record_class.doc_problem(doc)
+                if problem:
+                    raise StoreCorruptError(self.path, f"{record_class.table} record {key}: {problem}")
+
+    def _stored_version(self) -> int:
+        doc = self.db.table("meta").get(doc_id=1)
+        if not doc:
+            return 0
+        version = doc.get("schema_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise StoreCorruptError(self.path, f"the schema version is {str(version)[:20]!r}, not a whole number")
+        return version
+
     def _migrate(self) -> None:
         meta = self.db.table("meta")
-        doc = meta.get(doc_id=1)
-        version = int(doc.get("schema_version", 0)) if doc else 0
+        version = self._stored_version()
+        has_meta = meta.get(doc_id=1) is not None
         if version > SCHEMA_VERSION:
             raise SchemaTooNewError(
                 f"The database at {self.path} has schema {version}, newer than this Interiority "
@@ -57,18 +79,17 @@ class Database:
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](self.db)
-            if doc is None:
+            if not has_meta:
                 meta.insert({"schema_version": target})
-                doc = {"schema_version": target}
+                has_meta = True
             else:
                 meta.update({"schema_version": target}, doc_ids=[1])
 
     @property
     def schema_version(self) -> int:
-        doc = self.db.table("meta").get(doc_id=1)
-        return int(doc["schema_version"]) if doc else 0
+        return self._stored_version()
 
-    def transaction(self) -> Any:
+    def transaction(self) -> ContextManager[None]:
         """`with db.transaction():` -- changes to any records in the block are one journal line.
 
         Readers (other threads, a reopen after a kill) see all of them or none.  Use it for

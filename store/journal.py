@@ -18,6 +18,10 @@ from tinydb.table import Document, Table
 from store.errors import StoreCorruptError, StoreError, StoreLockedError, StoreWriteError
 from store.storage import JOURNAL_NAME, LOCK_NAME, SNAPSHOT_NAME, JournalStorage
 
+Doc = dict[str, Any]
+# What `update` takes: fields to set, or a function that changes the document in place.
+Fields = Union[Mapping[str, Any], Callable[[MutableMapping[str, Any]], None]]
+
 __all__ = [
     "JOURNAL_NAME", "LOCK_NAME", "SNAPSHOT_NAME", "JournalDB", "JournalStorage", "JournalTable",
     "StoreCorruptError", "StoreError", "StoreLockedError", "StoreWriteError",
@@ -35,6 +39,7 @@ class JournalTable(Table):
     _storage: JournalStorage
 
     def __init__(self, storage: Storage, name: str, **kwargs: Any) -> None:
+        self._next_free: Optional[int] = None  # TinyDB's `_next_id`, typed
         super().__init__(storage, name, **kwargs)
         # A transaction's searches must not leave uncommitted results in the shared cache.
         self._storage._after_commit.append(self.clear_cache)
@@ -45,37 +50,37 @@ class JournalTable(Table):
                     for key, doc in self._read_table().items() if cond(doc)]
         return super().search(cond)
 
-    def _live(self) -> dict[str, dict]:
-        return self._storage.read().setdefault(self.name, {})  # type: ignore[union-attr]
+    def _live(self) -> dict[str, Doc]:
+        return self._storage.tables().setdefault(self.name, {})
 
-    def _read_table(self) -> dict[str, Mapping]:
-        return self._storage.read().get(self.name, {})  # type: ignore[union-attr]
+    def _read_table(self) -> dict[str, Mapping[str, Any]]:
+        return self._storage.tables().get(self.name, {})  # type: ignore[return-value]
 
-    def _commit(self, put: Optional[dict[str, dict]] = None, delete: Iterable[str] = (),
+    def _commit(self, put: Optional[dict[str, Doc]] = None, delete: Iterable[str] = (),
                 clear: bool = False) -> None:
         self._storage.append(self.name, put=put, delete=delete, clear=clear)
         self.clear_cache()
 
     def _get_next_id(self) -> int:
-        if self._next_id is None:
-            self._next_id = max(self._storage.max_id(self.name),
-                                max((int(k) for k in self._read_table()), default=0)) + 1
-        next_id = self._next_id
-        self._next_id += 1
+        if self._next_free is None:
+            self._next_free = max(self._storage.max_id(self.name),
+                                  max((int(k) for k in self._read_table()), default=0)) + 1
+        next_id = self._next_free
+        self._next_free += 1
         return next_id
 
-    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
         # Only reached by TinyDB paths not overridden below (e.g. persist_empty).
         live = self._live()
-        table = {self.document_id_class(k): v for k, v in live.items()}
+        table: dict[int, Mapping[str, Any]] = {self.document_id_class(k): v for k, v in live.items()}
         updater(table)
         self._commit(put={str(k): dict(v) for k, v in table.items()}, clear=True)
 
-    def insert(self, document: Mapping) -> int:
+    def insert(self, document: Mapping[str, Any]) -> int:
         return self.insert_multiple([document])[0]
 
-    def insert_multiple(self, documents: Iterable[Mapping]) -> list[int]:
-        put: dict[str, dict] = {}
+    def insert_multiple(self, documents: Iterable[Mapping[str, Any]]) -> list[int]:
+        put: dict[str, Doc] = {}
         ids: list[int] = []
         with self._storage._mutex:
             live = self._live()
@@ -86,10 +91,10 @@ class JournalTable(Table):
                 if doc_id is not None and isinstance(document, self.document_class):
                     if str(doc_id) in live or str(doc_id) in put:
                         raise ValueError(f"Document with ID {doc_id} already exists")
-                    self._next_id = None
+                    self._next_free = None
                 else:
                     doc_id = self._get_next_id()
-                ids.append(doc_id)
+                ids.append(int(doc_id))
                 put[str(doc_id)] = dict(document)
             if put:
                 self._commit(put=put)
@@ -103,11 +108,11 @@ class JournalTable(Table):
             return [k for k, doc in live.items() if cond(doc)]
         return list(live)
 
-    def update(self, fields: Union[Mapping, Callable[[MutableMapping], None]],
-               cond: Optional[QueryLike] = None, doc_ids: Optional[Iterable[int]] = None) -> list[int]:
+    def update(self, fields: Fields, cond: Optional[QueryLike] = None,
+               doc_ids: Optional[Iterable[int]] = None) -> list[int]:
         with self._storage._mutex:
             live = self._live()
-            put: dict[str, dict] = {}
+            put: dict[str, Doc] = {}
             for key in self._matching_ids(cond, doc_ids):
                 doc = dict(live[key])
                 if callable(fields):
@@ -119,14 +124,14 @@ class JournalTable(Table):
                 self._commit(put=put)
         return [self.document_id_class(k) for k in put]
 
-    def update_multiple(self, updates: Iterable[tuple[Union[Mapping, Callable[[MutableMapping], None]], QueryLike]]) -> list[int]:
+    def update_multiple(self, updates: Iterable[tuple[Fields, QueryLike]]) -> list[int]:
         with self._storage._mutex:
             live = self._live()
-            put: dict[str, dict] = {}
-            updates = list(updates)
+            put: dict[str, Doc] = {}
+            changes = list(updates)
             for key, original in live.items():
-                doc = None
-                for fields, cond in updates:
+                doc: Optional[Doc] = None
+                for fields, cond in changes:
                     if cond(original if doc is None else doc):
                         doc = dict(original) if doc is None else doc
                         if callable(fields):
@@ -151,13 +156,13 @@ class JournalTable(Table):
     def truncate(self) -> None:
         with self._storage._mutex:
             self._commit(clear=True)
-            self._next_id = None
+            self._next_free = None
 
 
 class JournalDB(TinyDB):
     """TinyDB over a `JournalStorage` folder with `JournalTable` tables."""
 
-    table_class = JournalTable
+    table_class = JournalTable  # type: ignore[assignment]
 
     def __init__(self, path: Union[str, Path], **storage_kwargs: Any) -> None:
         super().__init__(path, storage=JournalStorage, **storage_kwargs)
@@ -166,6 +171,6 @@ class JournalDB(TinyDB):
     def journal(self) -> JournalStorage:
         return self.storage  # type: ignore[return-value]
 
-    def transaction(self) -> Any:
+    def transaction(self) -> ContextManager[None]:
         """`with db.transaction():` -- every change in the block is one journal line (see JournalStorage)."""
         return self.journal.transaction()

@@ -273,6 +273,7 @@ def parse_snapshot(path: Path, raw: bytes) -> SnapshotImage:
     max_ids = snap.get("max_ids") or {}
     if not isinstance(max_ids, dict) or not all(_is_count(v) for v in max_ids.values()):
         raise StoreCorruptError(path, "'max_ids' is not an object of whole numbers")
+    assert isinstance(generation, int)
     image = SnapshotImage(generation=generation, legacy=legacy, tables=tables, max_ids=max_ids)
     if not legacy:
         folded = snap.get("folded")

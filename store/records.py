@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional, TypeVar
+from typing import Any, ClassVar, Literal, Mapping, Optional, TypeVar, Union, get_args, get_origin
 
 R = TypeVar("R", bound="Record")
 
-VERDICTS = ("valuable", "not", "unsure")
-JOB_STATES = ("pending", "running", "done", "failed", "cancelled")
-DECISION_ACTIONS = ("accept", "reject", "edit", "skip", "undo")
-EXAMPLE_STATES = ("pending", "accepted", "rejected", "skipped")
-RUN_STATES = ("created", "running", "stopping", "stopped", "done", "failed")
+# The closed sets of values, as types (mypy checks every assignment) and as tuples (for menus
+# and validation); the tuples are derived so the two cannot drift.
+Verdict = Literal["valuable", "not", "unsure"]
+JobStatus = Literal["pending", "running", "done", "failed", "cancelled"]
+DecisionAction = Literal["accept", "reject", "edit", "skip", "undo"]
+ExampleStatus = Literal["pending", "accepted", "rejected", "skipped"]
+RunStatus = Literal["created", "running", "stopping", "stopped", "done", "failed"]
+Unset = Literal[""]  # a field not filled in yet (a passage not judged, a blank decision)
+
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+JOB_STATES: tuple[JobStatus, ...] = get_args(JobStatus)
+DECISION_ACTIONS: tuple[DecisionAction, ...] = get_args(DecisionAction)
+EXAMPLE_STATES: tuple[ExampleStatus, ...] = get_args(ExampleStatus)
+RUN_STATES: tuple[RunStatus, ...] = get_args(RunStatus)
 
 
 def now() -> float:
@@ -41,10 +52,68 @@ class Record:
         return doc
 
     @classmethod
-    def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int) -> R:
+    def from_doc(cls: type[R], doc: Mapping[str, Any], doc_id: int) -> R:
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: _copy(v) for k, v in doc.items() if k in names and k != "id"}
         return cls(id=int(doc_id), **kwargs)
+
+    @classmethod
+    def doc_problem(cls, doc: Mapping[str, Any]) -> Optional[str]:
+        """Why a stored document cannot be this record (a field of the wrong JSON type), or None.
+
+        Why: a document edited by hand or damaged in a way that still parses (`"attempts":
+        "lots"`) would otherwise become a traceback far away from the store.  Only JSON types
+        are checked, not the values of Literal fields, so a newer status an older program
+        does not know still opens (the schema version guards real format changes).
+        """
+        for name, kinds in _field_kinds(cls).items():
+            if name in doc:
+                value = doc[name]
+                if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                    wanted = " or ".join(sorted({_JSON_NAMES.get(k, k.__name__) for k in kinds}))
+                    return f"field {name!r} is {_JSON_NAMES.get(type(value), type(value).__name__)}, not {wanted}"
+        return None
+
+
+_JSON_NAMES: dict[type, str] = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
+                                 list: "a list", dict: "an object", type(None): "null"}
+_KINDS_CACHE: dict[type, dict[str, tuple[type, ...]]] = {}
+
+
+def _kinds(hint: Any) -> Optional[tuple[type, ...]]:
+    """The JSON-level Python types a field's annotation allows (None: anything)."""
+    origin = get_origin(hint)
+    if hint is Any:
+        return None
+    if origin is Literal:
+        return tuple({type(arg) for arg in get_args(hint)})
+    if origin in (Union, types.UnionType):
+        found: list[type] = []
+        for arg in get_args(hint):
+            kinds = _kinds(arg)
+            if kinds is None:
+                return None
+            found.extend(kinds)
+        return tuple(dict.fromkeys(found))
+    if hint is type(None):
+        return (type(None),)
+    if hint is float:
+        return (int, float)
+    base = origin or hint
+    return (base,) if base in (int, str, bool, list, dict) else None
+
+
+def _field_kinds(cls: type) -> dict[str, tuple[type, ...]]:
+    cached = _KINDS_CACHE.get(cls)
+    if cached is None:
+        hints = typing.get_type_hints(cls)
+        cached = {}
+        for f in dataclasses.fields(cls):
+            kinds = _kinds(hints[f.name])
+            if kinds is not None and f.name != "id":
+                cached[f.name] = kinds
+        _KINDS_CACHE[cls] = cached
+    return cached
 
 
 def _copy(value: Any) -> Any:
@@ -89,7 +158,7 @@ class Passage(Record):
     text: str = ""
     phenomenology: str = ""
     tags: list[str] = field(default_factory=list)
-    verdict: str = ""  # "" (not judged) or one of VERDICTS
+    verdict: Union[Verdict, Unset] = ""  # "" (not judged) or one of VERDICTS
     note: str = ""
     template_ids: list[str] = field(default_factory=list)
 
@@ -115,7 +184,7 @@ class Job(Record):
     template_version: str = ""
     sample: int = 0
     teacher: str = ""  # e.g. "anthropic:claude-sonnet-4-6" or "mlx:/path/to/model"
-    status: str = "pending"
+    status: JobStatus = "pending"
     attempts: int = 0
     last_error: str = ""
     batch_id: str = ""
@@ -142,7 +211,7 @@ class Example(Record):
     usage: dict[str, int] = field(default_factory=dict)  # input, output, cache_read, cache_write
     cost_usd: float = 0.0
     flags: list[dict[str, Any]] = field(default_factory=list)  # {"code": ..., "detail": ...}
-    status: str = "pending"  # cached fold of decisions; the decisions table is the truth
+    status: ExampleStatus = "pending"  # cached fold of decisions; the decisions table is the truth
     edited_text: str = ""  # cached fold: the reviewer's version of the assistant turn
 
     @property
@@ -164,7 +233,7 @@ class Decision(Record):
 
     table: ClassVar[str] = "decisions"
     example_id: int = 0
-    action: str = ""  # one of DECISION_ACTIONS
+    action: Union[DecisionAction, Unset] = ""  # one of DECISION_ACTIONS
     reason: str = ""
     edited_text: str = ""
     seconds: float = 0.0  # reviewer time on the card
@@ -180,7 +249,7 @@ class Run(Record):
     build: str = ""
     base_model: str = ""
     config: dict[str, Any] = field(default_factory=dict)
-    status: str = "created"
+    status: RunStatus = "created"
     run_dir: str = ""
     iteration: int = 0
     total_iterations: int = 0

@@ -42,7 +42,7 @@ class Repository(Generic[R]):
         doc = self.table._read_table().get(str(record_id))
         if doc is None:
             raise NotFoundError(f"No {self.record_class.__name__.lower()} with id {record_id}.")
-        return self.record_class.from_doc(doc, record_id)  # type: ignore[arg-type]
+        return self.record_class.from_doc(doc, record_id)
 
     def find(self, record_id: int) -> Optional[R]:
         try:
@@ -80,21 +80,21 @@ class Repository(Generic[R]):
     def __iter__(self) -> Iterator[R]:
         cls = self.record_class
         for key, doc in list(self.table._read_table().items()):
-            yield cls.from_doc(doc, int(key))  # type: ignore[arg-type]
+            yield cls.from_doc(doc, int(key))
 
     def __len__(self) -> int:
         return len(self.table._read_table())
 
-    def where(self, predicate: Callable[[dict[str, Any]], bool]) -> list[R]:
+    def where(self, predicate: Callable[[Mapping[str, Any]], bool]) -> list[R]:
         """Records whose raw document satisfies `predicate` (no conversion for the rest)."""
         cls = self.record_class
-        return [cls.from_doc(doc, int(key)) for key, doc in list(self.table._read_table().items())  # type: ignore[arg-type]
+        return [cls.from_doc(doc, int(key)) for key, doc in list(self.table._read_table().items())
                 if predicate(doc)]
 
     def where_eq(self, **equal: Any) -> list[R]:
         return self.where(lambda d: all(d.get(k) == v for k, v in equal.items()))
 
-    def count(self, predicate: Optional[Callable[[dict[str, Any]], bool]] = None) -> int:
+    def count(self, predicate: Optional[Callable[[Mapping[str, Any]], bool]] = None) -> int:
         docs = self.table._read_table().values()
         if predicate is None:
             return len(docs)

@@ -284,6 +284,13 @@ class JournalStorage(Storage):
         self._syncer.join(timeout=2)
 
     # -- transactions ------------------------------------------------------
+    def tables(self) -> Tables:
+        """`read()` without the Optional TinyDB's signature demands (this storage always has tables)."""
+        txn = self._txn
+        if txn is not None and txn.owner == threading.get_ident():
+            return txn.data
+        return self._data
+
     def in_transaction(self) -> bool:
         """Whether the calling thread is inside `transaction()`."""
         txn = self._txn
