@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from core.planner.shapes import PlannerError
 
@@ -46,7 +46,7 @@ class Device:
         """The matrix rate a run at this compute precision can reach at best (int8/4-bit compute in bf16)."""
         return self.peak_fp32_flops if precision == "fp32" else self.peak_bf16_flops
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "name": self.name, "kind": self.kind,
                 "peak_bf16_tflops": round(self.peak_bf16_flops / 1e12, 1),
                 "peak_fp32_tflops": round(self.peak_fp32_flops / 1e12, 1), "memory_gib": round(self.memory_gib, 1),

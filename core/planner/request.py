@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import Any, Optional
 
 from core.planner.devices import Device, resolve_device
 from core.planner.profiles import PROFILES, FrameworkProfile
@@ -129,7 +129,7 @@ class PlanRequest:
         return replace(self, method=method, precision=precision, sharding=sharding, framework=framework)
 
 
-def make_request(model: str | ModelShape, device: str | Device, **options) -> PlanRequest:
+def make_request(model: str | ModelShape, device: str | Device, **options: Any) -> PlanRequest:
     """Build and normalise a request from names (a built-in model or folder, a device key)."""
     shape = resolve_model(model) if isinstance(model, str) else model
     dev = resolve_device(device) if isinstance(device, str) else device

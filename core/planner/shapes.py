@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from core.errors import UserError
 
@@ -161,7 +161,7 @@ def builtin_shape(name: str) -> Optional[ModelShape]:
     return None
 
 
-def _quantization_from_config(config: dict) -> Optional[Quantization]:
+def _quantization_from_config(config: dict[str, Any]) -> Optional[Quantization]:
     """MLX writes {"quantization": {"bits", "group_size"}}; Hugging Face writes "quantization_config"."""
     for key in ("quantization", "quantization_config"):
         block = config.get(key)
@@ -169,32 +169,58 @@ def _quantization_from_config(config: dict) -> Optional[Quantization]:
             continue
         method = str(block.get("quant_method", "mlx" if key == "quantization" else "unknown"))
         if block.get("load_in_4bit"):
-            return Quantization(bits=4, group_size=int(block.get("bnb_4bit_blocksize", 64)), method=method)
+            return Quantization(bits=4, group_size=_group(block.get("bnb_4bit_blocksize")), method=method)
         if block.get("load_in_8bit"):
-            return Quantization(bits=8, group_size=int(block.get("group_size", 64) or 64), method=method)
+            return Quantization(bits=8, group_size=_group(block.get("group_size")), method=method)
         bits = block.get("bits")
-        if isinstance(bits, (int, float)) and bits:
-            group = block.get("group_size", 64)
-            group = int(group) if isinstance(group, (int, float)) and group and group > 0 else 64
-            return Quantization(bits=int(bits), group_size=group, method=method)
+        if isinstance(bits, (int, float)) and not isinstance(bits, bool) and 1 <= bits <= 16:
+            return Quantization(bits=int(bits), group_size=_group(block.get("group_size")), method=method)
     return None
 
 
-def shape_from_config(config: dict, name: str = "model", source: str = "config.json") -> ModelShape:
-    """Read the shape from a parsed config.json (multimodal configs: from their "text_config")."""
-    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
+def _group(value: Any) -> int:
+    """A quantization group size from a config, 64 when absent or not a sensible whole number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 1 << 20:
+        return int(value)
+    return 64
+
+
+MAX_DIMENSION = 1 << 20  # no transformer has a width, depth or vocabulary beyond a million
+
+
+def _dimension(text: dict[str, Any], key: str) -> Optional[int]:
+    value = text.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_DIMENSION:
+        return value
+    return None
+
+
+def shape_from_config(config: dict[str, Any], name: str = "model", source: str = "config.json") -> ModelShape:
+    """Read the shape from a parsed config.json (multimodal configs: from their "text_config").
+
+    Every dimension must be a whole number from 1 to 2^20, and the heads must divide the width when no head_dim
+    is given; anything else is a PlannerError naming the fields, never a crash deeper in the planner.
+    """
+    inner = config.get("text_config")
+    text: dict[str, Any] = inner if isinstance(inner, dict) else config
     required = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size")
-    missing = [k for k in required if not isinstance(text.get(k), int)]
+    missing = [k for k in required if _dimension(text, k) is None]
     if missing:
-        raise PlannerError(f"{source} lacks {', '.join(missing)}; the planner needs a decoder-only transformer "
-                           f"config (Llama, Qwen, Mistral), or name a built-in model with `interiority models`.")
+        raise PlannerError(f"{source} lacks {', '.join(missing)} (or they are not whole numbers from 1 to "
+                           f"{MAX_DIMENSION:,}); the planner needs a decoder-only transformer config (Llama, Qwen, "
+                           f"Mistral), or name a built-in model with `interiority models`.")
+    hidden, heads = int(text["hidden_size"]), int(text["num_attention_heads"])
+    kv_heads = _dimension(text, "num_key_value_heads") or heads
+    head_dim = _dimension(text, "head_dim")
+    if head_dim is None and hidden % heads:
+        raise PlannerError(f"{source}: hidden_size {hidden} is not a multiple of num_attention_heads {heads} and "
+                           f"no head_dim is given; fix the config.")
     tied = config.get("tie_word_embeddings", text.get("tie_word_embeddings", False))
     return ModelShape(
-        name=name, hidden=text["hidden_size"], layers=text["num_hidden_layers"], heads=text["num_attention_heads"],
-        kv_heads=int(text.get("num_key_value_heads") or text["num_attention_heads"]),
-        intermediate=text["intermediate_size"], vocab=text["vocab_size"], tied_embeddings=bool(tied),
-        head_dim=text.get("head_dim") if isinstance(text.get("head_dim"), int) else None,
-        quantization=_quantization_from_config(config) or _quantization_from_config(text), source=source)
+        name=name, hidden=hidden, layers=int(text["num_hidden_layers"]), heads=heads, kv_heads=kv_heads,
+        intermediate=int(text["intermediate_size"]), vocab=int(text["vocab_size"]), tied_embeddings=bool(tied),
+        head_dim=head_dim, quantization=_quantization_from_config(config) or _quantization_from_config(text),
+        source=source)
 
 
 def shape_from_folder(folder: Path) -> ModelShape:
