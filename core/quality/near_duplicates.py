@@ -11,6 +11,15 @@ The index is incremental (`add` checks a new text against all earlier ones and
 then inserts it) so that the review queue can flag a near-duplicate the moment
 an example arrives, and `near_duplicate_clusters` groups a whole collection
 with union-find.
+
+Bounded work on any input (`lint` reads other people's files): a text contributes
+at most `MAX_SHINGLES` shingles (the ones with the smallest hashes, a consistent
+sample, so similar texts keep similar samples); a bucket holds at most
+`MAX_BUCKET` keys, so thousands of identical or templated texts cost
+O(texts x MAX_BUCKET) comparisons, not O(texts^2) (a text that lands only in full
+buckets is still compared with their first `MAX_BUCKET` members, which are its
+near-duplicates too); rapidfuzz compares at most the first `MAX_COMPARE_CHARS`
+characters of two texts.
 """
 
 from __future__ import annotations
@@ -22,6 +31,11 @@ from typing import Iterable
 
 import numpy as np
 from rapidfuzz import fuzz
+
+MAX_SHINGLES = 2048  # per text: a 5 MB line once made a 1M x 128 matrix (1 GB)
+MAX_BUCKET = 64  # keys per LSH bucket
+MAX_COMPARE_CHARS = 20_000
+_CHUNK_TEXTS = 2_000  # signatures made at once by add_many (2,000 x 128 x 8 bytes)  # rapidfuzz is O(n*m/64): two 1 MB texts would take seconds
 
 _SHIFT_MIX = np.uint64(31)
 _WORD = re.compile(r"\w+")
@@ -53,7 +67,7 @@ def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
             prob = 1.0 - (1.0 - s ** rows) ** bands
             false_pos = np.trapezoid(np.where(below, prob, 0.0), s)
             false_neg = np.trapezoid(np.where(below, 0.0, 1.0 - prob), s)
-            error = 0.5 * false_pos + 0.5 * false_neg
+            error = float(0.5 * false_pos + 0.5 * false_neg)
             if best is None or error < best[0]:
                 best = (error, bands, rows)
     assert best is not None
@@ -79,7 +93,7 @@ class MinHasher:
 
     def _word_hashes(self, words: list[str]) -> np.ndarray:
         cache = self._word_hash
-        values = []
+        values: list[int] = []
         append = values.append
         for word in words:
             value = cache.get(word)
@@ -90,10 +104,21 @@ class MinHasher:
             append(value)
         return np.array(values, dtype=np.uint64)
 
-    def shingle_hashes(self, words: list[str]) -> np.ndarray:
-        """Hashes of the word n-grams (a text shorter than one shingle is one shingle); repeats are harmless."""
+    def shingle_hashes(self, words: list[str], limit: int = MAX_SHINGLES) -> np.ndarray:
+        """Hashes of the word n-grams (a text shorter than one shingle is one shingle); repeats are harmless.
+
+        Over `limit` shingles, the `limit` distinct smallest hashes: a bottom-k sample that two similar
+        texts share in proportion to their similarity, so the MinHash stays an estimate of it.
+        """
         if not words:
             return np.empty(0, dtype=np.uint64)
+        if len(words) > limit:
+            hashes = self._all_shingle_hashes(words)
+            distinct = np.unique(hashes)  # sorted
+            return distinct[:limit]
+        return self._all_shingle_hashes(words)
+
+    def _all_shingle_hashes(self, words: list[str]) -> np.ndarray:
         w = self._word_hashes(words)
         k = self.shingle
         if len(w) < k:
@@ -111,8 +136,8 @@ class MinHasher:
         hashes = self.shingle_hashes(words)
         if hashes.size == 0:
             return None
-        return (hashes[:, None] * self._a + self._b).min(axis=0)
-
+        minima: np.ndarray = (hashes[:, None] * self._a + self._b).min(axis=0)
+        return minima
 
     def signatures(self, word_lists: list[list[str]], chunk_shingles: int = 40_000) -> list[np.ndarray | None]:
         """Signatures of many texts at once: the permutations run over chunks of concatenated shingles and
@@ -163,9 +188,15 @@ class NearDuplicateIndex:
         self.ratio_threshold = float(ratio_threshold)
         self.hasher = MinHasher(num_perm=num_perm, shingle=shingle, seed=seed)
         self.bands, self.rows = optimal_bands(float(jaccard_threshold), num_perm)
-        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self.bands)]
+        # Two stores of LSH buckets, both keyed by (band, 32-bit band hash), both capped at MAX_BUCKET keys:
+        # dicts for texts added one by one, and one sorted array for a corpus added by `add_many` into an
+        # empty index (16 bytes per text and band instead of ~80 in dicts; one searchsorted per query).
+        self._buckets: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
+        self._band_keys: dict[int, list[int]] = {}  # texts in the dicts, for `remove`
+        self._frozen_bands = np.empty(0, dtype=np.uint64)  # (band << 32 | hash), sorted
+        self._frozen_keys = np.empty(0, dtype=np.int64)
         self._texts: dict[int, str] = {}
-        self._band_keys: dict[int, list[bytes]] = {}
+        self._band_offsets = np.arange(self.bands, dtype=np.uint64) << np.uint64(32)
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -173,28 +204,48 @@ class NearDuplicateIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._texts
 
-    def _prepare(self, text: str) -> tuple[str, list[bytes]]:
+    def _band_hashes(self, signatures: np.ndarray) -> np.ndarray:
+        """(texts, bands) 32-bit hashes of each band's rows of the signatures (texts, num_perm)."""
+        rows = signatures[:, : self.bands * self.rows].reshape(len(signatures), self.bands, self.rows)
+        mixed = rows[:, :, 0] * _K1
+        for row in range(1, self.rows):
+            mixed = (mixed ^ (mixed >> _SHIFT_MIX)) + rows[:, :, row] * (_K2 if row % 2 else _K3)
+        mixed *= _MIX
+        mixed ^= mixed >> _SHIFT_MIX
+        return mixed >> np.uint64(32)
+
+    def _prepare(self, text: str) -> tuple[str, list[int]]:
         words = normalize_words(text)
-        return " ".join(words), self._band_keys_of(self.hasher.signature(words))
+        signature = self.hasher.signature(words)
+        band_keys = [] if signature is None else self._band_hashes(signature[None, :])[0].tolist()
+        return _comparable(" ".join(words)), band_keys
 
-    def _band_keys_of(self, signature: np.ndarray | None) -> list[bytes]:
-        if signature is None:
-            return []
-        raw = signature.tobytes()
-        width = self.rows * 8
-        return [raw[i * width:(i + 1) * width] for i in range(self.bands)]
-
-    def _verified(self, normalized: str, band_keys: list[bytes], exclude: int | None) -> list[tuple[int, float]]:
+    def _candidates(self, band_keys: list[int]) -> set[int]:
         candidates: set[int] = set()
         for band, band_key in enumerate(band_keys):
             bucket = self._buckets[band].get(band_key)
             if bucket:
                 candidates.update(bucket)
+        if band_keys and self._frozen_keys.size:
+            wanted = np.asarray(band_keys, dtype=np.uint64) | self._band_offsets
+            low = self._frozen_bands.searchsorted(wanted, "left")
+            high = self._frozen_bands.searchsorted(wanted, "right")
+            for start, end in zip(low.tolist(), high.tolist()):
+                if end > start:
+                    candidates.update(self._frozen_keys[start:end].tolist())
+        return candidates
+
+    def _verified(self, normalized: str, band_keys: list[int], exclude: int | None) -> list[tuple[int, float]]:
+        candidates = self._candidates(band_keys)
         candidates.discard(exclude)  # type: ignore[arg-type]
         found: list[tuple[int, float]] = []
         cutoff = self.ratio_threshold
+        texts = self._texts
         for other in candidates:
-            score = fuzz.ratio(normalized, self._texts[other], score_cutoff=cutoff)
+            other_text = texts.get(other)  # None: removed (the frozen store keeps stale keys)
+            if other_text is None:
+                continue
+            score = fuzz.ratio(normalized, other_text, score_cutoff=cutoff)
             if score and score >= cutoff:
                 found.append((other, round(float(score), 1)))
         found.sort(key=lambda pair: (-pair[1], pair[0]))
@@ -213,29 +264,108 @@ class NearDuplicateIndex:
     def add_many(self, items: Iterable[tuple[int, str]], normalized: bool = False) -> dict[int, list[tuple[int, float]]]:
         """`add` for many texts in order (each checked against those before it), with signatures computed
         in bulk; returns the near-duplicates found for each key.  `normalized`: the texts are already
-        lower-case words joined by single spaces (`core.quality.cliches.normalize`), so they are only split."""
+        lower-case words joined by single spaces (`core.quality.cliches.normalize`), so they are only split
+        (and kept as given, not copied)."""
         keyed = list(items)
-        word_lists = [text.split() if normalized else normalize_words(text) for _key, text in keyed]
-        signatures = self.hasher.signatures(word_lists)
-        return {key: self._insert(key, " ".join(words), self._band_keys_of(signature))
-                for (key, _text), words, signature in zip(keyed, word_lists, signatures)}
+        keys = [key for key, _text in keyed]
+        if self._texts or len(set(keys)) != len(keys):
+            # Checks against texts already indexed, or keys that replace each other: one at a time.
+            out: dict[int, list[tuple[int, float]]] = {}
+            for key, text in keyed:
+                words = text.split() if normalized else normalize_words(text)
+                signature = self.hasher.signature(words)
+                band_keys = [] if signature is None else self._band_hashes(signature[None, :])[0].tolist()
+                out[key] = self._insert(key, _comparable(text if normalized else " ".join(words)), band_keys)
+            return out
+        return self._add_corpus(keyed, normalized)
 
-    def _insert(self, key: int, normalized: str, band_keys: list[bytes]) -> list[tuple[int, float]]:
+    def _add_corpus(self, keyed: list[tuple[int, str]], normalized: bool) -> dict[int, list[tuple[int, float]]]:
+        """`add_many` into an empty index: candidate pairs from one sort of every (band, hash), in bounded
+        memory (signatures are made a chunk at a time and only their band hashes are kept)."""
+        count = len(keyed)
+        hashes = np.zeros((count, self.bands), dtype=np.uint64)
+        has_words = np.zeros(count, dtype=bool)
+        for start in range(0, count, _CHUNK_TEXTS):
+            chunk = keyed[start:start + _CHUNK_TEXTS]
+            word_lists = [text.split() if normalized else normalize_words(text) for _key, text in chunk]
+            signatures = self.hasher.signatures(word_lists)
+            rows = [offset for offset, signature in enumerate(signatures) if signature is not None]
+            if rows:
+                stacked = np.stack([signatures[offset] for offset in rows])  # type: ignore[misc]
+                hashes[[start + offset for offset in rows]] = self._band_hashes(stacked)
+                has_words[[start + offset for offset in rows]] = True
+            for (key, text), words in zip(chunk, word_lists):
+                self._texts[key] = _comparable(text if normalized else " ".join(words))
+        positions = np.flatnonzero(has_words)
+        combined = (hashes[positions] | self._band_offsets).T.ravel()  # band-major: band b is one run
+        del hashes
+        owners = np.tile(positions, self.bands)
+        order = np.argsort(combined, kind="stable")  # equal keys stay in text order
+        combined, owners = combined[order], owners[order]
+        del order
+        starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
+        sizes = np.diff(np.r_[starts, combined.size])
+        rank = np.arange(combined.size) - np.repeat(starts, sizes)
+        del starts, sizes
+        keep = rank < MAX_BUCKET
+        key_array = np.asarray([key for key, _text in keyed], dtype=np.int64)
+        self._frozen_bands, self._frozen_keys = combined[keep], key_array[owners[keep]]
+        del combined, keep
+        # Band by band (each band is one run of `positions.size` entries), so that a large bucket's
+        # pairs are held for one band at a time, not for all of them.
+        pairs = np.empty(0, dtype=np.int64)
+        width = positions.size
+        for band in range(self.bands):
+            band_rank = rank[band * width:(band + 1) * width]
+            band_owners = owners[band * width:(band + 1) * width]
+            band_pairs = self._pairs(band_owners, band_rank, count)
+            if band_pairs.size:
+                pairs = _sorted_unique(np.concatenate([pairs, band_pairs]))
+        del rank, owners
+        found: dict[int, list[tuple[int, float]]] = {key: [] for key, _text in keyed}
+        cutoff = self.ratio_threshold
+        texts = self._texts
+        for pair in pairs.tolist():
+            earlier, later = keyed[pair // count][0], keyed[pair % count][0]
+            score = fuzz.ratio(texts[later], texts[earlier], score_cutoff=cutoff)
+            if score and score >= cutoff:
+                found[later].append((earlier, round(float(score), 1)))
+        for matches in found.values():
+            matches.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found
+
+    @staticmethod
+    def _pairs(owners: np.ndarray, rank: np.ndarray, count: int) -> np.ndarray:
+        """Distinct (earlier * count + later) pairs of one band: each text with the first MAX_BUCKET texts
+        before it in its bucket, as `add` one at a time would compare them.  `rank`: place in the bucket."""
+        partners = np.minimum(rank, MAX_BUCKET)
+        total = int(partners.sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64)
+        later = np.repeat(np.arange(rank.size), partners)
+        first_of_bucket = later - np.repeat(rank, partners)
+        offsets = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
+        encoded = owners[first_of_bucket + offsets].astype(np.int64) * count + owners[later].astype(np.int64)
+        return _sorted_unique(encoded)
+
+    def _insert(self, key: int, normalized: str, band_keys: list[int]) -> list[tuple[int, float]]:
         if key in self._texts:
             self.remove(key)
         found = self._verified(normalized, band_keys, key)
         self._texts[key] = normalized
         self._band_keys[key] = band_keys
         for band, band_key in enumerate(band_keys):
-            self._buckets[band].setdefault(band_key, []).append(key)
+            bucket = self._buckets[band].setdefault(band_key, [])
+            if len(bucket) < MAX_BUCKET:
+                bucket.append(key)
         return found
 
     def remove(self, key: int) -> None:
-        """Forget `key` (no error when it is not there)."""
+        """Forget `key` (no error when it is not there).  A key of the sorted store stays there, unused."""
         if key not in self._texts:
             return
         del self._texts[key]
-        for band, band_key in enumerate(self._band_keys.pop(key)):
+        for band, band_key in enumerate(self._band_keys.pop(key, [])):
             bucket = self._buckets[band].get(band_key)
             if bucket is None:
                 continue
@@ -245,6 +375,20 @@ class NearDuplicateIndex:
                 pass
             if not bucket:
                 del self._buckets[band][band_key]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` by sorting (numpy 2's hash-based unique was ~10x slower on these int64 arrays)."""
+    if values.size == 0:
+        return values
+    values = np.sort(values)
+    distinct: np.ndarray = values[np.r_[True, values[1:] != values[:-1]]]
+    return distinct
+
+
+def _comparable(normalized: str) -> str:
+    """The part of a normalized text that rapidfuzz compares (the whole of any ordinary example)."""
+    return normalized[:MAX_COMPARE_CHARS] if len(normalized) > MAX_COMPARE_CHARS else normalized
 
 
 class UnionFind:

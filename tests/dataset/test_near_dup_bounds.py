@@ -1,0 +1,68 @@
+"""The near-duplicate index in bounded work: the corpus path equals one-at-a-time adds, buckets are capped,
+long texts are sampled, and a corpus added at once still answers later adds and queries."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.quality.near_duplicates import MAX_BUCKET, MAX_SHINGLES, MinHasher, NearDuplicateIndex
+
+WORDS = ["still", "room", "light", "she", "counted", "spoons", "rain", "glass", "stairs", "nobody", "kettle",
+         "ticked", "morning", "again", "door", "window", "cold", "tea", "hands", "waited"]
+
+texts_strategy = st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=30).map(" ".join),
+                          min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=texts_strategy, data=st.data())
+def test_corpus_path_equals_one_at_a_time(texts: list[str], data: st.DataObject) -> None:
+    # Repeat some texts (exact duplicates) so buckets really fill.
+    repeats = data.draw(st.lists(st.integers(0, len(texts) - 1), max_size=10))
+    corpus = texts + [texts[i] for i in repeats]
+    items = list(enumerate(corpus, start=1))
+    batch = NearDuplicateIndex().add_many(items)
+    single = NearDuplicateIndex()
+    one_by_one = {key: single.add(key, text) for key, text in items}
+    assert batch == one_by_one
+
+
+def test_a_corpus_added_at_once_answers_later_adds_and_removes() -> None:
+    base = "the kettle ticked on the stove while she counted the spoons again one two three and the rain"
+    index = NearDuplicateIndex()
+    index.add_many([(1, base), (2, "a completely different sentence about nothing in particular at all")])
+    assert [key for key, _score in index.add(3, base + " kept")] == [1]
+    assert [key for key, _score in index.query(base)] == [1, 3]
+    index.remove(1)
+    assert [key for key, _score in index.query(base)] == [3]
+    index.add(1, "now something else entirely, no kettle here, only the quiet of a long morning")
+    assert [key for key, _score in index.query(base)] == [3]
+
+
+def test_identical_texts_cost_linear_work() -> None:
+    text = "the same answer again, word for word, line after line, as a broken generator would write it"
+    index = NearDuplicateIndex()
+    started = time.perf_counter()
+    found = index.add_many((key, text) for key in range(1, 4001))
+    elapsed = time.perf_counter() - started
+    assert found[1] == [] and len(found[4000]) == MAX_BUCKET  # compared with the bucket's first members only
+    assert found[2] == [(1, 100.0)]
+    assert elapsed < 10.0, elapsed  # quadratic: 4,000^2/2 = 8M comparisons, over a minute
+
+
+def test_long_texts_use_a_bounded_shingle_sample() -> None:
+    hasher = MinHasher()
+    words = [f"w{i}" for i in range(50_000)]
+    hashes = hasher.shingle_hashes(words)
+    assert hashes.size == MAX_SHINGLES
+    # The sample is the smallest distinct hashes, so a text and a slightly changed copy keep most of it.
+    changed = list(words)
+    changed[100] = "other"
+    shared = len(set(hashes.tolist()) & set(hasher.shingle_hashes(changed).tolist()))
+    assert shared >= MAX_SHINGLES * 0.99
+    index = NearDuplicateIndex()
+    index.add(1, " ".join(words))
+    assert [key for key, _score in index.query(" ".join(changed))] == [1]
