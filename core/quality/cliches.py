@@ -234,7 +234,7 @@ class ClicheMatcher:
         form = match_form(text) if text is not None else form_from_normalized(normalized_text)
         flags = [self._family_flag(hit) for hit in self.families.find(form, set(words))]
         if text is not None:
-            dense = hedge_density(form)
+            dense = hedge_density(form, words)
             if dense is not None:
                 hedged, sentences = dense
                 flags.append({"code": "cliche", "phrase": "dense hedging", "match": "", "score": 100.0,

@@ -253,11 +253,12 @@ FAMILIES: tuple[Family, ...] = (
 # Hedges: one is a voice, most sentences hedged is performed uncertainty.
 _HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|i think|i suppose|i guess|it seems|i'?m not sure|"
                     r"i don'?t know|(?<!a )(?<!the )(?<!this )(?<!that )(?:sort|kind) of)\b")
+_HEDGE_WORDS = frozenset(("maybe", "perhaps", "possibly", "probably", "think", "suppose", "guess", "seems", "sure",
+                          "know", "sort", "kind"))  # a word of every hedge above
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 MIN_HEDGE_SENTENCES = 3
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ",
                          "\u2013": " - "})
-_SPACES = re.compile(r"\s+")
 _LEAD = re.compile(r"^[^\w]+")
 _CONTRACTED = re.compile(r"\b(\w+) (t|s|m|re|ve|ll|d)\b")
 
@@ -265,8 +266,8 @@ _CONTRACTED = re.compile(r"\b(\w+) (t|s|m|re|ve|ll|d)\b")
 def match_form(text: str) -> str:
     """The form the families read: lower case, straight quotes, single spaces, punctuation kept, and
     leading quotes or dashes dropped so that the text's first word sits at offset 0."""
-    lowered = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
-    return _LEAD.sub("", lowered)
+    lowered = " ".join(text.translate(_QUOTES).lower().split())
+    return _LEAD.sub("", lowered) if lowered and not lowered[0].isalnum() else lowered
 
 
 def form_from_normalized(normalized: str) -> str:
@@ -350,9 +351,15 @@ def _without_overlaps(hits: list[FamilyHit]) -> list[FamilyHit]:
     return kept
 
 
-def hedge_density(form: str) -> Optional[tuple[int, int]]:
+def hedge_density(form: str, words: Optional[list[str]] = None) -> Optional[tuple[int, int]]:
     """`(hedged sentences, sentences)` when hedges stand in most sentences of a text of 3 or more, else
-    None.  Needs the punctuation of the light form: the normalized text has no sentence ends."""
+    None.  Needs the punctuation of the light form: the normalized text has no sentence ends.
+
+    `words` (the normalized words, when the caller has them) make the common case cheap: dense hedging
+    needs two hedge words at least, and most texts hold fewer.
+    """
+    if words is not None and sum(1 for word in words if word in _HEDGE_WORDS) < 2:
+        return None
     sentences = [s for s in _SENTENCE_END.split(form) if len(s.split()) >= 2]
     if len(sentences) < MIN_HEDGE_SENTENCES:
         return None
