@@ -229,6 +229,8 @@ class InteriorityApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app's own workers (the keymap check); screens handle theirs in `StudioScreen`.
         if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.node is self:
+            if registry.dev_mode() and not isinstance(event.worker.error, (UserError, OSError)):
+                raise event.worker.error  # e.g. a screen that does not import: fail the test run loudly
             self.show_error(event.worker.error)
 
 

@@ -212,3 +212,14 @@ def test_quit_is_the_binding_the_rules_protect():
     quit_bindings = [b for b in keymap_table.own_bindings(InteriorityApp) if b.id == QUIT_BINDING_ID]
     assert len(quit_bindings) == 1 and split_keys(quit_bindings[0].key) == [QUIT_KEY]
     assert quit_bindings[0].priority  # so no screen's binding can shadow it
+
+
+async def test_in_dev_mode_the_keymap_check_does_not_hide_a_broken_screen(project, db, broken_screen):
+    """The keymap check imports every screen in a worker; a broken one must not vanish into a notification."""
+    with project.settings_path.open("a", encoding="utf-8") as toml:
+        toml.write('"library.import" = "ctrl+o"\n')
+    project.reload_settings()
+    app = InteriorityApp(project, db=db)
+    with pytest.raises(ImportError, match="cannot import name Gauge"):
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
