@@ -8,6 +8,7 @@ from typing import Any
 from core.cli import CommandContext, add_command
 from core.planner import (BUILTIN_SHAPES, METHODS, TARGETS, all_devices, build_tokens, check_claim,
                           export_scale_out, load_calibration, make_plan, make_request, progressive_plan)
+from core.planner.headline import headline
 from core.planner.scale_out import build_folder
 from core.planner.shapes import PlannerError
 
@@ -112,41 +113,6 @@ def plan_command(args: argparse.Namespace, ctx: CommandContext) -> int:
     for line in plan.explanation:
         ctx.print(f"  {line}")
     return 0
-
-
-def _hours(hours: Any) -> str:
-    return "-" if hours is None else f"{hours:,.2f} h"
-
-
-def _cost(cost: Any) -> str:
-    return "-" if cost is None else f"${cost:,.2f}"
-
-
-def headline(out: dict[str, Any]) -> list[str]:
-    """The plan's first lines: verdict, calibration status, and the figures with and without the project's runs.
-
-    Shared by the command line and the Plan screen (which styles the same lines), so they never drift.
-    """
-    lines = [f"{out['model']} {out['method']} ({out['precision']}) on {out['gpus']} x {out['device_name']}"
-             f"{', ' + out['sharding'].upper() if out['sharding'] != 'none' else ''}: "
-             f"{'FEASIBLE' if out['feasible'] else 'IMPOSSIBLE'}"
-             f"{'' if out['calibrated'] else ' (UNCALIBRATED)'}",
-             f"  {out['calibration_note']}"]
-    base = out.get("uncorrected")
-    mem = f"  peak memory {out['peak_memory_gib']:,.1f} GiB per device of {out['usable_memory_gib']:,.1f} usable: " \
-          f"{'fits' if out['fits'] else 'does NOT fit'}"
-    speed = f"  speed {out['tokens_per_s']:,.0f} tokens/s ({out['utilisation']:.0%} of peak)"
-    time = (f"  time {_hours(out['hours'])} (ideal {_hours(out['ideal_hours'])} x {out['failed_run_overhead']}); "
-            f"cost {_cost(out['cost_usd'])}") if out["hours"] is not None else ""
-    if base:
-        mem += f"   [without this project's runs: {base['peak_memory_gib']:,.1f} GiB]"
-        speed += f"   [without: {base['tokens_per_s']:,.0f} tokens/s]"
-        if time:
-            time += f"   [without: {_hours(base['hours'])}, {_cost(base['cost_usd'])}]"
-    lines += [mem, speed] + ([time] if time else [])
-    if out["tokens"] and out["hours"] is None and not out["feasible"]:
-        lines.append("  time and cost: not quoted for an impossible setup")
-    return lines
 
 
 def devices_command(args: argparse.Namespace, ctx: CommandContext) -> int:

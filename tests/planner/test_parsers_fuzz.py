@@ -24,7 +24,7 @@ CONFIGS = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=len(KEYS))
 SMALL = st.integers(1, 64)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(config=CONFIGS)
 def test_any_config_gives_a_shape_or_a_sentence(config: dict[str, Any]) -> None:
     try:
@@ -52,7 +52,7 @@ def test_valid_configs_plan_on_every_kind_of_device(hidden: int, layers: int, he
         assert (plan.hours is None) == (not plan.feasible)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.one_of(st.text(max_size=40),
                                 st.dictionaries(st.sampled_from(("model", "shape", "seq", "batch", "tokens_per_s",
                                                                  "peak_gib", "device_key", "counts", "targets",

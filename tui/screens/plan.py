@@ -261,19 +261,29 @@ class PlanScreen(StudioScreen):
 
     @staticmethod
     def _verdict_text(plan: dict[str, Any], tokens_note: str) -> Text:
+        """The same headline as `interiority plan` (core.planner.headline), styled; then the dataset and reasons."""
+        from core.planner.headline import headline
+
         text = Text()
-        title = (f"{plan['model']} {plan['method']} ({plan['precision']}) on {plan['gpus']} x {plan['device_name']}"
-                 f"{', ' + plan['sharding'].upper() if plan['sharding'] != 'none' else ''}\n")
-        text.append(title, style="bold")
-        ok = plan["feasible"]
-        text.append("FEASIBLE" if ok else "IMPOSSIBLE", style="bold green" if ok else "bold red")
-        text.append(f"   {plan['peak_memory_gib']:,.1f} GiB per device "
-                    f"({'fits' if plan['fits'] else 'does not fit'})   {plan['tokens_per_s']:,.0f} tokens/s "
-                    f"({plan['utilisation']:.0%} of peak)\n")
+        first, note, *figures = headline(plan)
+        verdict_style = "bold green" if plan["feasible"] else "bold red"
+        title, _, status = first.rpartition(": ")
+        text.append(title + ": ", style="bold")
+        text.append(status.replace(" (UNCALIBRATED)", ""), style=verdict_style)
+        if not plan["calibrated"]:
+            text.append("  UNCALIBRATED", style="bold yellow")
+        text.append("\n")
+        text.append(note.strip() + "\n", style="yellow" if not plan["calibrated"] else "dim")
+        for line in figures:
+            main, bracket, rest = line.strip().partition("   [")
+            text.append(main)
+            if bracket:
+                text.append("   [" + rest, style="dim")
+            text.append("\n")
         if plan["hours"] is not None:
-            text.append(f"{plan['tokens']:,} tokens ({tokens_note}) x {plan['epochs']:g} epochs: "
-                        f"{plan['hours']:,.1f} h (ideal {plan['ideal_hours']:,.1f} h x {plan['failed_run_overhead']} "
-                        f"for failed runs), ${plan['cost_usd']:,.2f} at ${plan['price_per_hour']:,.2f}/device-hour\n")
+            text.append(f"{plan['tokens']:,} tokens ({tokens_note}) x {plan['epochs']:g} epochs; "
+                        f"x {plan['failed_run_overhead']} for failed runs; ${plan['price_per_hour']:,.2f}/device-hour\n",
+                        style="dim")
         for reason in plan["reasons"]:
             text.append(f"! {reason}\n", style="red")
         return text
