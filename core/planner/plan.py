@@ -150,10 +150,10 @@ def _calibration_note(req: PlanRequest, cal: Calibration, correction: Optional[C
     if req.method == "inference":
         parts.append("decoding modelled as memory-bound (no measured decode point)")
     if not points and correction is None:
-        unused = (" (the published Mac runs found lack a sequence length or batch, or are physically impossible: "
-                  "see calibration_points_apple.jsonl)" if req.device.kind == "apple" else "")
-        return False, (f"no measured run of {name} backs these figures (vendor peaks and "
-                       f"{req.profile.key} priors only{unused}); a finished run on this device corrects them")
+        unused = ("; the published Mac runs found lack a sequence length or batch, or are physically impossible "
+                  "(calibration_points_apple.jsonl)" if req.device.kind == "apple" else "")
+        return False, (f"no measured run of {name} backs these figures: vendor peaks and {req.profile.key} priors "
+                       f"only{unused}; a finished run on this device corrects them")
     return True, "; ".join(parts)
 
 
