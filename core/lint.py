@@ -2,18 +2,19 @@
 ShareGPT JSONL file, so people can check datasets they did not make here.
 
 Each line is read on its own: a line that is not JSON, or not one of the known shapes, is reported with its
-line number and the rest of the file is still checked.  The text checked is what the model would learn
+line number and the rest of the file is still checked (see `lint_file` for the bounds on memory and time).  The text checked is what the model would learn
 to say: the assistant turns, the completion, the output.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from core.dataset.jsonl import MAX_LINE_BYTES, JsonlFileError, open_regular, read_jsonl
 from core.errors import UserError
 from core.quality.flagger import FlagInput, QualityFlagger
 
@@ -28,7 +29,7 @@ class LintFileError(UserError):
 @dataclass
 class LintReport:
     path: str
-    lines: int = 0
+    lines: int = 0  # number of the last non-blank line
     checked: int = 0
     formats: Counter[str] = field(default_factory=Counter)
     bad_lines: list[dict[str, Any]] = field(default_factory=list)  # {"line", "error"}
@@ -100,47 +101,86 @@ def record_text(record: Any) -> tuple[str, str, list[dict[str, str]]]:
                      "instruction/output or text")
 
 
+_ROLE_ONLY = {role: {"role": role} for role in ("user", "assistant", "system")}
+
+
+def _roles(turns: list[dict[str, str]]) -> tuple[dict[str, str], ...]:
+    """The turns as role-only dicts (shared): the format check counts turns, it does not read them."""
+    return tuple(_ROLE_ONLY.get(t["role"]) or {"role": t["role"]} for t in turns)
+
+
 def lint_file(path: Union[str, Path], settings: Any, templates: Optional[list[Any]] = None,
-              template_id: str = "") -> LintReport:
-    """Flag every line of a JSONL file.  `template_id` applies that template's format check to every line."""
+              template_id: str = "", max_line_bytes: int = MAX_LINE_BYTES) -> LintReport:
+    """Flag every line of a JSONL file.  `template_id` applies that template's format check to every line.
+
+    Bounded memory and linear time on any file: lines are read by `core.dataset.jsonl` (a line over
+    `max_line_bytes`, bytes that are not UTF-8, JSON too deep or with a 4,300-digit number are that line's
+    error); lines with the same text (and turns) are flagged once and reported as exact duplicates of the
+    first, so 8,000 identical lines cost one flag computation, not 8,000^2 comparisons.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise LintFileError(f"No file at {path}; give the path of a .jsonl file.")
+    try:
+        handle = open_regular(path, "file")
+    except JsonlFileError as exc:
+        raise LintFileError(f"{exc} (lint reads JSONL files)") from None
     report = LintReport(str(path))
     items: list[FlagInput] = []
-    try:
-        handle = path.open("r", encoding="utf-8", errors="strict")
-    except OSError as exc:
-        raise LintFileError(f"Cannot read {path} ({exc.strerror}); check its permissions.") from None
+    copies: dict[bytes, list[int]] = {}  # hash of (text, turns) -> line numbers, first is the one flagged
     with handle:
-        line_number = 0
-        while True:
-            try:
-                raw = handle.readline()
-            except UnicodeDecodeError:
-                raise LintFileError(f"{path} is not UTF-8 text (after line {line_number}); save it as UTF-8.") from None
-            if not raw:
-                break
-            line_number += 1
-            if not raw.strip():
+        for line in read_jsonl(handle, max_line_bytes):
+            report.lines = line.number
+            if line.error:
+                report.bad_lines.append({"line": line.number, "error": line.error})
                 continue
             try:
-                kind, text, turns = record_text(json.loads(raw))
-            except json.JSONDecodeError as exc:
-                report.bad_lines.append({"line": line_number, "error": f"not JSON ({exc.msg} at column {exc.colno})"})
-                continue
+                kind, text, turns = record_text(line.value)
             except ValueError as exc:
-                report.bad_lines.append({"line": line_number, "error": str(exc)})
+                report.bad_lines.append({"line": line.number, "error": str(exc)})
                 continue
             report.formats[kind] += 1
-            items.append(FlagInput(line_number, text, template_id, tuple(turns)))
-    report.lines = line_number
-    report.checked = len(items)
+            report.checked += 1
+            roles = _roles(turns)
+            key = ",".join(r["role"] for r in roles) + "\x00" + text
+            digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            group = copies.get(digest)
+            if group is None:
+                copies[digest] = [line.number]
+                items.append(FlagInput(line.number, text, template_id, roles))
+            else:
+                group.append(line.number)
     flagger = QualityFlagger(settings, templates or [])
     flags = flagger.build(items)
-    report.flagged = [{"line": key, "flags": flags[key]} for key in sorted(flags) if flags[key]]
-    report.clusters = flagger.clusters()
+    del items
+    repeated = {group[0]: group for group in copies.values() if len(group) > 1}
+    del copies
+    flagged: list[dict[str, Any]] = []
+    for first in sorted(flags):
+        own = flags[first]
+        group = repeated.get(first)
+        if group is None:
+            if own:
+                flagged.append({"line": first, "flags": own})
+            continue
+        shown = ", ".join(str(n) for n in group[1:6]) + (f" and {len(group) - 6} more" if len(group) > 6 else "")
+        flagged.append({"line": first, "flags": own + [_exact_flag(f"repeated word for word on line(s) {shown}",
+                                                                   group[1:6])]})
+        copy_flags = [f for f in own if f.get("code") != "near-duplicate"]
+        for number in group[1:]:
+            flagged.append({"line": number, "flags": copy_flags + [
+                _exact_flag(f"exact duplicate of line {first}", [first])]})
+    report.flagged = sorted(flagged, key=lambda row: row["line"])
+    clusters = []
+    for cluster in flagger.clusters():
+        members = [n for key in cluster for n in repeated.get(key, [key])]
+        clusters.append(sorted(members))
+    clustered = {key for cluster in flagger.clusters() for key in cluster}
+    clusters += [group for first, group in repeated.items() if first not in clustered]
+    report.clusters = sorted(clusters, key=lambda c: c[0])
     return report
+
+
+def _exact_flag(detail: str, others: list[int]) -> dict[str, Any]:
+    return {"code": "near-duplicate", "detail": detail, "others": list(others), "scores": [100.0] * len(others)}
 
 
 def format_report(report: LintReport) -> str:

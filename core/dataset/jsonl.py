@@ -78,9 +78,10 @@ def read_jsonl(handle: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterat
         if not raw:
             return
         number += 1
+        too_long = len(raw) > max_line_bytes and not raw.endswith(b"\n")
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
-        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+        if too_long:
             # Skip the rest of the line in bounded chunks; the line keeps its one number.
             while True:
                 chunk = handle.readline(_READ_CHUNK)
