@@ -21,6 +21,8 @@ from store.storage import JOURNAL_NAME, LOCK_NAME, SNAPSHOT_NAME, JournalStorage
 Doc = dict[str, Any]
 # What `update` takes: fields to set, or a function that changes the document in place.
 Fields = Union[Mapping[str, Any], Callable[[MutableMapping[str, Any]], None]]
+# What selects documents: a TinyDB query, or any predicate over the document.
+Condition = Union[QueryLike, Callable[[Mapping[str, Any]], bool]]
 
 __all__ = [
     "JOURNAL_NAME", "LOCK_NAME", "SNAPSHOT_NAME", "JournalDB", "JournalStorage", "JournalTable",
@@ -100,7 +102,7 @@ class JournalTable(Table):
                 self._commit(put=put)
         return ids
 
-    def _matching_ids(self, cond: Optional[QueryLike], doc_ids: Optional[Iterable[int]]) -> list[str]:
+    def _matching_ids(self, cond: Optional[Condition], doc_ids: Optional[Iterable[int]]) -> list[str]:
         live = self._live()
         if doc_ids is not None:
             return [str(i) for i in doc_ids if str(i) in live]
@@ -108,7 +110,7 @@ class JournalTable(Table):
             return [k for k, doc in live.items() if cond(doc)]
         return list(live)
 
-    def update(self, fields: Fields, cond: Optional[QueryLike] = None,
+    def update(self, fields: Fields, cond: Optional[Condition] = None,
                doc_ids: Optional[Iterable[int]] = None) -> list[int]:
         with self._storage._mutex:
             live = self._live()

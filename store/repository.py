@@ -107,20 +107,16 @@ class Repository(Generic[R]):
         Ids that do not exist (deleted meanwhile) are skipped rather than failing the batch:
         a bulk status change (cancel, retry) applies to what is there.
         """
-        with self.db.transaction():
-            live = self.table._read_table()
-            ids = [int(i) for i in record_ids if str(i) in live]
-            if not ids:
-                return []
-            fields["updated"] = now()
-            self.table.update(fields, doc_ids=ids)
-        return ids
+        ids = [int(i) for i in record_ids]
+        if not ids:
+            return []
+        fields["updated"] = now()
+        return [int(i) for i in self.table.update(fields, doc_ids=ids)]
 
     def update_where(self, predicate: Callable[[Mapping[str, Any]], bool], **fields: Any) -> list[int]:
         """Set fields on every record whose document satisfies `predicate`, in one journal line."""
-        with self.db.transaction():
-            ids = [record_id for record_id, _doc in self.scan(predicate)]
-            return self.update_many(ids, **fields)
+        fields["updated"] = now()
+        return [int(i) for i in self.table.update(fields, cond=predicate)]
 
     def scan(self, predicate: Optional[Callable[[Mapping[str, Any]], bool]] = None,
              ) -> Iterator[tuple[int, Mapping[str, Any]]]:
