@@ -58,6 +58,8 @@ class Family:
         triggers: words of which at least one occurs in every match (the cheap pre-filter).
         opening: only counts as the first words of a text (then it is a formulaic opening).
         literal: an expression for cues near the match that mean a literal use; each cue lowers the score.
+        literal_after: whether cues after the match count (the sea before "washed over me" is literal, the
+            "waves" after "washed over me in waves" are the figure's own).
         covers: normalized phrases of the seed list or AVOID lists that this family replaces.
     """
 
@@ -67,6 +69,7 @@ class Family:
     opening: bool = False
     literal: str = ""
     covers: tuple[str, ...] = ()
+    literal_after: bool = True  # whether cues after the match count too (not for "washed over me in waves")
     compiled: "re.Pattern[str]" = field(init=False, repr=False, compare=False)
     compiled_literal: "Optional[re.Pattern[str]]" = field(init=False, repr=False, compare=False)
 
@@ -75,19 +78,18 @@ class Family:
         object.__setattr__(self, "compiled_literal", re.compile(self.literal) if self.literal else None)
 
 
+_BEGAN = r"(?:(?:begins?|began|starts?|started|seemed|seems) to )?"
+_STIR = (r"(?:stir|shift|move|crack|open|loosen|settle|tighten|unfurl|awaken|change|break|soften|click|give|twist|"
+         r"snap|lift|clench)(?:r|p|k)?(?:s|es|ed|d|ing)?")
 _ME = r"(?:me|my (?:[\w-]+ )?(?:chest|heart|soul|being|body|mind|spirit|stomach|gut|bones))"
 _OVER = r"(?:over|through|into|across|upon|on)"
 
 FAMILIES: tuple[Family, ...] = (
     Family("something stirs within me",
-           r"\bsomething (?:deep |old |new |small |strange |inside |within |in me )?(?:[\w-]+ly )?"
-           r"(?:stir|shift|move|crack|open|loosen|settle|tighten|unfurl|awaken|change|break|soften|click|"
-           r"give|twist|snap|lift|clench)(?:r|p|k)?(?:s|es|ed|d|ing)?\b(?: [\w-]+){0,2}? ?"
-           r"(?:deep )?(?:within|inside|in) (?:of )?" + _ME
-           + r"|\bsomething (?:deep )?(?:within|inside|in) " + _ME
-           + r" (?:[\w-]+ly )?(?:stir|shift|move|crack|open|loosen|settle|tighten|unfurl|awaken|change|break|"
-           r"soften|click|give|twist|snap|lift|clench)(?:r|p|k)?(?:s|es|ed|d|ing)?\b|\bsomething (?:deep )?"
-           r"(?:within|inside|in) " + _ME + r" (?:gave way|broke|woke)",
+           r"\bsomething (?:deep |old |new |small |strange |inside |within |in me )?(?:[\w-]+ly )?" + _BEGAN
+           + _STIR + r"\b(?: [\w-]+){0,2}? ?(?:deep )?(?:within|inside|in) (?:of )?" + _ME
+           + r"|\bsomething (?:deep )?(?:within|inside|in) (?:of )?" + _ME + r",? (?:[\w-]+ly )?" + _BEGAN + _STIR
+           + r"\b|\bsomething (?:deep )?(?:within|inside|in) (?:of )?" + _ME + r" (?:gave way|broke|woke)",
            ("something",), covers=("something shifted inside me",)),
     Family("it dawns on me",
            r"\b(?:dawn(?:s|ed|ing)?|(?:begins?|began|begun|starts?|started) to dawn) (?:on|upon) (?:me|us)\b",
@@ -96,7 +98,7 @@ FAMILIES: tuple[Family, ...] = (
            covers=("it dawned on me",)),
     Family("the realization hits me like",
            r"\b(?:reali[sz]ation|truth|recognition|enormity|finality|"
-           r"weight of (?:it|this|that|everything|what)|memory|grief|loss)\b(?: [\w'-]+){0,4}? "
+           r"weight of (?:it|this|that|everything|what)|memory|grief|loss)\b(?: [\w'-]+){0,6}? "
            r"(?:hit|hits|hitting|strikes|struck|striking|slam(?:s|med|ming)? into|crash(?:es|ed|ing)? "
            r"(?:over|into|down on)|wash(?:es|ed|ing)? over|settl(?:es|ed|ing) over|sweep(?:s|ing)? over|"
            r"swept over|land(?:s|ed|ing)? on|dropp?(?:s|ed|ing)? on) me\b(?:,? (?:like|with|all at once|"
@@ -168,7 +170,7 @@ FAMILIES: tuple[Family, ...] = (
             "coursing"),
            literal=r"\b(?:sea|surf|water|waters|waves?|tide|rain|spray|river|shower|bath|bucket|breakers|"
                    r"foam|salt)\b",
-           covers=("washed over me",)),
+           covers=("washed over me",), literal_after=False),
     Family("I find myself",
            r"\bi (?:find|found|am finding|'m finding|keep finding|kept finding|often find|sometimes find)"
            r" myself (?:[\w-]+ing|drawn|lost|caught|pulled|back|once again|again|unable|wanting|wishing)\b",
@@ -178,10 +180,15 @@ FAMILIES: tuple[Family, ...] = (
            ("find", "found", "finding"), opening=True),
     Family("the echoes of",
            r"\b(?:the|an|faint|distant|old) (?:faint |distant |lingering |quiet |soft |old )?echo(?:es)? of "
-           + ECHOED + r"\b",
-           ("echo", "echoes"), covers=("the echoes of",)),
+           + ECHOED + r"\b|\b(?:the|an) (?:faint |distant |lingering |old )?echo(?:es)? of (?:that|those|our|"
+           r"my|an?) (?:old |last |long |first )?[\w-]+",
+           ("echo", "echoes"), covers=("the echoes of",),
+           literal=r"\b(?:bells?|footsteps|steps|shots?|guns?|cannons?|thunder|hammers?|horns?|drums?|knock\w*|"
+                   r"doors?|engines?|trains?|organ|shouts?|cries|cry|cliffs?|valley|hills?|mountains?|"
+                   r"corridors?|cave|vault|well)\b"),
     Family("looking back",
-           r"^looking back(?:,| now\b| on\b| upon\b| over\b| i\b| it\b| all\b| across the years\b)",
+           r"^looking back(?:,| now\b| on\b| upon\b| i\b| it\b| all\b| across the years\b| over\b(?! (?:his|her|my|"
+           r"their|its|the|a|your|our) (?:shoulders?|wall|fence|side|edge|rail|bridge|hedge)))",
            ("looking",), opening=True, covers=("looking back", "looking back now")),
     Family("looking back now",
            r"\blooking back now\b|\blooking back on (?:it|those|that|this|all|my life|the years)\b,? i\b",
@@ -228,8 +235,8 @@ FAMILIES: tuple[Family, ...] = (
            ("strange", "funny", "odd", "curious", "remarkable", "interesting", "amazing"), opening=True,
            covers=("it s strange how",)),
     Family("it is a strange thing",
-           r"^(?:it'?s|it is) a (?:strange|funny|curious|peculiar) thing\b|\bmemory is a (?:funny|strange|"
-           r"curious|fickle|tricky) thing\b",
+           r"^(?:it'?s|it is) (?:such )?a (?:strange|funny|curious|peculiar) thing\b|\bmemory is (?:such )?a "
+           r"(?:funny|strange|curious|fickle|tricky|odd|slippery|treacherous) thing\b",
            ("thing",), covers=("it is a strange thing", "memory is a funny thing")),
     Family("there is something about",
            r"^there(?:'s| is) something (?:about|so|strangely|oddly|quietly|deeply|almost|sacred|"
@@ -336,7 +343,7 @@ def _literal_cues(family: Family, form: str, start: int, end: int) -> int:
     after = form[end:end + _CONTEXT_AFTER]
     stop = re.search(r"[.!?](?: |$)", after)
     after = after[:stop.start()] if stop else after
-    cues = len(family.compiled_literal.findall(form[start:end] + after))
+    cues = len(family.compiled_literal.findall(form[start:end] + (after if family.literal_after else "")))
     cues += len(family.compiled_literal.findall(before))
     return cues
 

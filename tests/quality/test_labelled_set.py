@@ -1,7 +1,8 @@
 """Recall and false-positive rate of the cliche and formulaic-opening flags on a labelled set.
 
 The set (tests/quality/data/cliche_labels.jsonl, see its README) has two halves: "tune", used while the
-pattern families were written, and "heldout", written afterwards and never tuned on.  The held-out half
+pattern families were written (136 texts in two rounds), and "heldout" (68), written afterwards and never
+tuned on.  The held-out half
 carries the claim (recall >= 0.70 at a false-positive rate <= 0.10); the tune half shows how much the
 families fit the texts they were shaped on.
 """
@@ -45,7 +46,7 @@ def test_the_set_is_large_and_balanced() -> None:
     for half in ("tune", "heldout"):
         part = [row for row in rows if row["half"] == half]
         formulaic = sum(1 for row in part if row["formulaic"])
-        assert len(part) >= 60 and 0.4 <= formulaic / len(part) <= 0.6
+        assert len(part) >= 60 and formulaic / len(part) == 0.5
 
 
 @pytest.mark.parametrize("half, min_recall, max_fpr", [("heldout", 0.70, 0.10), ("tune", 0.90, 0.05)])
