@@ -26,6 +26,7 @@ from typing import Sequence
 from tui.widgets.reader_wrap import ESTIMATE_FILL, estimate_cells_of_spans, wrap_paragraph
 
 WRAP_CACHE_SIZE = 4096  # paragraphs; War and Peace has ~12,000
+LINE_KEY_STRIDE = 1 << 20  # more lines than any paragraph has at any width
 
 
 @dataclass(frozen=True)
@@ -265,3 +266,32 @@ class ReaderLayout:
         """Wrap what a view of `height` lines at `anchor` shows (plus a margin) and return the anchor's line."""
         self.wrap_around(anchor, above=height, below=2 * height + 1)
         return self.y_of_anchor(anchor)
+
+    # --- line keys: how a painted line names itself to Textual's mouse selection -------------
+
+    @staticmethod
+    def line_key(paragraph: int, line: int) -> int:
+        """The key of a line: stable while estimates of other paragraphs are corrected."""
+        return paragraph * LINE_KEY_STRIDE + line
+
+    def offset_at_key(self, x: int, key: int) -> int:
+        """Text offset of character `x` of the line named `key` (`x` < 0: the left margin)."""
+        paragraph, line = divmod(key, LINE_KEY_STRIDE)
+        if paragraph >= len(self.paragraphs):
+            return len(self.text)
+        start, end = self.line_span(paragraph, line)
+        return min(start + max(x, 0), end)
+
+    def key_of_offset(self, offset: int) -> tuple[int, int]:
+        """`(x, key)` of a text offset: the inverse of `offset_at_key`."""
+        paragraph, char = self.position_of(offset)
+        line = self.line_of(paragraph, char)
+        start, _ = self.line_span(paragraph, line)
+        return offset - start, self.line_key(paragraph, line)
+
+    def span_at(self, y: int) -> tuple[int, int]:
+        """`[start, end)` text offsets of virtual line `y` (the end of the text past the last line)."""
+        paragraph, line = self.locate(y)
+        if paragraph >= len(self.paragraphs):
+            return len(self.text), len(self.text)
+        return self.line_span(paragraph, line)

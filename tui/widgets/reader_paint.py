@@ -8,13 +8,17 @@ builder uses Rich segments and Textual's `Strip`.
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
 from textual.strip import Strip
 
 from tui.widgets.reader_wrap import display_text, text_cells
+
+if TYPE_CHECKING:
+    from tui.widgets.reader_layout import ReaderLayout
 
 Overlay = tuple[int, int, Style]  # [start, end) text offsets and the style laid over them
 
@@ -29,10 +33,14 @@ NO_VERDICT_COMPONENT = "reader-view--passage-none"
 class PassageLike(Protocol):
     """What the reader needs of a passage (`store.records.Passage` fits)."""
 
-    id: int
-    start: int
-    end: int
-    verdict: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def verdict(self) -> str: ...
 
 
 def verdict_component(verdict: str) -> str:
@@ -129,3 +137,43 @@ def paint_line(
 def blank_line(width: int, base: Style, line_key: int) -> Strip:
     """An empty line (between paragraphs, or past the end) that still maps to a text position."""
     return Strip.blank(width, base).apply_offsets(0, line_key)
+
+
+class LinePainter:
+    """The strips of a book's virtual lines, cached by what decides their look.
+
+    A strip's key holds its line's overlays (passages, matches, selections, cursor
+    clipped to the line), so moving the cursor rebuilds the two lines it leaves and
+    enters, not the page.  `repaint_all()` is for a new width or new styles.
+    """
+
+    def __init__(self, layout: "ReaderLayout", cache_size: int = 1024) -> None:
+        self.layout = layout
+        self._look = 0  # bumped when every line looks different
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(cache_size)
+
+    def repaint_all(self) -> None:
+        self._look += 1
+
+    def line(self, virtual_y: int, *, cursor: int, overlays: Callable[[int, int], Sequence[Overlay]],
+             base: Callable[[], Style], margin: int, width: int) -> Strip:
+        """The strip of virtual line `virtual_y`; `overlays(start, end)` gives the styled spans of a text line."""
+        layout = self.layout
+        paragraph, line = layout.locate(virtual_y)
+        width = max(width, 1)
+        if paragraph >= layout.paragraph_count or line >= layout.line_total(paragraph):
+            blank_key: tuple[object, ...] = (paragraph, line, self._look)
+            strip = self._strips.get(blank_key)
+            if strip is None:
+                strip = self._strips[blank_key] = blank_line(width, base(), layout.line_key(paragraph, line))
+            return strip
+        start, end = layout.line_span(paragraph, line)
+        caret_after = cursor == end == layout.paragraphs[paragraph][1]
+        shown = tuple(overlays(start, end + caret_after))
+        key = (paragraph, line, self._look, caret_after, shown)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = paint_line(layout.text, start, end, caret_after=caret_after, overlays=shown, base=base(),
+                               margin=margin, width=width, line_key=layout.line_key(paragraph, line))
+            self._strips[key] = strip
+        return strip
