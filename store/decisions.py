@@ -9,7 +9,7 @@ change: a process killed at any point leaves either both or neither, for every r
 from __future__ import annotations
 
 from store.journal import JournalDB
-from store.records import Decision, Example, ReviewNote
+from store.records import Decision, Example, ExampleStatus, ReviewNote
 from store.repository import NotFoundError, Repository
 
 FAILURE_PATTERNS = "failure_patterns"
@@ -39,7 +39,7 @@ class DecisionRepository(Repository[Decision]):
     def in_order(self) -> list[Decision]:
         return sorted(self, key=lambda d: d.id)
 
-    def record(self, decision: Decision, status: str, edited_text: str) -> Decision:
+    def record(self, decision: Decision, status: ExampleStatus, edited_text: str) -> Decision:
         """Append `decision` and set its example's cached fold (`status`, `edited_text`) in one journal change.
 
         Raises `NotFoundError` when the example does not exist (nothing is written then).

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from store.records import Example, now
+from store.records import Example, ExampleStatus, now
 from store.repository import Repository
 
 
@@ -21,7 +21,7 @@ class ExampleHead:
     """What an index or a list needs of an example, without its conversation (read-only)."""
 
     id: int
-    status: str
+    status: ExampleStatus
     template_id: str
     book_id: int
     passage_id: int

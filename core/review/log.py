@@ -10,15 +10,15 @@ decision or the state after it, never half of it.
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol, Sequence, TypeVar
+from typing import Iterable, Protocol, Sequence, TypeGuard, TypeVar, Union
 
 from core.errors import UserError
 from core.settings import Settings
 from store.database import Database
-from store.records import Decision
+from store.records import DECISION_ACTIONS, Decision, DecisionAction, ExampleStatus, Unset
 
-ACTIONS = ("accept", "reject", "edit", "skip", "undo")
-VERDICTS = ("accept", "reject")
+ACTIONS: tuple[DecisionAction, ...] = DECISION_ACTIONS
+VERDICTS: tuple[DecisionAction, ...] = ("accept", "reject")
 DUPLICATE_REASON = "near-duplicate"  # used by the cluster view besides the settings' reasons
 MAX_COUNTED_SECONDS = 300.0  # a card left open over a break does not count as five hours of review
 
@@ -31,7 +31,7 @@ class DecisionEvent(Protocol):
     """What the fold reads of an event: a stored `Decision` or the session's lighter copy."""
 
     @property
-    def action(self) -> str: ...
+    def action(self) -> Union[DecisionAction, Unset]: ...
 
     @property
     def edited_text(self) -> str: ...
@@ -52,13 +52,19 @@ def effective_events(events: Iterable[E]) -> list[E]:
     return stack
 
 
-def fold(events: Iterable[DecisionEvent]) -> tuple[str, str]:
+def is_action(value: str) -> TypeGuard[DecisionAction]:
+    """Whether `value` (a command-line word, say) is one of the decision actions."""
+    return value in ACTIONS
+
+
+def fold(events: Iterable[DecisionEvent]) -> tuple[ExampleStatus, str]:
     """(status, edited_text) of an example from its events in order; pure.
 
     accept / reject / skip set the status; edit sets the reviewer's text and leaves the status alone;
     undo removes the latest event still in force.  No events: ("pending", "").
     """
-    status, edited = "pending", ""
+    status: ExampleStatus = "pending"
+    edited = ""
     for event in effective_events(events):
         if event.action == "accept":
             status = "accepted"
@@ -81,13 +87,14 @@ def check_reason(reason: str, reasons: Sequence[str]) -> str:
 
 
 def record_decision(db: Database, settings: Settings, example_id: int, action: str, reason: str = "",
-                    edited_text: str = "", seconds: float = 0.0, session: str = "cli") -> tuple[Decision, str, str]:
+                    edited_text: str = "", seconds: float = 0.0,
+                    session: str = "cli") -> tuple[Decision, ExampleStatus, str]:
     """Append one decision for an example with its new cached fold; for scripts (folds from the store).
 
     Returns (decision, status, edited_text).  Raises `ReviewError` for an unknown example, action or
     reason, or an undo with nothing to undo.
     """
-    if action not in ACTIONS:
+    if not is_action(action):
         raise ReviewError(f"Unknown action {action!r}; use one of: {', '.join(ACTIONS)}.")
     if db.examples.find(example_id) is None:
         raise ReviewError(f"No example with id {example_id}; `interiority examples` lists them.")

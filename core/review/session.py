@@ -20,7 +20,7 @@ from core.review.notes import add_failure_patterns, has_failure_patterns
 from core.settings import Settings
 from store.database import Database
 from store.examples import ExampleHead
-from store.records import Decision, Example
+from store.records import Decision, DecisionAction, Example, ExampleStatus, Unset
 
 FACETS = ("status", "template", "book", "tag", "teacher", "flag")
 FacetValue = Union[str, int]
@@ -34,7 +34,7 @@ class CardEntry:
     """What the index knows about one example (no text: the card loads that on demand)."""
 
     id: int
-    status: str
+    status: ExampleStatus
     template: str
     book: int
     tags: tuple[str, ...]
@@ -50,7 +50,7 @@ class DecisionResult:
     ok: bool
     message: str = ""
     example_id: int = 0
-    status: str = ""
+    status: Union[ExampleStatus, Unset] = ""
     decision: Optional[Decision] = None
 
 
@@ -76,7 +76,7 @@ class Progress:
 @dataclass
 class _Event:
     decision_id: int
-    action: str
+    action: Union[DecisionAction, Unset]  # "" only in a hand-edited log; the fold ignores it
     reason: str = ""
     edited_text: str = ""
 
@@ -154,7 +154,7 @@ class ReviewSession:
         for example_id, status, _edited in repairs:
             self._set_status(example_id, status)
 
-    def _set_status(self, example_id: int, status: str) -> None:
+    def _set_status(self, example_id: int, status: ExampleStatus) -> None:
         entry = self.entries[example_id]
         if entry.status != status:
             self.index["status"].get(entry.status, set()).discard(example_id)
@@ -307,7 +307,8 @@ class ReviewSession:
         """The project's first `careful_reviews` reviews go slower, so the reviewer learns the teacher."""
         return self.project_reviews < self.settings.review.careful_reviews
 
-    def _write(self, example_id: int, action: str, reason: str = "", edited_text: str = "") -> DecisionResult:
+    def _write(self, example_id: int, action: DecisionAction, reason: str = "",
+               edited_text: str = "") -> DecisionResult:
         seconds = round(self.seconds_on_card(), 3)
         self._shown_at = self.clock()  # the next decision's time starts now, even on the same card
         decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
