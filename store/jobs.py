@@ -122,6 +122,14 @@ class JobRepository(Repository[Job]):
         doc["created"] = doc["updated"] = now()
         return int(self.db.table(Example.table).insert(doc))
 
+    def finish_with_example(self, job_id: int, example: dict[str, Any], **job_fields: Any) -> int:
+        """Store a job's example and mark the job (`job_fields`, with the new `example_id`) in one journal
+        line: a kill leaves either both or neither.  Returns the example's id."""
+        with self.db.transaction():
+            example_id = self.insert_example(**example)
+            self.write(job_id, example_id=example_id, **job_fields)
+        return example_id
+
     def examples_by_job(self) -> dict[int, int]:
         """job id -> example id, for every example (recovery links a killed job to its stored answer)."""
         docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]

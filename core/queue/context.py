@@ -260,14 +260,14 @@ class RunContext:
         except TeacherOutputError as exc:
             self.fail(job, describe_error(exc), was="running", cost=total, usage=usage)
             return cost
-        example_id = self.db.jobs.insert_example(
+        example = dict(
             job_id=job.id, passage_id=job.passage_id, book_id=int(passage.book_id), template_id=job.template_id,
             template_version=job.template_version, teacher=self.teacher.name,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user},
                       {"role": "assistant", "content": text}],
             usage=dict(usage), cost_usd=cost)
-        self.db.jobs.write(job.id, status="done", example_id=example_id, cost_usd=total, usage=usage,
-                           last_error="", finished_at=now())
+        example_id = self.db.jobs.finish_with_example(job.id, example, status="done", cost_usd=total, usage=usage,
+                                                      last_error="", finished_at=now())
         self.stats.move("running", "done")
         self.stats.done += 1
         self.stats.record_finish()

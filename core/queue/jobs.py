@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from collections import Counter
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from core.templates import Template
 from store.database import Database
@@ -36,7 +36,7 @@ def select_passages(db: Database, book_id: Optional[int] = None, tag: Optional[s
     """
     wanted_ids = {int(i) for i in passage_ids} if passage_ids is not None else None
 
-    def fits(doc: dict[str, Any]) -> bool:
+    def fits(doc: Mapping[str, Any]) -> bool:
         if doc.get("verdict") == "not" or not doc.get("template_ids"):
             return False
         if book_id is not None and int(doc.get("book_id", 0)) != int(book_id):
