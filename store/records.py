@@ -66,18 +66,19 @@ class Record:
         are checked, not the values of Literal fields, so a newer status an older program
         does not know still opens (the schema version guards real format changes).
         """
-        for name, kinds in _field_kinds(cls).items():
-            if name in doc:
-                value = doc[name]
-                if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-                    wanted = " or ".join(sorted({_JSON_NAMES.get(k, k.__name__) for k in kinds}))
-                    return f"field {name!r} is {_JSON_NAMES.get(type(value), type(value).__name__)}, not {wanted}"
+        kinds_of = _field_kinds(cls)
+        for name, value in doc.items():
+            kinds = kinds_of.get(name)
+            # Exact types: parsed JSON has no subclasses, and `True` must not pass for an int.
+            if kinds is not None and type(value) not in kinds:
+                wanted = " or ".join(sorted({_JSON_NAMES.get(k, k.__name__) for k in kinds}))
+                return f"field {name!r} is {_JSON_NAMES.get(type(value), type(value).__name__)}, not {wanted}"
         return None
 
 
 _JSON_NAMES: dict[type, str] = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
                                  list: "a list", dict: "an object", type(None): "null"}
-_KINDS_CACHE: dict[type, dict[str, tuple[type, ...]]] = {}
+_KINDS_CACHE: dict[type, dict[str, frozenset[type]]] = {}
 
 
 def _kinds(hint: Any) -> Optional[tuple[type, ...]]:
@@ -103,7 +104,7 @@ def _kinds(hint: Any) -> Optional[tuple[type, ...]]:
     return (base,) if base in (int, str, bool, list, dict) else None
 
 
-def _field_kinds(cls: type) -> dict[str, tuple[type, ...]]:
+def _field_kinds(cls: type) -> dict[str, frozenset[type]]:
     cached = _KINDS_CACHE.get(cls)
     if cached is None:
         hints = typing.get_type_hints(cls)
@@ -111,7 +112,7 @@ def _field_kinds(cls: type) -> dict[str, tuple[type, ...]]:
         for f in dataclasses.fields(cls):
             kinds = _kinds(hints[f.name])
             if kinds is not None and f.name != "id":
-                cached[f.name] = kinds
+                cached[f.name] = frozenset(kinds)
         _KINDS_CACHE[cls] = cached
     return cached
 
