@@ -11,10 +11,12 @@ aggregate lacks what a call site needs, add a method to its `store/<aggregate>.p
 
 from store.database import Database, SCHEMA_VERSION
 from store.journal import StoreCorruptError, StoreError, StoreLockedError, StoreWriteError
-from store.records import Book, Decision, Example, Job, Passage, Run, TemplateVersion
+from store.records import (Book, Decision, DecisionAction, Example, ExampleStatus, Job, JobStatus, Passage, Run,
+                           RunStatus, TemplateVersion, Verdict)
 from store.repository import NotFoundError
 
 __all__ = [
     "Database", "SCHEMA_VERSION", "StoreError", "StoreCorruptError", "StoreLockedError", "StoreWriteError",
     "Book", "Decision", "Example", "Job", "Passage", "Run", "TemplateVersion", "NotFoundError",
+    "DecisionAction", "ExampleStatus", "JobStatus", "RunStatus", "Verdict",
 ]
