@@ -34,7 +34,7 @@ from tinydb.storages import Storage
 from store.errors import StoreCorruptError, StoreError, StoreWriteError, describe_os_error
 from store.files import (acquire_lock, fsync_dir, read_file, temporary_of, unlink_quietly, write_all,
                          write_temporary)
-from store.journal_format import (Tables, check_entry, encode_header, encode_line, encode_snapshot,
+from store.journal_format import (SnapshotImage, Tables, check_entry, encode_header, encode_line, encode_snapshot,
                                   parse_journal, parse_snapshot)
 
 SNAPSHOT_NAME = "snapshot.json"
@@ -184,7 +184,7 @@ class JournalStorage(Storage):
         if image.legacy:
             self.compact()  # once: from now on every line and the snapshot carry checksums
 
-    def _take_snapshot(self, snap: Any, size: int) -> None:
+    def _take_snapshot(self, snap: SnapshotImage, size: int) -> None:
         self._data = snap.tables
         self._max_ids = dict(snap.max_ids)
         for name, table in self._data.items():
