@@ -14,16 +14,18 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from books.errors import BookError
-from books.reader import ParsedBook, parse_book_file
 from core.library.errors import BookRefusedError, DuplicateBookError
 from core.library.files import library_file, remove_quietly, write_error, write_temp
 from core.library.text import displayable, require_text
 from core.project import Project
 from store.database import Database
 from store.records import Book
+
+if TYPE_CHECKING:
+    from books.reader import ParsedBook
 
 
 def slugify(title: str, limit: int = 40) -> str:
@@ -32,8 +34,10 @@ def slugify(title: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-") or "book"
 
 
-def parse_for_import(path: Path) -> ParsedBook:
+def parse_for_import(path: Path) -> "ParsedBook":
     """The parsed book, with the parser's refusal turned into a `BookRefusedError`."""
+    from books.reader import parse_book_file  # the EPUB reader brings defusedxml: only when importing
+
     try:
         return parse_book_file(path)
     except BookError as exc:
@@ -56,7 +60,7 @@ def import_book(project: Project, db: Database, path: Union[str, Path], *, group
                         gutenberg_number=gutenberg_number)
 
 
-def store_parsed(project: Project, db: Database, parsed: ParsedBook, path: Path, *, group: Optional[str] = None,
+def store_parsed(project: Project, db: Database, parsed: "ParsedBook", path: Path, *, group: Optional[str] = None,
                  source_kind: Optional[str] = None, gutenberg_number: Optional[int] = None) -> Book:
     """Write a parsed book's files and its record (see the module docstring for the order)."""
     existing = db.books.by_sha256(parsed.sha256)
