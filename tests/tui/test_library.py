@@ -113,3 +113,20 @@ def test_path_completion_prefers_folders_then_book_files(tmp_path):
     assert complete_path(base + "notes.p") is None  # not a book file
     assert complete_path(base + "zzz") is None
     assert complete_path("") is None
+
+
+async def test_delete_of_a_record_naming_files_outside_says_so_and_touches_nothing(make_app, db, notes_book,
+                                                                                 tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    db.books.update(notes_book.id, text_file=str(victim), index_file="../../victim.json")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(app, pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert len(db.books) == 0 and victim.read_text(encoding="utf-8") == "keep me"
+        assert any("left untouched" in text and str(victim) in text for text in seen), seen

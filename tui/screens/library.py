@@ -174,9 +174,11 @@ class LibraryScreen(StudioScreen):
         except Exception as exc:
             self.studio.show_error(exc)
             return
+        from tui.screens.reader import ReaderScreen
+
         reader = self.studio.screen_instance("reader")
-        if reader is not None and getattr(reader, "book_id", None) == book_id:
-            reader.close_book()  # type: ignore[attr-defined]
+        if isinstance(reader, ReaderScreen) and reader.book_id == book_id:
+            reader.close_book()
         if deleted.refused_files:
             self.notify(deleted.sentence(), severity="warning", timeout=10, markup=False)
         else:
