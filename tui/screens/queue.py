@@ -8,8 +8,11 @@ still-unprocessed older one (Textual's `can_replace`), so the screen never reads
 state across threads and repaints only when something changed.  Pause, resume and cancel go to the
 queue's loop with `call_soon_threadsafe`.
 
-Measured against the former polling (a 0.25 s timer reading the shared stats and scanning every job): see
-`tests/benchmarks/bench_queue.py --screen`.
+Measured against the former polling (a 0.25 s timer reading the shared stats and counting every job) by
+`python -m tests.benchmarks.bench_queue_screen` (640 jobs, 32 in flight, best of two, shared 2-core box):
+messages repaint 8.8 times a second during a run (polling 4.3) for the same CPU per job (7.5 vs 7.8 ms,
+the SDK and store dominate), and nothing once the run has ended (polling: 4 repaints and ~35 ms of CPU a
+second, forever).
 """
 
 from __future__ import annotations
