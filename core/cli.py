@@ -81,6 +81,10 @@ class CommandContext:
         """Close the database if it was opened (once: a failed close is not retried)."""
         db, self._db = self._db, None
         if db is not None:
+            # A change that was made durable succeeded, even when the compaction after it failed
+            # (a full disk): say so as a warning, never as an error exit that would invite a retry.
+            for warning in db.take_warnings():
+                self.warn(f"Warning: {warning}")
             db.close()
 
 
