@@ -96,3 +96,26 @@ async def test_batch_budget(project, db, fake_anthropic):
     creates = batch_creates(fake_anthropic)
     assert len(creates[0].body["requests"]) == 2 and queue.stats.stop_reason == "budget"
     assert summary.done == 2 and summary.pending == 4
+
+
+async def test_a_resumed_batch_settles_its_recorded_reservations(project, db, fake_anthropic):
+    add_passages(db, 3)
+    fake_anthropic.batch_polls_before_end = 10_000
+    queue = make_queue(project, db, fake_anthropic, batch=True)
+
+    def stop_after_submit(event):
+        if isinstance(event, BatchSubmitted):
+            queue.stop()
+
+    queue.on_event = stop_after_submit
+    await queue.run()
+    reserved = sum(j.cost_usd for j in db.jobs.all())
+    assert reserved > 0  # the in-flight batch's worst cases are recorded: a kill now cannot overspend
+    batch_id = db.jobs.all()[0].batch_id
+    fake_anthropic.batches[batch_id]["polls_left"] = 1
+    again = make_queue(project, db, fake_anthropic, batch=True)
+    summary = await again.run()
+    assert summary.done == 3
+    actual = sum(e.cost_usd for e in db.examples.all())
+    assert sum(j.cost_usd for j in db.jobs.all()) == pytest.approx(actual) and actual < reserved
+    assert again.stats.spent_usd == pytest.approx(actual)

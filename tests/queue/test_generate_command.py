@@ -57,3 +57,26 @@ def test_generated_examples_arrive_with_quality_flags(project, fake_anthropic, c
             codes = {flag["code"] for flag in example.flags}
             assert "cliche" in codes or "formulaic-opening" in codes, example.flags
             assert "near-duplicate" in codes, example.flags  # the same text four times
+
+
+def test_retry_failed_and_the_run_budget_from_the_command_line(project, fake_anthropic, capsys):
+    from core.queue import job_counts, retry_failed
+
+    with Database(project.db_path) as db:
+        add_passages(db, 3)
+    fake_anthropic.script("refusal")
+    root = str(project.root)
+    assert main(["generate", "--project", root, "--yes"]) == 0
+    assert "2 done, 1 failed" in capsys.readouterr().out
+    teacher = "anthropic:claude-sonnet-4-6"
+    with Database(project.db_path) as db:
+        assert job_counts(db, teacher) == {"pending": 0, "running": 0, "done": 2, "failed": 1, "cancelled": 0}
+    assert main(["generate", "--project", root, "--yes", "--retry-failed"]) == 0
+    out = capsys.readouterr().out
+    assert "1 done, 0 failed" in out and "for this teacher in this project" in out
+    with Database(project.db_path) as db:
+        assert retry_failed(db, teacher) == 0 and job_counts(db, teacher)["done"] == 3
+        add_passages(db, 2, book_title="More")
+    assert main(["generate", "--project", root, "--yes", "--run-budget", "0.001"]) == 0
+    out = capsys.readouterr().out
+    assert "0 done" in out and "this run's budget of $0.00" in out and "--run-budget" in out
