@@ -151,10 +151,10 @@ class ReaderScreen(StudioScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reader-load")
     def _load_worker(self, book_id: int, offset: Optional[int]) -> None:
-        from core.library import load_book_text
+        from core.library import get_book, load_book_text
 
         db = self.studio.db
-        book = db.books.get(book_id)
+        book = get_book(db, book_id)
         book_text = load_book_text(self.studio.project, book)
         passages = db.passages.for_book(book_id)
         if offset is not None:
