@@ -1,0 +1,63 @@
+"""How the labelled set's paragraphs were drawn (run once; kept so the draw can be checked).
+
+Why this way: the set must measure the scorer on what a reader meets, not on paragraphs that suit
+its features, so paragraphs are drawn at random (seed 17) from each book's paragraph index, before
+any feature was designed.  Only headings and scraps under 40 characters are skipped (the finder
+never ranks those above a real paragraph, and a label for "CHAPTER IV" says nothing).  Each book
+gives 32 paragraphs; within each book a second seeded shuffle puts 16 in the tune half and 16 in
+the held-out half, fixed before any weight was fitted.
+
+Usage: python tests/finder/data/sample_paragraphs.py > candidates.jsonl  (then label each by reading it)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+from books.reader import parse_book_file
+
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
+BOOKS = [
+    "war_and_peace_2600.txt",
+    "brothers_karamazov_28054.txt",
+    "mrs_dalloway_pga0200991.txt",
+    "swanns_way_7178.txt",
+    "crime_and_punishment_2554.txt",
+    "notes_from_underground_600.txt",
+]
+PER_BOOK = 32
+SEED = 17
+MIN_CHARS = 40
+
+
+def span_hash(text: str) -> str:
+    """A short hash of a paragraph's text: the labelled set checks its spans still point at it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def draw() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for name in BOOKS:
+        book = parse_book_file(CORPUS / name).text
+        rng = random.Random(f"{SEED}:{name}")
+        eligible = [i for i, (s, e) in enumerate(book.paragraphs)
+                    if e - s >= MIN_CHARS and not book.text[s:e].isupper()]
+        chosen = rng.sample(eligible, PER_BOOK)
+        halves = list(chosen)
+        random.Random(f"{SEED}:split:{name}").shuffle(halves)
+        tune = set(halves[: PER_BOOK // 2])
+        for index in sorted(chosen):
+            start, end = book.paragraphs[index]
+            rows.append({"book": name, "paragraph": index, "start": start, "end": end,
+                         "sha": span_hash(book.text[start:end]),
+                         "split": "tune" if index in tune else "held"})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in draw():
+        sys.stdout.write(json.dumps(row) + "\n")
