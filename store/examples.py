@@ -94,11 +94,6 @@ class ExampleRepository(Repository[Example]):
     def flagged_count(self) -> int:
         return sum(1 for doc in list(self.table._read_table().values()) if doc.get("flags"))
 
-    def flags_of(self, example_id: int) -> list[dict[str, Any]]:
-        """The example's stored flags (a copy), or [] when it does not exist."""
-        doc = self.table._read_table().get(str(example_id))
-        return [dict(flag) for flag in (doc.get("flags") or [])] if doc else []
-
     def set_flags(self, flags_by_id: Mapping[int, list[dict[str, Any]]]) -> list[int]:
         """Store new flags for the examples whose flags differ, in one journal change; returns their ids.
 
