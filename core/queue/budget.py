@@ -56,6 +56,7 @@ class Budget:
         self.reserved_usd = 0.0
         self.stats = stats
         self._changed: Optional[asyncio.Condition] = None
+        self._waiting = 0  # reservations waiting for money in flight to come back
 
     @property
     def committed_usd(self) -> float:
@@ -109,7 +110,11 @@ class Budget:
                     return True
                 if self.reserved_usd <= EPSILON:
                     return False
-                await self._changed.wait()
+                self._waiting += 1
+                try:
+                    await self._changed.wait()
+                finally:
+                    self._waiting -= 1
 
     def wake(self) -> None:
         """Let waiting reservations look again (the run is stopping)."""
@@ -117,7 +122,7 @@ class Budget:
 
     def _wake(self) -> None:
         condition = self._changed
-        if condition is None:
+        if condition is None or not self._waiting:
             return
 
         async def notify() -> None:
