@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import UserError, os_error_sentence
 from tui import keymap as keymap_table
 from tui.screens import registry
+from tui.screens.base import is_text_field
 from tui.screens.registry import ScreenLoadError, ScreenSpec
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ class InteriorityApp(App[int]):
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Checked after the focused field and its screen (a modal's or a screen's own Escape wins), and offered
+        # only while a text field has the focus: the footer then says how to get the number keys back.
+        Binding("escape", "leave_field", "Leave the field", id="app.leave_field", key_display="Esc"),
         *_screen_bindings(),
     ]
 
@@ -141,7 +145,17 @@ class InteriorityApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_screen" and parameters:
             return registry.spec_by_id(str(parameters[0])) is not None
+        if action == "leave_field":
+            return is_text_field(self.focused) and not self.screen.is_modal
         return True
+
+    def action_leave_field(self) -> None:
+        """Escape in a form field: focus the screen's main widget (or nothing), so number keys switch screens again."""
+        leave = getattr(self.screen, "leave_field", None)
+        if callable(leave):
+            leave()
+        else:
+            self.screen.set_focus(None)
 
     def screen_instance(self, screen_id: str) -> Optional[Screen[Any]]:
         """The screen for `screen_id` if it has been created."""
