@@ -51,7 +51,7 @@ class ReviewScreen(StudioScreen):
     """Keyboard review of generated examples."""
 
     SCREEN_ID = "review"
-    AUTO_FOCUS = None  # nothing takes the keys: every review key goes to the screen's bindings
+    AUTO_FOCUS = ""  # nothing takes the keys, the screen's bindings get them all (None: the app's "*")
     BINDING_SOURCES = (RejectReasonModal, ReviewFilterModal, ReviewClusterModal, ReviewAnalyticsModal)
     BINDINGS = [
         # Letters only: the digits belong to the app's screen switching (and to the reject reasons).
