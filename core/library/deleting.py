@@ -48,8 +48,9 @@ def get_book(db: Database, book_id: int) -> Book:
 def delete_book(project: Project, db: Database, book_id: int) -> DeletedBook:
     """Delete the book's passages, its record, then its library files (those inside the library only)."""
     book = get_book(db, book_id)
-    passages = db.passages.delete_for_book(book.id)
-    db.books.delete(book.id)
+    with db.transaction():  # one journal line: a kill never leaves a book without its passages
+        passages = db.passages.delete_for_book(book.id)
+        db.books.delete(book.id)
     result = DeletedBook(book=book, passages=len(passages))
     for name in (book.text_file, book.index_file):
         if not name:

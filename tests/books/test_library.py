@@ -157,3 +157,14 @@ def test_download_errors(project, db, mirror: str, tmp_path: Path, monkeypatch: 
     with pytest.raises(BookRefusedError, match="must be positive"):
         import_gutenberg(project, db, 0, cache_dir=tmp_path)
     assert len(db.books) == 0
+
+
+def test_delete_is_one_journal_line(project, db, small_book: Path) -> None:
+    """A kill can never leave the book's record without its passages (or the reverse)."""
+    book = import_book(project, db, small_book)
+    for start in (0, 11, 30):
+        create_passage(project, db, book.id, start, start + 8)
+    journal = project.db_path / "journal.jsonl"
+    before = journal.read_bytes().count(b"\n")
+    delete_book(project, db, book.id)
+    assert journal.read_bytes().count(b"\n") == before + 1
