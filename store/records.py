@@ -24,6 +24,11 @@ JobStatus = Literal["pending", "running", "done", "failed", "cancelled"]
 DecisionAction = Literal["accept", "reject", "edit", "skip", "undo"]
 ExampleStatus = Literal["pending", "accepted", "rejected", "skipped"]
 RunStatus = Literal["created", "running", "stopping", "stopped", "done", "failed"]
+# What a template's student conversation looks like (see core/student.py): one natural user turn and the
+# answer ("single"), a user message and a reply with inner texture ("conversation"), or 2-4 user turns in
+# which later answers return to earlier thoughts ("continuity").
+StudentShape = Literal["single", "conversation", "continuity"]
+JobKind = Literal["generate", "backfill"]
 Unset = Literal[""]  # a field not filled in yet (a passage not judged, a blank decision)
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
@@ -31,6 +36,8 @@ JOB_STATES: tuple[JobStatus, ...] = get_args(JobStatus)
 DECISION_ACTIONS: tuple[DecisionAction, ...] = get_args(DecisionAction)
 EXAMPLE_STATES: tuple[ExampleStatus, ...] = get_args(ExampleStatus)
 RUN_STATES: tuple[RunStatus, ...] = get_args(RunStatus)
+STUDENT_SHAPES: tuple[StudentShape, ...] = get_args(StudentShape)
+JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
 
 
 def now() -> float:
@@ -180,6 +187,7 @@ class Job(Record):
     """One passage x template x sample request to a teacher."""
 
     table: ClassVar[str] = "jobs"
+    kind: JobKind = "generate"  # "backfill": ask for the user turn an existing example's answer responds to
     passage_id: int = 0
     template_id: str = ""
     template_version: str = ""
@@ -192,14 +200,22 @@ class Job(Record):
     idempotency_key: str = ""
     cost_usd: float = 0.0
     usage: dict[str, int] = field(default_factory=dict)
-    example_id: int = 0
+    example_id: int = 0  # the example made (generate) or completed (backfill)
     started_at: float = 0.0
     finished_at: float = 0.0
 
 
 @dataclass
 class Example(Record):
-    """A generated training example with its provenance."""
+    """A generated training example: the teacher's request (provenance) and the student conversation.
+
+    Two conversations live here and must never be confused.  `messages` is the elicitation: the
+    teacher's system prompt, the template's task with the source passage, and the teacher's raw answer.
+    It is provenance only.  `student` is what the tuned model should learn: natural user turn(s) and
+    answers with inner life, alternating user/assistant and ending with the assistant (see
+    core/student.py).  Builds export only `final_student`; an example without a student conversation
+    (made before student conversations existed) is excluded until a backfill gives it one.
+    """
 
     table: ClassVar[str] = "examples"
     job_id: int = 0
@@ -208,24 +224,52 @@ class Example(Record):
     template_id: str = ""
     template_version: str = ""
     teacher: str = ""
-    messages: list[dict[str, str]] = field(default_factory=list)  # system/user/assistant
+    messages: list[dict[str, str]] = field(default_factory=list)  # the teacher request + raw answer (provenance)
+    student: list[dict[str, str]] = field(default_factory=list)  # [{"role": "user"|"assistant", "content"}]
+    student_shape: Union[StudentShape, Unset] = ""
+    request_hash: str = ""  # sha256 of the teacher request (system + user), for provenance in the card
     usage: dict[str, int] = field(default_factory=dict)  # input, output, cache_read, cache_write
     cost_usd: float = 0.0
     flags: list[dict[str, Any]] = field(default_factory=list)  # {"code": ..., "detail": ...}
     status: ExampleStatus = "pending"  # cached fold of decisions; the decisions table is the truth
-    edited_text: str = ""  # cached fold: the reviewer's version of the assistant turn
+    edited_text: str = ""  # cached fold (legacy): the reviewer's version of the last answer
+    edited_student: list[dict[str, str]] = field(default_factory=list)  # cached fold: the reviewer's turns
 
     @property
     def completion(self) -> str:
-        """The teacher's original assistant text."""
-        for message in reversed(self.messages):
+        """The original final answer: the student conversation's last assistant turn (else the teacher's)."""
+        for message in reversed(self.student or self.messages):
             if message.get("role") == "assistant":
                 return message.get("content", "")
         return ""
 
     @property
     def final_text(self) -> str:
+        """The final answer as training will see it (the reviewer's edit when there is one)."""
+        for message in reversed(self.final_student):
+            if message.get("role") == "assistant":
+                return message.get("content", "")
         return self.edited_text or self.completion
+
+    @property
+    def has_student(self) -> bool:
+        return bool(self.student)
+
+    @property
+    def final_student(self) -> list[dict[str, str]]:
+        """The student conversation as it will be exported: the reviewer's version of every turn if edited.
+
+        An edit made before turns could be edited (`edited_text` only) replaces the last answer.
+        """
+        if self.edited_student:
+            return [dict(turn) for turn in self.edited_student]
+        turns = [dict(turn) for turn in self.student]
+        if self.edited_text and turns:
+            for turn in reversed(turns):
+                if turn.get("role") == "assistant":
+                    turn["content"] = self.edited_text
+                    break
+        return turns
 
 
 @dataclass
@@ -236,7 +280,8 @@ class Decision(Record):
     example_id: int = 0
     action: Union[DecisionAction, Unset] = ""  # one of DECISION_ACTIONS
     reason: str = ""
-    edited_text: str = ""
+    edited_text: str = ""  # an edit of the last answer only (kept for older events)
+    edited_student: list[dict[str, str]] = field(default_factory=list)  # an edit of any turns: the whole conversation
     seconds: float = 0.0  # reviewer time on the card
     session: str = ""
 
