@@ -124,11 +124,12 @@ class QualityFlagger:
     def build(self, examples: Iterable[Flaggable]) -> dict[int, list[dict[str, Any]]]:
         """Flag a whole corpus from scratch; returns flags by example id."""
         self._reset()
-        items: dict[int, FlagInput] = {}
+        entries: dict[int, _Entry] = {}
         for example in examples:
             item = example if isinstance(example, FlagInput) else as_input(example)
-            items[item.key] = item  # a repeated key: the last one wins, as with add()
-        entries = {key: self._entry(item) for key, item in items.items()}
+            # A repeated key: the last one wins, as with add().  Entries are made as items arrive, so a
+            # generator's texts are not all held at once (`lint` streams 200,000 lines through here).
+            entries[item.key] = self._entry(item)
         found_by_key = self.index.add_many(((key, entry.normalized) for key, entry in entries.items()), normalized=True)
         for key, entry in entries.items():
             self._register(key, entry, found_by_key[key])
