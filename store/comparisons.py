@@ -1,0 +1,127 @@
+"""The evaluation aggregate: cached model answers, comparisons (blind pairings) and their verdict events.
+
+Why here: answers are costly (a 70B model answers slowly) and a repeated comparison must cost nothing,
+so each answer is stored under a key that names everything that made it (model identity with its adapter
+hash, the user turns, decoding settings, seed).  Verdicts, like review decisions, are an append-only event
+log: undo is an event, so it is exact and unlimited, and a person's and the teacher's verdicts on the same
+pairs can be set side by side later (Cohen's kappa).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Literal, Optional, get_args
+
+from store.journal import JournalDB
+from store.records import Record
+from store.repository import Repository
+
+VerdictChoice = Literal["left", "right", "tie", "both-bad", "undo"]
+VERDICT_CHOICES: tuple[VerdictChoice, ...] = get_args(VerdictChoice)
+JudgeKind = Literal["human", "teacher"]
+
+
+@dataclass
+class Answer(Record):
+    """One model's replies to one scripted conversation (a reply after each user turn)."""
+
+    table: ClassVar[str] = "eval_answers"
+    key: str = ""  # sha256 of (model fingerprint, turns, settings, seed)
+    model: str = ""  # what the user typed ("base", a run name, a path)
+    fingerprint: str = ""
+    probe_set: str = ""
+    probe_id: str = ""
+    turns: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def final(self) -> str:
+        return self.replies[-1] if self.replies else ""
+
+    def conversation(self) -> list[dict[str, str]]:
+        """The whole conversation as chat messages, user and assistant turns interleaved."""
+        messages: list[dict[str, str]] = []
+        for index, turn in enumerate(self.turns):
+            messages.append({"role": "user", "content": turn})
+            if index < len(self.replies):
+                messages.append({"role": "assistant", "content": self.replies[index]})
+        return messages
+
+
+@dataclass
+class Comparison(Record):
+    """Two models' answers to the same probes, paired blind: `pairs[i]` = {probe_set, probe_id, a, b, a_left}.
+
+    `a`/`b` are answer keys; `a_left` (drawn from `seed`) says which side model A is shown on, and stays
+    hidden from the reviewer until `revealed`.
+    """
+
+    table: ClassVar[str] = "eval_comparisons"
+    name: str = ""
+    model_a: dict[str, Any] = field(default_factory=dict)  # {"label", "fingerprint", "model_path", "adapter_path"}
+    model_b: dict[str, Any] = field(default_factory=dict)
+    probe_sets: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    revealed: bool = False
+
+
+@dataclass
+class PairVerdict(Record):
+    """An append-only verdict event on one pair of a comparison (an undo cancels the latest standing one)."""
+
+    table: ClassVar[str] = "eval_verdicts"
+    comparison_id: int = 0
+    pair: int = 0
+    judge: str = "human"  # JudgeKind
+    verdict: str = ""  # VerdictChoice
+    a_left: bool = True  # the order the judge saw: True when model A was on the left / shown first
+    reason: str = ""
+    seconds: float = 0.0
+    cost_usd: float = 0.0
+    teacher: str = ""
+    session: str = ""
+
+
+class AnswerRepository(Repository[Answer]):
+    record_class = Answer
+
+    def by_keys(self, keys: Iterable[str]) -> dict[str, Answer]:
+        """The stored answers among `keys` (one pass over the table, whatever the number of keys)."""
+        wanted = set(keys)
+        found: dict[str, Answer] = {}
+        for doc_id, doc in self.scan(lambda d: d.get("key") in wanted):
+            found[str(doc["key"])] = Answer.from_doc(doc, doc_id)
+        return found
+
+
+class VerdictRepository(Repository[PairVerdict]):
+    record_class = PairVerdict
+
+    def for_comparison(self, comparison_id: int, judge: Optional[str] = None) -> list[PairVerdict]:
+        """The events of one comparison (of one judge when given), in the order they were recorded."""
+        found = self.where(lambda d: d.get("comparison_id") == comparison_id
+                           and (judge is None or d.get("judge") == judge))
+        return sorted(found, key=lambda v: v.id)
+
+
+class ComparisonRepository(Repository[Comparison]):
+    record_class = Comparison
+
+    def __init__(self, db: JournalDB) -> None:
+        super().__init__(db)
+        self.answers = AnswerRepository(db)
+        self.verdicts = VerdictRepository(db)
+
+    def by_name(self, name: str) -> Optional[Comparison]:
+        found = self.where_eq(name=name)
+        return max(found, key=lambda c: c.id) if found else None
+
+    def latest_for(self, label: str) -> Optional[Comparison]:
+        """The newest comparison that involves the model called `label` (a run name)."""
+        found = self.where(lambda d: label in (d.get("model_a", {}).get("label"), d.get("model_b", {}).get("label")))
+        return max(found, key=lambda c: c.id) if found else None
