@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Union
 
 from store.books import BookRepository
+from store.comparisons import ComparisonRepository
 from store.decisions import DecisionRepository
 from store.examples import ExampleRepository
 from store.jobs import JobRepository
@@ -49,6 +50,7 @@ class Database:
         self.examples = ExampleRepository(self.db)
         self.decisions = DecisionRepository(self.db)
         self.runs = RunRepository(self.db)
+        self.comparisons = ComparisonRepository(self.db)  # evaluation: answers, pairings, verdicts
 
     def _check_documents(self) -> None:
         """Refuse, with one sentence, documents that parse but cannot be records (wrong JSON types)."""
