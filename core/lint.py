@@ -12,7 +12,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, BinaryIO, Iterator, Optional, Union
 
 from core.dataset.jsonl import MAX_LINE_BYTES, JsonlFileError, open_regular, read_jsonl
 from core.errors import UserError
@@ -102,11 +102,19 @@ def record_text(record: Any) -> tuple[str, str, list[dict[str, str]]]:
 
 
 _ROLE_ONLY = {role: {"role": role} for role in ("user", "assistant", "system")}
+_ROLE_TUPLES: dict[tuple[str, ...], tuple[dict[str, str], ...]] = {}
 
 
 def _roles(turns: list[dict[str, str]]) -> tuple[dict[str, str], ...]:
-    """The turns as role-only dicts (shared): the format check counts turns, it does not read them."""
-    return tuple(_ROLE_ONLY.get(t["role"]) or {"role": t["role"]} for t in turns)
+    """The turns as role-only dicts, one shared tuple per sequence of roles: the format check counts
+    turns, it does not read them, and 200,000 copies of the conversations would not fit the memory bound."""
+    names = tuple(t["role"] for t in turns)
+    shared = _ROLE_TUPLES.get(names)
+    if shared is None:
+        shared = tuple(_ROLE_ONLY.get(name) or {"role": name} for name in names)
+        if len(_ROLE_TUPLES) < 1000:
+            _ROLE_TUPLES[names] = shared
+    return shared
 
 
 def lint_file(path: Union[str, Path], settings: Any, templates: Optional[list[Any]] = None,
@@ -124,35 +132,11 @@ def lint_file(path: Union[str, Path], settings: Any, templates: Optional[list[An
     except JsonlFileError as exc:
         raise LintFileError(f"{exc} (lint reads JSONL files)") from None
     report = LintReport(str(path))
-    items: list[FlagInput] = []
-    copies: dict[bytes, list[int]] = {}  # hash of (text, turns) -> line numbers, first is the one flagged
-    with handle:
-        for line in read_jsonl(handle, max_line_bytes):
-            report.lines = line.number
-            if line.error:
-                report.bad_lines.append({"line": line.number, "error": line.error})
-                continue
-            try:
-                kind, text, turns = record_text(line.value)
-            except ValueError as exc:
-                report.bad_lines.append({"line": line.number, "error": str(exc)})
-                continue
-            report.formats[kind] += 1
-            report.checked += 1
-            roles = _roles(turns)
-            key = ",".join(r["role"] for r in roles) + "\x00" + text
-            digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            group = copies.get(digest)
-            if group is None:
-                copies[digest] = [line.number]
-                items.append(FlagInput(line.number, text, template_id, roles))
-            else:
-                group.append(line.number)
+    repeated: dict[int, list[int]] = {}  # first line of a text that recurs -> all its lines
     flagger = QualityFlagger(settings, templates or [])
-    flags = flagger.build(items)
-    del items
-    repeated = {group[0]: group for group in copies.values() if len(group) > 1}
-    del copies
+    with handle:
+        # Streamed: the flagger keeps what it needs of each line (its normalized text), not the line.
+        flags = flagger.build(_unique_lines(handle, max_line_bytes, template_id, report, repeated))
     flagged: list[dict[str, Any]] = []
     for first in sorted(flags):
         own = flags[first]
@@ -177,6 +161,33 @@ def lint_file(path: Union[str, Path], settings: Any, templates: Optional[list[An
     clusters += [group for first, group in repeated.items() if first not in clustered]
     report.clusters = sorted(clusters, key=lambda c: c[0])
     return report
+
+
+def _unique_lines(handle: BinaryIO, max_line_bytes: int, template_id: str, report: LintReport,
+                  repeated: dict[int, list[int]]) -> Iterator[FlagInput]:
+    """The flag input of each readable line whose (text, turns) was not seen before; bad lines go to the
+    report and copies to `repeated` (a 64-bit hash per distinct text is all that is kept)."""
+    first_of: dict[int, int] = {}
+    for line in read_jsonl(handle, max_line_bytes):
+        report.lines = line.number
+        if line.error:
+            report.bad_lines.append({"line": line.number, "error": line.error})
+            continue
+        try:
+            kind, text, turns = record_text(line.value)
+        except ValueError as exc:
+            report.bad_lines.append({"line": line.number, "error": str(exc)})
+            continue
+        report.formats[kind] += 1
+        report.checked += 1
+        roles = _roles(turns)
+        key = ",".join(r["role"] for r in roles) + "\x00" + text
+        digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+        first = first_of.setdefault(digest, line.number)
+        if first == line.number:
+            yield FlagInput(line.number, text, template_id, roles)
+        else:
+            repeated.setdefault(first, [first]).append(line.number)
 
 
 def _exact_flag(detail: str, others: list[int]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class MinHasher:
             value = cache.get(word)
             if value is None:
                 value = zlib.crc32(word.encode("utf-8")) | (len(word) << 32)
-                if len(cache) < 500_000:
+                if len(cache) < 100_000:
                     cache[word] = value
             append(value)
         return np.array(values, dtype=np.uint64)
@@ -190,11 +190,15 @@ class NearDuplicateIndex:
         self.bands, self.rows = optimal_bands(float(jaccard_threshold), num_perm)
         # Two stores of LSH buckets, both keyed by (band, 32-bit band hash), both capped at MAX_BUCKET keys:
         # dicts for texts added one by one, and one sorted array for a corpus added by `add_many` into an
-        # empty index (16 bytes per text and band instead of ~80 in dicts; one searchsorted per query).
+        # empty index (12 bytes per text and band instead of ~80 in dicts; one searchsorted per query).
         self._buckets: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
         self._band_keys: dict[int, list[int]] = {}  # texts in the dicts, for `remove`
         self._frozen_bands = np.empty(0, dtype=np.uint64)  # (band << 32 | hash), sorted
-        self._frozen_keys = np.empty(0, dtype=np.int64)
+        self._frozen_owners = np.empty(0, dtype=np.int32)  # index into _frozen_key_of
+        self._frozen_key_of = np.empty(0, dtype=np.int64)
+        # A corpus's band hashes (bands x texts, uint32) until the sorted store is first needed: `lint`
+        # never asks again after `add_many`, so it never pays for the store.
+        self._pending: tuple[np.ndarray, np.ndarray] | None = None
         self._texts: dict[int, str] = {}
         self._band_offsets = np.arange(self.bands, dtype=np.uint64) << np.uint64(32)
 
@@ -226,13 +230,15 @@ class NearDuplicateIndex:
             bucket = self._buckets[band].get(band_key)
             if bucket:
                 candidates.update(bucket)
-        if band_keys and self._frozen_keys.size:
+        if band_keys and self._pending is not None:
+            self._freeze()
+        if band_keys and self._frozen_owners.size:
             wanted = np.asarray(band_keys, dtype=np.uint64) | self._band_offsets
             low = self._frozen_bands.searchsorted(wanted, "left")
             high = self._frozen_bands.searchsorted(wanted, "right")
             for start, end in zip(low.tolist(), high.tolist()):
                 if end > start:
-                    candidates.update(self._frozen_keys[start:end].tolist())
+                    candidates.update(self._frozen_key_of[self._frozen_owners[start:end]].tolist())
         return candidates
 
     def _verified(self, normalized: str, band_keys: list[int], exclude: int | None) -> list[tuple[int, float]]:
@@ -280,10 +286,11 @@ class NearDuplicateIndex:
         return self._add_corpus(keyed, normalized)
 
     def _add_corpus(self, keyed: list[tuple[int, str]], normalized: bool) -> dict[int, list[tuple[int, float]]]:
-        """`add_many` into an empty index: candidate pairs from one sort of every (band, hash), in bounded
-        memory (signatures are made a chunk at a time and only their band hashes are kept)."""
+        """`add_many` into an empty index: candidate pairs from sorting each band's hashes, in bounded
+        memory (signatures are made a chunk at a time and only their 32-bit band hashes are kept; each
+        band is sorted on its own, so the temporary arrays are one band's)."""
         count = len(keyed)
-        hashes = np.zeros((count, self.bands), dtype=np.uint64)
+        hashes = np.zeros((self.bands, count), dtype=np.uint32)
         has_words = np.zeros(count, dtype=bool)
         for start in range(0, count, _CHUNK_TEXTS):
             chunk = keyed[start:start + _CHUNK_TEXTS]
@@ -292,47 +299,50 @@ class NearDuplicateIndex:
             rows = [offset for offset, signature in enumerate(signatures) if signature is not None]
             if rows:
                 stacked = np.stack([signatures[offset] for offset in rows])  # type: ignore[misc]
-                hashes[[start + offset for offset in rows]] = self._band_hashes(stacked)
-                has_words[[start + offset for offset in rows]] = True
+                where = [start + offset for offset in rows]
+                hashes[:, where] = self._band_hashes(stacked).T.astype(np.uint32)
+                has_words[where] = True
             for (key, text), words in zip(chunk, word_lists):
                 self._texts[key] = _comparable(text if normalized else " ".join(words))
-        positions = np.flatnonzero(has_words)
-        combined = (hashes[positions] | self._band_offsets).T.ravel()  # band-major: band b is one run
-        del hashes
-        owners = np.tile(positions, self.bands)
-        order = np.argsort(combined, kind="stable")  # equal keys stay in text order
-        combined, owners = combined[order], owners[order]
-        del order
-        starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
-        sizes = np.diff(np.r_[starts, combined.size])
-        rank = np.arange(combined.size) - np.repeat(starts, sizes)
-        del starts, sizes
-        keep = rank < MAX_BUCKET
-        key_array = np.asarray([key for key, _text in keyed], dtype=np.int64)
-        self._frozen_bands, self._frozen_keys = combined[keep], key_array[owners[keep]]
-        del combined, keep
-        # Band by band (each band is one run of `positions.size` entries), so that a large bucket's
-        # pairs are held for one band at a time, not for all of them.
+            del word_lists, signatures
+        positions = np.flatnonzero(has_words).astype(np.int64)
         pairs = np.empty(0, dtype=np.int64)
-        width = positions.size
         for band in range(self.bands):
-            band_rank = rank[band * width:(band + 1) * width]
-            band_owners = owners[band * width:(band + 1) * width]
-            band_pairs = self._pairs(band_owners, band_rank, count)
+            column = hashes[band, positions]
+            order = np.argsort(column, kind="stable")  # equal hashes stay in text order
+            column, owners = column[order], positions[order]
+            band_pairs = self._pairs(owners, _bucket_rank(column), count)
             if band_pairs.size:
                 pairs = _sorted_unique(np.concatenate([pairs, band_pairs]))
-        del rank, owners
-        found: dict[int, list[tuple[int, float]]] = {key: [] for key, _text in keyed}
+        self._pending = (hashes[:, positions], np.asarray([keyed[i][0] for i in positions.tolist()], dtype=np.int64))
+        del hashes
+        found: dict[int, list[tuple[int, float]]] = _Matches()
         cutoff = self.ratio_threshold
         texts = self._texts
         for pair in pairs.tolist():
             earlier, later = keyed[pair // count][0], keyed[pair % count][0]
             score = fuzz.ratio(texts[later], texts[earlier], score_cutoff=cutoff)
             if score and score >= cutoff:
-                found[later].append((earlier, round(float(score), 1)))
+                found.setdefault(later, []).append((earlier, round(float(score), 1)))
         for matches in found.values():
             matches.sort(key=lambda pair: (-pair[1], pair[0]))
         return found
+
+    def _freeze(self) -> None:
+        """Sort the pending corpus's band hashes into the searchable store (first query after `add_many`)."""
+        assert self._pending is not None
+        hashes, key_of = self._pending
+        self._pending = None
+        bands, owners_of = [], []
+        for band in range(self.bands):
+            order = np.argsort(hashes[band], kind="stable")
+            column = hashes[band][order]
+            keep = _bucket_rank(column) < MAX_BUCKET
+            bands.append(column[keep].astype(np.uint64) | self._band_offsets[band])
+            owners_of.append(order[keep].astype(np.int32))
+        # Bands in order and each sorted: the concatenation is sorted.
+        self._frozen_bands, self._frozen_owners = np.concatenate(bands), np.concatenate(owners_of)
+        self._frozen_key_of = key_of
 
     @staticmethod
     def _pairs(owners: np.ndarray, rank: np.ndarray, count: int) -> np.ndarray:
@@ -375,6 +385,21 @@ class NearDuplicateIndex:
                 pass
             if not bucket:
                 del self._buckets[band][band_key]
+
+
+class _Matches(dict[int, list[tuple[int, float]]]):
+    """`add_many`'s answer: a text without near-duplicates is absent and reads as a new empty list (200,000
+    empty lists cost ~25 MB)."""
+
+    def __missing__(self, key: int) -> list[tuple[int, float]]:
+        return []
+
+
+def _bucket_rank(sorted_hashes: np.ndarray) -> np.ndarray:
+    """Each entry's place among the equal hashes before it (0 for the first of its bucket)."""
+    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+    rank: np.ndarray = np.arange(sorted_hashes.size) - np.repeat(starts, np.diff(np.r_[starts, sorted_hashes.size]))
+    return rank
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:

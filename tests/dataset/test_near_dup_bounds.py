@@ -27,7 +27,17 @@ def test_corpus_path_equals_one_at_a_time(texts: list[str], data: st.DataObject)
     batch = NearDuplicateIndex().add_many(items)
     single = NearDuplicateIndex()
     one_by_one = {key: single.add(key, text) for key, text in items}
-    assert batch == one_by_one
+    assert {key: batch[key] for key, _text in items} == one_by_one  # a key without matches reads as []
+    assert all(batch[key] for key in batch)
+    # Both indexes then answer the same for a new text (the corpus's store is built on this first query).
+    probe = data.draw(texts_strategy)[0]
+    assert NearDuplicateIndex().query(probe) == [] and batch_query(items, probe) == single.query(probe)
+
+
+def batch_query(items: list[tuple[int, str]], probe: str) -> list[tuple[int, float]]:
+    index = NearDuplicateIndex()
+    index.add_many(items)
+    return index.query(probe)
 
 
 def test_a_corpus_added_at_once_answers_later_adds_and_removes() -> None:
