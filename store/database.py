@@ -9,6 +9,7 @@ from store.books import BookRepository
 from store.comparisons import ComparisonRepository
 from store.decisions import DecisionRepository
 from store.examples import ExampleRepository
+from store.finder import DismissalRepository
 from store.jobs import JobRepository
 from store.errors import StoreCorruptError
 from store.journal import JournalDB, StoreError
@@ -50,6 +51,7 @@ class Database:
         self.examples = ExampleRepository(self.db)
         self.decisions = DecisionRepository(self.db)
         self.runs = RunRepository(self.db)
+        self.dismissals = DismissalRepository(self.db)
         self.comparisons = ComparisonRepository(self.db)  # evaluation: answers, pairings, verdicts
 
     def _check_documents(self) -> None:
