@@ -2,9 +2,8 @@
 
 Items are visited best first (edited before teacher-original, then the earlier one),
 so the first copy seen of any text is the one kept.  Exact duplicates are found by a
-hash of the normalized assistant text; near-duplicates by the review engineer's
-`NearDuplicateIndex` (MinHash LSH candidates verified with rapidfuzz), which only
-ever holds the kept items, so one pass is enough.
+hash of the normalized assistant text; near-duplicates by `NearDuplicateIndex`
+(MinHash LSH candidates verified with rapidfuzz), all texts at once.
 """
 
 from __future__ import annotations
@@ -46,33 +45,53 @@ def deduplicate(items: list[DatasetItem], near: bool = True, ratio_threshold: fl
                 progress: Optional[Callable[[int, int], None]] = None) -> DedupResult:
     """Remove exact and (when `near`) near-duplicate items; keep the best copy of each.
 
-    The returned `kept` list is in the best-first order used for the decision.
+    The returned `kept` list is in the best-first order used for the decision.  Exact copies are grouped
+    by hash in one pass; the distinct texts go to `NearDuplicateIndex.add_many` at once (one sort per LSH
+    band, capped buckets: linear in the number of texts, however many are alike), and an item is removed
+    when it matches an earlier item that was kept, as if the index only ever held kept texts.
     """
     ordered = sorted(items, key=DatasetItem.dedup_rank)
-    seen: dict[str, int] = {}
+    total = len(ordered)
     result = DedupResult(kept=[])
-    index = None
-    if near:
+    first_by_digest: dict[str, DatasetItem] = {}
+    distinct: list[DatasetItem] = []
+    copies: list[tuple[DatasetItem, DatasetItem]] = []  # (copy, the first item with its text)
+    for item in ordered:
+        digest = text_hash(item.assistant_text)
+        first = first_by_digest.setdefault(digest, item)
+        if first is item:
+            distinct.append(item)
+        else:
+            copies.append((item, first))
+    _report(progress, 0, total)
+    found: dict[int, list[tuple[int, float]]] = {}
+    if near and len(distinct) > 1:
         from core.quality.near_duplicates import NearDuplicateIndex
 
         index = NearDuplicateIndex(ratio_threshold=ratio_threshold)
-    total = len(ordered)
-    for position, item in enumerate(ordered):
-        text = item.assistant_text
-        digest = text_hash(text)
-        if digest in seen:
-            result.exact_removed.append((item.key, seen[digest]))
+        found = index.add_many((item.key, item.assistant_text) for item in distinct)
+    kept: set[int] = set()
+    removed_as: dict[int, tuple[int, float]] = {}  # near-removed key -> (kept key, score)
+    for position, item in enumerate(distinct):
+        match = next(((other, score) for other, score in found.get(item.key, ()) if other in kept), None)
+        if match is None:
+            kept.add(item.key)
+            result.kept.append(item)
         else:
-            # add() checks against every kept text and indexes this one; a match is taken back out,
-            # so the index only ever holds kept texts (one MinHash per text, not two).
-            matches = index.add(item.key, text) if index is not None else []
-            if matches:
-                index.remove(item.key)
-                kept_key, score = matches[0]  # best first
-                result.near_removed.append((item.key, kept_key, float(score)))
-            else:
-                seen[digest] = item.key
-                result.kept.append(item)
-        if progress is not None and (position % 500 == 0 or position == total - 1):
-            progress(position + 1, total)
+            removed_as[item.key] = match
+            result.near_removed.append((item.key, match[0], float(match[1])))
+        if progress is not None and position % 500 == 0:
+            progress(len(copies) + position + 1, total)
+    for copy, first in copies:
+        if first.key in kept:
+            result.exact_removed.append((copy.key, first.key))
+        else:  # a copy of a near-duplicate is a near-duplicate of the same kept item
+            kept_key, score = removed_as[first.key]
+            result.near_removed.append((copy.key, kept_key, score))
+    _report(progress, total, total)
     return result
+
+
+def _report(progress: Optional[Callable[[int, int], None]], done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)

@@ -76,3 +76,42 @@ def test_long_texts_use_a_bounded_shingle_sample() -> None:
     index = NearDuplicateIndex()
     index.add(1, " ".join(words))
     assert [key for key, _score in index.query(" ".join(changed))] == [1]
+
+
+def _one_at_a_time_dedup(items):
+    """The earlier dedup (index of kept texts only, one add at a time), as the reference."""
+    from core.dataset.dedup import text_hash
+
+    seen, kept, exact, near = {}, [], [], []
+    index = NearDuplicateIndex()
+    for item in sorted(items, key=lambda i: i.dedup_rank()):
+        digest = text_hash(item.assistant_text)
+        if digest in seen:
+            exact.append((item.key, seen[digest]))
+            continue
+        matches = index.add(item.key, item.assistant_text)
+        if matches:
+            index.remove(item.key)
+            near.append((item.key, matches[0][0], float(matches[0][1])))
+        else:
+            seen[digest] = item.key
+            kept.append(item.key)
+    return kept, sorted(exact), sorted(near)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=texts_strategy, data=st.data())
+def test_dedup_equals_the_one_at_a_time_reference(texts: list[str], data: st.DataObject) -> None:
+    from core.dataset.dedup import deduplicate
+    from core.dataset.items import DatasetItem
+
+    repeats = data.draw(st.lists(st.integers(0, len(texts) - 1), max_size=8))
+    corpus = texts + [texts[i] for i in repeats]
+    edited = data.draw(st.sets(st.integers(0, len(corpus) - 1)))
+    items = [DatasetItem(key=n + 1, messages=[{"role": "user", "content": "q"},
+                                              {"role": "assistant", "content": text or "x"}],
+                         edited=n in edited, created=float(n % 5)) for n, text in enumerate(corpus)]
+    result = deduplicate(items)
+    kept, exact, near = _one_at_a_time_dedup(items)
+    assert [i.key for i in result.kept] == kept
+    assert sorted(result.exact_removed) == exact and sorted(result.near_removed) == near
