@@ -8,6 +8,8 @@ A template file in the project's `templates/` looks like::
     use_when = "..."
     avoid_when = "..."
     avoid = ["As I reflect on", "..."]
+    student_shape = "single"    # single | conversation | continuity (see core/student.py)
+    student_guidance = "..."    # how the student conversation's user turn(s) should read
     system = "..."          # optional; otherwise templates/_system.md is used
     +++
     The instructions, then the passage: {passage}
@@ -19,6 +21,11 @@ Why the prompt is rendered in parts: the teacher caches a prompt prefix only whe
 across requests.  The shared system prompt, the template's AVOID list and the instructions that come
 before the first passage field are the same for every passage of a template, so they are sent as
 separate cacheable blocks; only the rest of the body changes per passage.
+
+The teacher reads the passage and writes the inner life, but what it returns is the *student
+conversation* (core/student.py): natural user turn(s) a person might say to an AI and the answers, in
+the shape the template declares.  The shape and its guidance are rendered into a static block after the
+AVOID list, so they are cached with it and each template's request says exactly what it wants back.
 
 A template's version is the sha256 of its effective content: the file, plus the shared system prompt
 when it uses that one (editing `_system.md` changes what the teacher is told, so it must change the
@@ -39,6 +46,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from core.errors import UserError
+from core.student import TOOL_NAME, StudentShapeError, check_shape
+from store.records import StudentShape
 
 FIELDS = ("passage", "tags", "phenomenology", "note", "book", "author")
 SYSTEM_FILE = "_system.md"
@@ -46,7 +55,15 @@ FRONT = "+++"
 SHARED_MARKER = "\n<<<shared system prompt: templates/_system.md>>>\n"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_KNOWN_KEYS = {"id", "name", "order", "use_when", "avoid_when", "avoid", "system"}
+_KNOWN_KEYS = {"id", "name", "order", "use_when", "avoid_when", "avoid", "system", "student_shape",
+               "student_guidance"}
+DEFAULT_SHAPE: StudentShape = "single"
+# What each shape asks of the teacher, in the words of the request (the counts follow core.student).
+SHAPE_TEXT: dict[str, str] = {
+    "single": "exactly one user turn, then the answer",
+    "conversation": "exactly one user message, then the reply",
+    "continuity": "two to four user turns, each followed by an answer; the conversation ends with an answer",
+}
 
 
 class TemplateError(UserError):
@@ -68,11 +85,16 @@ class Template:
     path: Optional[Path] = None
     order: int = 1000
     content: str = field(default="", repr=False)  # the effective content the version hashes
+    student_shape: StudentShape = DEFAULT_SHAPE
+    student_guidance: str = ""
+    shape_note: str = ""  # set when the file declares no student_shape (a sentence saying the default)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "version": self.version, "use_when": self.use_when,
                 "avoid_when": self.avoid_when, "avoid": list(self.avoid),
-                "path": str(self.path) if self.path else "", "fields": placeholders(self.body)}
+                "path": str(self.path) if self.path else "", "fields": placeholders(self.body),
+                "student_shape": self.student_shape, "student_guidance": self.student_guidance,
+                "shape_note": self.shape_note}
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,8 @@ def parse_template(text: str, where: str, shared_system: str = "", path: Optiona
     if not isinstance(order, int) or isinstance(order, bool):
         raise TemplateError(f"{where}: order must be a whole number, got {order!r}.")
     own_system = _text_field(meta, "system", where, required=False)
+    shape, shape_note = _student_shape(meta, where)
+    guidance = _text_field(meta, "student_guidance", where, required=False)
     body = body.strip("\n")
     used = placeholders(body)
     if "passage" not in used:
@@ -161,7 +185,20 @@ def parse_template(text: str, where: str, shared_system: str = "", path: Optiona
     return Template(id=template_id, name=_text_field(meta, "name", where),
                     use_when=_text_field(meta, "use_when", where), avoid_when=_text_field(meta, "avoid_when", where),
                     avoid=tuple(a.strip() for a in avoid), system=system, body=body,
-                    version=version_of(content), path=path, order=order, content=content)
+                    version=version_of(content), path=path, order=order, content=content,
+                    student_shape=shape, student_guidance=guidance, shape_note=shape_note)
+
+
+def _student_shape(meta: dict[str, Any], where: str) -> tuple[StudentShape, str]:
+    """The declared student shape, or the default with a note (templates written before shapes existed)."""
+    if "student_shape" not in meta:
+        return DEFAULT_SHAPE, (f"{where}: no student_shape in the front matter; it defaults to "
+                               f"\"{DEFAULT_SHAPE}\" (one user turn and the answer).")
+    value = meta["student_shape"]
+    try:
+        return check_shape(value if isinstance(value, str) else repr(value)), ""
+    except StudentShapeError as exc:
+        raise TemplateError(f"{where}: student_shape: {exc}") from None
 
 
 def _seed_files() -> list[tuple[str, str]]:
@@ -262,6 +299,21 @@ def avoid_block(template: Template) -> str:
     return "In this task, avoid:\n" + "\n".join(f"- {item}" for item in template.avoid)
 
 
+def student_block(template: Template) -> str:
+    """What the teacher returns for this template: the shape, its guidance, and how to return it.
+
+    Static for every passage of a template, so it is sent (and cached) with the system prompt.  The last
+    sentence serves the local teacher, which is offered no tool and answers with JSON in its text.
+    """
+    lines = [f"Return the student conversation ({template.student_shape}): {SHAPE_TEXT[template.student_shape]}."]
+    if template.student_guidance:
+        lines.append(f"The user turn(s) for this task: {template.student_guidance}")
+    lines.append(f"Return it by calling the tool {TOOL_NAME}; when no tool is offered, answer with one JSON "
+                 'object and nothing else: {"turns": [{"role": "user", "content": "..."}, '
+                 '{"role": "assistant", "content": "..."}]}.')
+    return "\n".join(lines)
+
+
 def render_prompt(template: Template, passage: Any, book: Any) -> Prompt:
     """The request for one passage: cacheable static parts first, the passage-specific rest last."""
     values = _field_values(passage, book)
@@ -275,7 +327,7 @@ def render_prompt(template: Template, passage: Any, book: Any) -> Prompt:
         return values[name] if name in values else match.group(0)
 
     rest = _PLACEHOLDER.sub(fill, dynamic)
-    system_parts = tuple(p for p in (template.system, avoid_block(template)) if p)
+    system_parts = tuple(p for p in (template.system, avoid_block(template), student_block(template)) if p)
     user_parts = (static, rest) if static.strip() else (rest,)
     return Prompt(system_parts=system_parts, user_parts=user_parts)
 

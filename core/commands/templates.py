@@ -27,5 +27,6 @@ def list_templates(args: argparse.Namespace, ctx: Any) -> int:
         ctx.print(f"  use when:     {t.use_when}")
         ctx.print(f"  not when:     {t.avoid_when}")
         ctx.print(f"  avoid:        {len(t.avoid)} phrases/patterns")
+        ctx.print(f"  student:      {t.student_shape}" + (f" ({t.shape_note})" if t.shape_note else ""))
         ctx.print(f"  file:         {t.path}")
     return 0

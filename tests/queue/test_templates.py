@@ -108,3 +108,37 @@ def test_templates_command_json(project, capsys):
     assert [t["id"] for t in listed] == METHOD and all(len(t["version"]) == 12 for t in listed)
     assert main(["templates", "--project", str(project.root)]) == 0
     assert "Direct inner monologue" in capsys.readouterr().out
+
+
+def test_each_seed_declares_its_student_shape_and_guidance(project):
+    templates = load_templates(project)
+    assert [t.student_shape for t in templates] == ["single", "conversation", "single", "continuity", "single",
+                                                    "single"]
+    for t in templates:
+        assert len(t.student_guidance) > 80 and not t.shape_note
+        system, user = render(t, Passage(text="The sky, the high sky."), None)
+        assert "record_student_conversation" in system and '{"turns":' in system
+        assert "under 60 words" in system and "eight or more of its words" in system
+        # the teacher is told never to name the exercise in a user turn
+        assert "Never mention books, passages, authors" in system
+    assert "two to four user turns" in render(templates[3], Passage(text="x"), None)[0]
+
+
+def test_a_template_without_a_shape_defaults_to_single_with_a_note(project):
+    load_templates(project)
+    path = project.templates_dir / "09-mine.md"
+    path.write_text('+++\nid = "mine"\nname = "Mine"\nuse_when = "a"\navoid_when = "b"\n+++\n{passage}\n')
+    mine = {t.id: t for t in load_templates(project)}["mine"]
+    assert mine.student_shape == "single" and str(path) in mine.shape_note and '"single"' in mine.shape_note
+    assert mine.to_json()["student_shape"] == "single"
+
+
+@pytest.mark.parametrize("value", ['"dialogue"', "3", '""'])
+def test_an_unknown_shape_is_refused_naming_the_file(project, value):
+    load_templates(project)
+    path = project.templates_dir / "09-mine.md"
+    path.write_text(f'+++\nid = "mine"\nname = "Mine"\nuse_when = "a"\navoid_when = "b"\n'
+                    f'student_shape = {value}\n+++\n{{passage}}\n')
+    with pytest.raises(TemplateError) as info:
+        load_templates(project)
+    assert str(path) in str(info.value) and "single, conversation, continuity" in str(info.value)
