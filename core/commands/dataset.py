@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli import add_command
+from core.cli import CommandContext, add_command
 from core.dataset import ALL_FORMATS, BuildSpec, build_dataset, list_builds, preview_mix
 from core.dataset.build import BuildResult
 from core.dataset.preview import MixPreview
@@ -58,7 +58,7 @@ def spec_from_args(args: argparse.Namespace) -> BuildSpec:
         near_dedup=not args.no_near_dedup, overwrite=args.force)
 
 
-def export_command(args: argparse.Namespace, ctx) -> int:
+def export_command(args: argparse.Namespace, ctx: CommandContext) -> int:
     spec = spec_from_args(args)
     if args.dry_run:
         preview = preview_mix(ctx.project, ctx.db, spec)
@@ -117,7 +117,7 @@ def format_result(result: BuildResult) -> str:
     return "\n".join(lines)
 
 
-def builds_command(args: argparse.Namespace, ctx) -> int:
+def builds_command(args: argparse.Namespace, ctx: CommandContext) -> int:
     builds = list_builds(ctx.project)
     if ctx.json:
         ctx.print_json([b.to_dict() for b in builds])

@@ -12,8 +12,11 @@ from typing import Any, Optional
 from core.dataset.collect import collect_accepted
 from core.dataset.dedup import deduplicate
 from core.dataset.general import load_general
+from core.dataset.items import DatasetItem
 from core.dataset.select import Selector, Shortfall
 from core.dataset.spec import BuildSpec
+from core.project import Project
+from store.database import Database
 
 
 @dataclass
@@ -53,11 +56,11 @@ def stage_label(size: Optional[int]) -> str:
     return "all" if size is None else str(size)
 
 
-def preview_mix(project, db, spec: BuildSpec) -> MixPreview:
+def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
     """Counts per source group against each stage's targets, without writing anything."""
     resolved = spec.resolve(project.settings)
     collected = collect_accepted(db, resolved.mix)
-    general_items = []
+    general_items: list[DatasetItem] = []
     if resolved.general_path is not None and resolved.general_ratio > 0:
         _, general_items = load_general(resolved.general_path)
     dedup = deduplicate(collected.items + general_items, near=False)

@@ -35,7 +35,7 @@ class BuildSpec:
     size: Optional[int] = None
     stages: list[int] = field(default_factory=list)
     mix: Union[str, Path, Mix] = "balanced"
-    formats: tuple[str, ...] = ALL_FORMATS
+    formats: Union[str, tuple[str, ...]] = ALL_FORMATS  # "all", "a,b" or names (`parse_formats`)
     general_path: Optional[Path] = None
     general_ratio: Optional[float] = None
     valid_ratio: Optional[float] = None
@@ -75,7 +75,7 @@ class BuildSpec:
                       else float(self.near_duplicate_ratio))
         tokenizer = dataset.tokenizer_model if self.tokenizer_model is None else self.tokenizer_model
         return ResolvedSpec(
-            name=self.name, stage_sizes=sizes if sizes else [self.size] if self.size is not None else [None],
+            name=self.name, stage_sizes=list[Optional[int]](sizes) if sizes else [self.size],
             staged=bool(sizes), mix=resolve_mix(self.mix), formats=parse_formats(self.formats),
             general_path=Path(self.general_path) if self.general_path else None, general_ratio=general_ratio,
             valid_ratio=valid, test_ratio=test, seed=dataset.seed if self.seed is None else int(self.seed),

@@ -53,7 +53,7 @@ def load_tokenizer(model_folder: str) -> Any:
     from mlx_lm.utils import load_tokenizer as mlx_load_tokenizer
 
     try:
-        return mlx_load_tokenizer(path)
+        return mlx_load_tokenizer(path)  # type: ignore[no-untyped-call]
     except Exception as exc:  # transformers raises many types for a broken folder
         raise TokenizerError(f"Cannot load the tokenizer in {path}: {exc}. Point dataset.tokenizer_model "
                              f"at a working model folder, or set it to \"\".") from None

@@ -37,7 +37,7 @@ def _messages_ok(messages: Any, roles: set[str] = ROLES, role_key: str = "role",
 
 
 def _chat(row: dict[str, Any]) -> bool:
-    messages = row.get("messages")
+    messages: Any = row.get("messages")
     return _messages_ok(messages) and messages[-1]["role"] == "assistant" and _is_text(messages[-1]["content"])
 
 
@@ -102,7 +102,8 @@ def check_with_mlx_lm(fmt: str, folder: Path, expected: dict[str, int], tokenize
     from mlx_lm.tuner import datasets as mlx_datasets
 
     try:
-        loaded = mlx_datasets.load_local_dataset(folder, tokenizer, types.SimpleNamespace())
+        no_tokenizer: Any = tokenizer  # mlx-lm loads without one (types say otherwise)
+        loaded = mlx_datasets.load_local_dataset(folder, no_tokenizer, types.SimpleNamespace())
     except Exception as exc:
         raise ExportValidationError(f"mlx-lm cannot load {folder}: {exc}.") from None
     tokens: dict[str, int] = {}

@@ -165,7 +165,7 @@ def apply_event(run: Run, event: ProgressEvent) -> None:
         run.last_val_loss = float(data["val_loss"])
         _add_point(run, "val", int(data["iteration"]), run.last_val_loss)
     elif kind in ("stopped", "done"):
-        run.status = kind
+        run.status = "stopped" if kind == "stopped" else "done"
         run.iteration = int(data.get("iteration") or run.iteration)
     elif kind in ("error", "failed"):
         run.status = "failed"

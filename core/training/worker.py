@@ -204,13 +204,22 @@ def check_model_folder(config: TrainingConfig) -> Path:
     return model_path
 
 
+def parameter_count(parameters: Any) -> int:
+    """Scalars in an mlx parameter tree."""
+    from mlx.utils import tree_flatten
+
+    flat: Any = tree_flatten(parameters)  # typed by mlx as a list or a str
+    return sum(int(value.size) for _name, value in flat)
+
+
 def load_model(config: TrainingConfig) -> tuple[Any, Any, dict[str, Any]]:
     """mlx-lm model, tokenizer and config, with errors a user can act on."""
     model_path = check_model_folder(config)
     from mlx_lm.utils import load
 
     try:
-        model, tokenizer, model_config = load(str(model_path), return_config=True)
+        loaded: Any = load(str(model_path), return_config=True)  # mlx-lm types it as 2 or 3 values
+        model, tokenizer, model_config = loaded
     except FileNotFoundError as exc:
         raise WorkerError(f"Cannot load the model in {model_path}: {exc}.",
                           "Check that the folder holds the model's *.safetensors files.") from None
@@ -258,7 +267,6 @@ def build_optimizer(config: TrainingConfig, total_iterations: int) -> Any:
 
 def prepare_model(model: Any, config: TrainingConfig) -> int:
     """Freeze, convert to LoRA/DoRA (or unfreeze for full), load resume weights; return trainable count."""
-    from mlx.utils import tree_flatten
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
     model.freeze()
@@ -280,7 +288,7 @@ def prepare_model(model: Any, config: TrainingConfig) -> int:
             raise WorkerError(f"The checkpoint {resume} to resume from is missing.",
                               "Start a new run, or resume from an earlier checkpoint.")
         model.load_weights(str(resume), strict=False)
-    return sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+    return parameter_count(model.trainable_parameters())
 
 
 def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str:
@@ -295,7 +303,6 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
 
     import mlx.core as mx
     import numpy as np
-    from mlx.utils import tree_flatten
     from mlx_lm.tuner import trainer as mlx_trainer
 
     np.random.seed(config.seed)
@@ -317,7 +324,7 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
 
     mx.random.seed(config.seed)  # as mlx-lm's train_model does, right before building the adapters
     trainable = prepare_model(model, config)
-    total_parameters = sum(v.size for _, v in tree_flatten(model.parameters()))
+    total_parameters = parameter_count(model.parameters())
     adapter_dir = run_dir / ADAPTERS_DIR
     adapter_dir.mkdir(parents=True, exist_ok=True)
     write_adapter_config(adapter_dir, config, total_iterations)
@@ -354,7 +361,8 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
         grad_accumulation_steps=config.grad_accumulation_steps,
     )
     mlx_trainer.train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
-                      args=args, iterate_batches=control, training_callback=callback)
+                      args=args, iterate_batches=control,
+                      training_callback=callback)  # type: ignore[arg-type]  # duck-typed like mlx-lm's own
     if control.stopped:
         final_iteration = control.global_iteration
     else:

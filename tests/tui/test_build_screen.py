@@ -82,7 +82,7 @@ async def test_bad_input_shows_a_sentence(make_app, project, db, tmp_path):
         screen = await _open_build(app, pilot)
         screen.query_one("#build-general", Input).value = str(bad)
         await settle(app, pilot)
-        assert f"{bad} line 2 is not valid JSON" in screen.last_error
+        assert f"{bad} line 2: not JSON" in screen.last_error
         screen.query_one("#build-general", Input).value = ""
         screen.query_one("#build-size", Input).value = "many"
         await settle(app, pilot)

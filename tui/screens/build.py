@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,9 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
 
 from tui.screens.base import StudioScreen
+
+if TYPE_CHECKING:
+    from core.dataset import BuildSpec
 
 MIX_CHOICES = [("balanced (equal per source group)", "balanced"), ("the method's 3,000-example mix", "method"),
                ("a TOML mix file (below)", "file")]
@@ -43,7 +46,7 @@ class BuildChoices:
     overwrite: bool
     problem: str = ""  # a sentence when a field cannot be read
 
-    def spec(self):
+    def spec(self) -> "BuildSpec":
         from core.dataset import BuildSpec
 
         return BuildSpec(name=self.name or "preview", size=self.size, stages=list(self.stages), mix=self.mix,

@@ -137,7 +137,7 @@ class TrainScreen(StudioScreen):
                         yield Static("Select a run in History and press F8 to evaluate it.", id="train-eval-report")
         yield from self.compose_footer()
 
-    async def on_mount(self) -> None:
+    async def on_mount(self) -> None:  # type: ignore[override]  # Textual awaits an async handler
         from core.training.runner import TrainingRunner
 
         table = self.query_one("#train-history", DataTable)
