@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "core.commands.dataset",
     "core.commands.training",
     "core.commands.planner",
+    "core.commands.finder",
 ]
 
 
