@@ -1,0 +1,225 @@
+"""Per-paragraph features of inner life, computed for a whole book at once.
+
+Why these features (one column each in `FEATURE_NAMES`; "narration" is the paragraph with its
+quoted speech cut out; rates are per word, smoothed by 5 words so that a three-word line cannot
+score an extreme rate).  Several are sums of related counts: with 96 tune paragraphs to fit on,
+a few strong composite features generalise better than twenty weak ones (4-fold CV inside the
+tune half: 0.90 against 0.88 for 25 separate columns).
+
+- `log_words` (narrated words): a mind needs room; one-line dialogue turns are rarely interior.
+- `quote_share`: quoted speech is conversation told from outside.
+- `inner_evidence` (log count) and `inner_density` (per narrated word): verbs and nouns of
+  cognition, perception, feeling and the mind, hedges ("perhaps", "somehow"), self-corrections
+  ("or rather", "not that") and, counted twice, attributions ("he thought", "she felt", "I
+  knew": a mind named as the subject of an inner verb), all in the narration.
+- `feeling`: emotions named anywhere, speech included ("I feel somehow ashamed").
+- `first_person_narration`: "I" outside quotes is a narrator reflecting (Proust, the
+  Underground Man); `first_person_speech`: a speaker talking about themself.
+- `third_person_narration`: free indirect discourse rides on he/she/his/her.
+- `interrupted_syntax`: dashes, ellipses and semicolons -- thought breaking off or running on.
+- `narrated_exclamations`: "!" and "?" outside quotes are free indirect thought ("Horror!
+  horror!"); in plain narration they are rare.
+- `negation`: the inner voice denies and argues ("not", "never", "n't").
+- `outer_evidence` (log count): the outside world -- speech tags, history and money, things,
+  names -- in the narration; `action`: bodily movement a camera would film; `concrete`: things.
+- `sentence_length`, `commas`: rhythm; long, clause-laden sentences follow a mind's turns.
+- `modal_past`: "had" and "would" carry memory and habitual reverie.
+
+Hashed word unigrams and bigrams (2^16 buckets) are extracted in the same pass for the learner.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from core.finder.lexicon import FAMILY_NAMES, word_families
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "log_words", "quote_share", "inner_evidence", "inner_density", "feeling", "first_person_narration",
+    "third_person_narration", "first_person_speech", "interrupted_syntax", "narrated_exclamations", "negation",
+    "outer_evidence", "action", "concrete", "sentence_length", "commas", "modal_past",
+)
+N_FEATURES = len(FEATURE_NAMES)
+HASH_BITS = 16
+HASH_BUCKETS = 1 << HASH_BITS
+
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+QUOTED = re.compile(r'“[^”]*(?:”|$)|"[^"]*(?:"|$)')
+SENTENCE_END = re.compile(r"[.!?…]+")
+PROPER_NAME = re.compile(r"[a-z,;] [A-Z][a-z]")
+SELF_CORRECTION = re.compile(
+    r"\b(?:or rather|that is to say|i mean|in fact|or even|and yet|not that|or was it|no, no)\b")
+ATTRIBUTION = re.compile(
+    r"\b(?:he|she|i|they|we)\s+(?:had\s+|could\s+|did\s+not\s+|would\s+)?"
+    r"(?:thought|think|felt|feel|knew|know|wondered|remembered|realised|realized|fancied|imagined|supposed|"
+    r"recalled|understood|longed|wished|feared|dreaded|loved|hated|seemed|dreamed|dreamt|believed)\b"
+    r"|\bthought\s+(?:he|she|i)\b")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
+
+_FAMILY_INDEX = word_families()
+_N_FAMILIES = len(FAMILY_NAMES)
+_FAM = {name: i for i, name in enumerate(FAMILY_NAMES)}
+
+
+@dataclass
+class Extraction:
+    """A book's features (`paragraphs x N_FEATURES`) and, when asked, its hashed word n-grams.
+
+    `ngram_indices[ngram_indptr[i]:ngram_indptr[i + 1]]` are paragraph i's unigram and bigram
+    buckets (a CSR row without values: each occurrence counts once), for the learner.
+    """
+
+    features: npt.NDArray[np.float32]
+    ngram_indices: npt.NDArray[np.int32]
+    ngram_indptr: npt.NDArray[np.int64]
+
+
+def _word_hash(word: str) -> int:
+    """A stable 32-bit hash (Python's `hash` changes per process, and buckets are cached on disk)."""
+    return zlib.crc32(word.encode("utf-8"))
+
+
+def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
+    """Features for every paragraph in `texts` (and hashed n-grams unless `ngrams=False`).
+
+    One pass of C-level string methods and regexes per paragraph; the per-word work is a dict
+    lookup, and counts are gathered with one `np.bincount` for the whole book.
+    """
+    count = len(texts)
+    raw = np.zeros((count, 14), dtype=np.float64)
+    family_ids: list[int] = []
+    narration_ids: list[int] = []
+    token_lengths = np.zeros(count, dtype=np.int64)
+    narration_lengths = np.zeros(count, dtype=np.int64)
+    all_tokens: list[str] = []
+    get = _FAMILY_INDEX.get
+    none = _N_FAMILIES
+    for row, original in enumerate(texts):
+        text = original.translate(_APOSTROPHES)
+        narration_cased, quotes = QUOTED.subn("\n", text)
+        lower = text.lower()
+        narration = narration_cased.lower()
+        tokens = WORD.findall(lower)
+        narration_tokens = WORD.findall(narration)
+        token_lengths[row] = len(tokens)
+        narration_lengths[row] = len(narration_tokens)
+        family_ids.extend([get(word, none) for word in tokens])
+        narration_ids.extend([get(word, none) for word in narration_tokens])
+        if ngrams:
+            all_tokens.extend(tokens)
+        chars = len(text)
+        stripped = text.lstrip()
+        raw[row] = (
+            chars,
+            (chars - len(narration_cased) + quotes) / chars if chars else 0.0,
+            1.0 if stripped[:1] in ('"', "“") else 0.0,
+            len(ATTRIBUTION.findall(narration)),
+            len(SELF_CORRECTION.findall(lower)),
+            text.count("—") + text.count("--") + text.count(" - "),
+            text.count("...") + text.count("…") + text.count(". . ."),
+            text.count(";"),
+            narration.count("!") + narration.count("?"),
+            len(PROPER_NAME.findall(narration_cased)),
+            len(SENTENCE_END.findall(text)),
+            text.count(","),
+            lower.count("n't"),
+            len(ATTRIBUTION.findall(lower)),
+        )
+    rows = np.repeat(np.arange(count, dtype=np.int64), token_lengths)
+    families = np.bincount(rows * (none + 1) + np.asarray(family_ids, dtype=np.int64),
+                           minlength=count * (none + 1)).reshape(count, none + 1).astype(np.float64)
+    narration_rows = np.repeat(np.arange(count, dtype=np.int64), narration_lengths)
+    narration_families = np.bincount(narration_rows * (none + 1) + np.asarray(narration_ids, dtype=np.int64),
+                                     minlength=count * (none + 1)).reshape(count, none + 1).astype(np.float64)
+    features = _assemble(raw, families, narration_families, token_lengths.astype(np.float64),
+                         narration_lengths.astype(np.float64))
+    if not ngrams:
+        empty = np.zeros(0, dtype=np.int32)
+        return Extraction(features, empty, np.zeros(count + 1, dtype=np.int64))
+    indices, indptr = _hash_ngrams(all_tokens, token_lengths)
+    return Extraction(features, indices, indptr)
+
+
+def _assemble(raw: npt.NDArray[np.float64], families: npt.NDArray[np.float64],
+              narration_families: npt.NDArray[np.float64],
+              words: npt.NDArray[np.float64], narration_words: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    per_word = 1.0 / (words + 5.0)
+    per_narrated_word = 1.0 / (narration_words + 5.0)
+    fam = narration_families
+    inner = (fam[:, _FAM["cognition"]] + fam[:, _FAM["perception"]] + fam[:, _FAM["feeling"]] + fam[:, _FAM["mind"]]
+             + fam[:, _FAM["hedge"]] + 2.0 * raw[:, 3] + raw[:, 4])
+    outer = fam[:, _FAM["speech_tag"]] + fam[:, _FAM["public"]] + fam[:, _FAM["concrete"]] + raw[:, 9]
+    first = families[:, _FAM["first_person"]]
+    first_narration = fam[:, _FAM["first_person"]]
+    sentences = np.maximum(raw[:, 10], 1.0)
+    columns = [
+        np.log1p(narration_words),
+        raw[:, 1],
+        np.log1p(inner),
+        inner * per_narrated_word,
+        families[:, _FAM["feeling"]] * per_word,
+        first_narration * per_narrated_word,
+        fam[:, _FAM["third_person"]] * per_narrated_word,
+        (first - first_narration) * per_word,
+        (raw[:, 5] + raw[:, 6] + raw[:, 7]) * per_word,
+        raw[:, 8] * per_narrated_word,
+        (families[:, _FAM["negation"]] + raw[:, 12]) * per_word,
+        np.log1p(outer),
+        narration_families[:, _FAM["action"]] * per_narrated_word,
+        families[:, _FAM["concrete"]] * per_word,
+        np.log1p(words / sentences),
+        raw[:, 11] * per_word,
+        families[:, _FAM["modal_past"]] * per_word,
+    ]
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+def _hash_ngrams(tokens: list[str], lengths: npt.NDArray[np.int64]
+                 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """Unigram and in-paragraph bigram buckets, each paragraph's run contiguous (CSR order).
+
+    Each distinct word is hashed once (a book has ~20,000 of them against ~600,000 tokens);
+    bigrams combine the two word hashes in numpy.
+    """
+    vocabulary: dict[str, int] = {}
+    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for w in tokens), dtype=np.int64,
+                      count=len(tokens))
+    word_hashes = np.fromiter((_word_hash(w) for w in vocabulary), dtype=np.uint64, count=len(vocabulary))
+    hashes = word_hashes[ids]
+    mask = np.uint64(HASH_BUCKETS - 1)
+    unigrams = (hashes & mask).astype(np.int32)
+    count = len(lengths)
+    ends = np.cumsum(lengths)
+    if len(hashes) > 1:
+        mixed = (hashes[:-1] * np.uint64(0x9E3779B1) + hashes[1:] * np.uint64(0x85EBCA6B)) >> np.uint64(7)
+        bigrams = (mixed & mask).astype(np.int32)
+        # a bigram at token t joins t and t+1: keep it when both lie in the same paragraph
+        same = np.ones(len(hashes) - 1, dtype=bool)
+        last = ends[lengths > 0] - 1
+        same[last[last < len(hashes) - 1]] = False
+        bigram_rows = np.repeat(np.arange(count, dtype=np.int64), lengths)[:-1][same]
+        bigrams = bigrams[same]
+    else:
+        bigrams = np.zeros(0, dtype=np.int32)
+        bigram_rows = np.zeros(0, dtype=np.int64)
+    unigram_rows = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    rows = np.concatenate([unigram_rows, bigram_rows])
+    order = np.argsort(rows, kind="stable")
+    indices = np.concatenate([unigrams, bigrams])[order]
+    per_row = np.bincount(rows, minlength=count)
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    return indices.astype(np.int32), indptr
+
+
+def family_words(text: str, family: str) -> list[str]:
+    """The words of `text` that belong to lexicon `family`, in order of appearance (for reasons)."""
+    index = _FAM[family]
+    lower = text.translate(_APOSTROPHES).lower()
+    return [w for w in WORD.findall(lower) if _FAMILY_INDEX.get(w) == index]

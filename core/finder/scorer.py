@@ -1,0 +1,126 @@
+"""The local scorer: features times a fitted constant table, squashed into [0, 1], with reasons.
+
+Why a logistic model over designed features: it runs offline in a fraction of a second per
+book, its weights are a small table anyone can read (`core/finder/weights.py`), and each score
+decomposes into per-feature contributions, so the reasons shown are the terms that actually
+moved the score, not a separate story.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from core.finder.features import FEATURE_NAMES, extract, family_words
+from core.finder.logistic import sigmoid
+from core.finder.weights import BIAS, WEIGHTS
+
+Array = npt.NDArray[np.float64]
+
+_MEAN = np.array([WEIGHTS[name][0] for name in FEATURE_NAMES], dtype=np.float64)
+_SCALE = np.array([WEIGHTS[name][1] for name in FEATURE_NAMES], dtype=np.float64)
+_WEIGHT = np.array([WEIGHTS[name][2] for name in FEATURE_NAMES], dtype=np.float64)
+# A standardized feature beyond +-6 is an outlier the fit never saw (a 2-word line of dashes):
+# clipping keeps one freak count from deciding the score.
+_CLIP = 6.0
+
+
+def standardized(features: npt.NDArray[np.floating]) -> Array:
+    """Features as z-scores against the tune half, clipped to +-6 (what the weights expect)."""
+    z = (np.asarray(features, dtype=np.float64) - _MEAN) / _SCALE
+    return np.clip(z, -_CLIP, _CLIP)
+
+
+def local_logits(features: npt.NDArray[np.floating]) -> Array:
+    """The local model's log-odds of "interior" for each row of features."""
+    return standardized(features) @ _WEIGHT + BIAS
+
+
+def local_scores(features: npt.NDArray[np.floating]) -> Array:
+    """Scores in [0, 1] for each row of features."""
+    return sigmoid(local_logits(features))
+
+
+def score_texts(texts: Sequence[str]) -> Array:
+    """Local scores of some texts (paragraphs), in order."""
+    return local_scores(extract(texts, ngrams=False).features)
+
+
+def _evidence(text: str, families: Sequence[str], limit: int = 4) -> str:
+    words: list[str] = []
+    for family in families:
+        for word in family_words(text, family):
+            if word not in words:
+                words.append(word)
+    return ", ".join(words[:limit])
+
+
+def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
+    """One reason, in words: feature `name` is high in `text` (`positive`) or low."""
+    if name in ("inner_evidence", "inner_density"):
+        words = _evidence(text, ("cognition", "perception", "mind", "hedge", "feeling"))
+        return f"inner verbs and hedges: {words}" if positive and words else (
+            "inner verbs and hedges" if positive else "few words of thought or feeling")
+    if name == "feeling":
+        words = _evidence(text, ("feeling",))
+        return f"feeling: {words}" if positive and words else "no feeling named"
+    if name == "log_words":
+        return "a long paragraph" if positive else "a short line"
+    if name == "quote_share":
+        return f"mostly quoted speech ({raw:.0%})" if positive else "narrated, little quoted speech"
+    if name == "first_person_narration":
+        return "first-person narration" if positive else "no narrating 'I'"
+    if name == "first_person_speech":
+        return "a speaker talking about themself" if positive else "speech about others"
+    if name == "third_person_narration":
+        return "he/she narration (free indirect)" if positive else "little he/she narration"
+    if name == "interrupted_syntax":
+        return "interrupted syntax (dashes, ellipses, semicolons)" if positive else "unbroken syntax"
+    if name == "narrated_exclamations":
+        return "exclamations or questions outside quotes" if positive else "no narrated exclamations"
+    if name == "negation":
+        return "negations and denials" if positive else "few negations"
+    if name == "outer_evidence":
+        words = _evidence(text, ("speech_tag", "public", "concrete"))
+        return (f"the outside world: {words}" if words else "the outside world") if positive else (
+            "little of the outside world")
+    if name == "action":
+        words = _evidence(text, ("action",))
+        return (f"action: {words}" if words else "action") if positive else "little bodily action"
+    if name == "concrete":
+        words = _evidence(text, ("concrete",))
+        return (f"things: {words}" if words else "things") if positive else "few concrete things"
+    if name == "sentence_length":
+        return "long sentences" if positive else "short sentences"
+    if name == "commas":
+        return "clause-laden rhythm" if positive else "plain rhythm"
+    if name == "modal_past":
+        return "memory and reverie (had, would)" if positive else "simple past"
+    return name.replace("_", " ")
+
+
+def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
+    """The local score of one text and the reasons behind it, strongest first.
+
+    Reasons are the features whose contributions (weight x z-score) pushed the score most: the
+    ones for "interior" when the score is at least 0.5, else the ones against.  Never empty.
+    """
+    features = extract([text], ngrams=False).features
+    z = standardized(features)[0]
+    contributions = z * _WEIGHT
+    score = float(sigmoid(np.array([float(contributions.sum() + BIAS)]))[0])
+    toward = score >= 0.5
+    order = np.argsort(-contributions if toward else contributions, kind="stable")
+    reasons: list[str] = []
+    for index in order:
+        value = float(contributions[index])
+        if len(reasons) == limit or not ((value > 0.02) if toward else (value < -0.02)):
+            break
+        reason = _phrase(FEATURE_NAMES[index], text, float(features[0, index]), z[index] > 0)
+        if reason not in reasons:
+            reasons.append(reason)
+    if not reasons:
+        reasons.append("no strong marks either way")
+    return score, reasons
