@@ -5,6 +5,10 @@ Target (issue 6): <= 20 s on 2 cores.  Baselines measured in the same run:
 - naive all-pairs `rapidfuzz.process.cdist` on a 1,000-text sample, extrapolated to
   10,000 x 10,000 (what near-dedup would cost without LSH candidates).
 
+Second part (issue 13 item 5): `lint` and general data over 200,000 lines of mixed content (8,000
+identical lines, near-duplicates, bad lines, one 100 MB line) in a subprocess each, measuring peak RSS
+(target <= 500 MB) and time; the same at 50,000 lines shows the time grows linearly.
+
 Run: python -m tests.benchmarks.bench_dataset   (last line: one JSON object)
 """
 
@@ -93,6 +97,105 @@ def naive_pairs_estimate(texts: list[str], sample: int = 1000) -> float:
     return elapsed * (len(texts) / sample) ** 2
 
 
+LINT_LINES = 200_000
+IDENTICAL_LINES = 8_000
+RSS_TARGET_MB = 500.0
+HUGE_LINE_BYTES = 100_000_000
+
+
+def write_mixed_jsonl(path: Path, lines: int, huge_line: bool = True) -> None:
+    """Chat rows of 30-90 words, `IDENTICAL_LINES` copies of one row, 3% near-duplicates, a few bad
+    lines (not JSON, not UTF-8, deeply nested, a 4,301-digit number), and one 100 MB line."""
+    from tests.dataset.synthetic import random_text
+
+    rng = random.Random(5)
+    identical = json.dumps({"messages": [{"role": "user", "content": "Again?"},
+                                         {"role": "assistant", "content": random_text(rng, 60)}]}) + "\n"
+    every = max(1, lines // IDENTICAL_LINES)
+    recent: list[str] = []
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(lines):
+            if number % every == 0 and number // every < IDENTICAL_LINES:
+                handle.write(identical)
+                continue
+            if number == lines // 2 and huge_line:
+                handle.write('{"text": "' + "x" * HUGE_LINE_BYTES + '"}\n')
+                continue
+            if number % 10_007 == 5:
+                handle.write(["{not json", "[" * 50_000, '{"text": ' + "9" * 4301 + "}"][number % 3] + "\n")
+                continue
+            if recent and rng.random() < 0.03:
+                words = rng.choice(recent).split()
+                words[rng.randrange(len(words))] = "altered"
+                reply = " ".join(words)
+            else:
+                reply = random_text(rng, rng.randint(30, 90))
+                recent = (recent + [reply])[-500:]
+            handle.write(json.dumps({"messages": [{"role": "user", "content": f"Question {number}"},
+                                                  {"role": "assistant", "content": reply}]}) + "\n")
+    if not huge_line:
+        return
+    with open(path, "ab") as handle:
+        handle.write(b'{"text": "caf\xe9"}\n')  # not UTF-8, on the last line
+
+
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+started = time.perf_counter()
+kind, path = sys.argv[1], Path(sys.argv[2])
+if kind == "lint":
+    from core.lint import lint_file
+    from core.settings import Settings
+    report = lint_file(path, Settings())
+    summary = {"lines": report.lines, "checked": report.checked, "bad_lines": len(report.bad_lines),
+               "flagged": len(report.flagged), "largest_cluster": max(map(len, report.clusters), default=0)}
+else:
+    from core.dataset.general import load_general
+    from core.errors import UserError
+    try:
+        fmt, items = load_general(path)
+        summary = {"rows": len(items)}
+    except UserError as exc:
+        summary = {"error": str(exc)[-120:]}
+summary["seconds"] = round(time.perf_counter() - started, 2)
+summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+print(json.dumps(summary))
+"""
+
+
+def run_child(kind: str, path: Path) -> dict[str, object]:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _CHILD, kind, str(path)], capture_output=True, text=True,
+                          timeout=1200, cwd=str(Path(__file__).resolve().parents[2]))
+    if done.returncode != 0:
+        return {"failed": done.returncode, "stderr": done.stderr[-400:]}
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bounded_jsonl_figures(tmp: Path) -> dict[str, object]:
+    """lint and general data at 50,000 and 200,000 lines, each in a fresh process."""
+    small, large = tmp / "small.jsonl", tmp / "large.jsonl"
+    write_mixed_jsonl(small, LINT_LINES // 4, huge_line=False)
+    write_mixed_jsonl(large, LINT_LINES)
+    clean = tmp / "general.jsonl"  # general data must be all good rows: the large file minus its bad lines
+    write_mixed_jsonl(clean, LINT_LINES, huge_line=False)
+    with open(clean, encoding="utf-8") as source, open(tmp / "general-ok.jsonl", "w", encoding="utf-8") as out:
+        out.writelines(line for line in source if line.startswith('{"messages"'))
+    lint_small, lint_large = run_child("lint", small), run_child("lint", large)
+    general = run_child("general", tmp / "general-ok.jsonl")
+    general_bad = run_child("general", large)
+    peak = max(float(str(r.get("peak_rss_mb", 1e9))) for r in (lint_large, general, general_bad))
+    per_line_small = float(str(lint_small.get("seconds", 0))) / (LINT_LINES // 4)
+    per_line_large = float(str(lint_large.get("seconds", 0))) / LINT_LINES
+    return {"lint_50k": lint_small, "lint_200k": lint_large, "general_200k": general,
+            "general_with_bad_lines": general_bad, "peak_rss_mb": peak, "rss_target_mb": RSS_TARGET_MB,
+            "time_per_line_ratio_200k_vs_50k": round(per_line_large / max(per_line_small, 1e-9), 2),
+            "meets_rss_target": peak <= RSS_TARGET_MB}
+
+
 def main() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,6 +211,7 @@ def main() -> int:
         finally:
             db.close()
         naive_s = naive_pairs_estimate(texts)
+        jsonl = bounded_jsonl_figures(Path(tmp))
     stage = card["stages"][0]
     figures = {
         "examples": N_EXAMPLES,
@@ -131,6 +235,7 @@ def main() -> int:
         "meets_target": full_s <= TARGET_S,
         # On a shared machine wall time includes waiting for other processes; CPU time does not.
         "cpu_ratio_to_target": round(full_cpu_s / TARGET_S, 3),
+        "bounded_jsonl": jsonl,
     }
     print(f"10,000-example build, near-dedup + {figures['formats']} formats: {full_s:.2f} s wall, "
           f"{full_cpu_s:.2f} s CPU, load average {figures['load_average_1m']} "
@@ -138,8 +243,11 @@ def main() -> int:
     print(f"without near-dedup: {exact_s:.2f} s; naive all-pairs near-dedup would take ~{naive_s:.0f} s")
     print(f"removed {figures['exact_removed']} exact and {figures['near_removed']} near duplicates; "
           f"built {figures['built_examples']} examples {figures['by_split']}")
+    print(f"lint of {LINT_LINES:,} mixed lines: {jsonl['lint_200k']}; general data: {jsonl['general_200k']}; "
+          f"peak RSS {jsonl['peak_rss_mb']} MB (target {RSS_TARGET_MB:.0f}); time per line 200k/50k "
+          f"{jsonl['time_per_line_ratio_200k_vs_50k']}")
     print(json.dumps(figures))
-    return 0 if figures["meets_target"] else 1
+    return 0 if figures["meets_target"] and jsonl["meets_rss_target"] else 1
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from pathlib import Path
 from core.project import open_project
 from core.training.config import TrainingConfig
 from core.training.progress import read_all
-from core.training.runner import TrainingRunner, create_run
+from core.training.runner import TrainingRunner
 from store import Database
 from tests.fixtures.tiny_model import build_tiny_model, tiny_chat_dataset
 
@@ -79,8 +79,7 @@ def run_worker(project, db, model: Path, data: Path, iters: int) -> tuple[list[f
     async def go():
         runner = TrainingRunner(project, db, poll_interval=0.05)
         runner.add_listener(lambda u: latencies.append(u.received - u.event.time))
-        run = create_run(project, db, data, model, TrainingConfig(**settings(iters)))
-        await runner.start(run)
+        run = await runner.begin(data, model, TrainingConfig(**settings(iters)))  # as `interiority train`
         return await runner.wait(run.name)
 
     run = asyncio.run(go())
