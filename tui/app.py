@@ -9,16 +9,19 @@ afterwards, so the reader keeps its place while the user visits the library.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
 from core.errors import UserError, os_error_sentence
@@ -140,6 +143,41 @@ class InteriorityApp(App[int]):
         if self._owns_db and hasattr(self, "db"):
             self.db.close()
 
+    # ---- keys in text fields ----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys for a focused text field are applied in the order they were typed (issue 18, bug 3).
+
+        Textual inserts a printable character when the key reaches the field, but runs a bound
+        key (backspace, end, enter, escape) only once the event has bubbled back up to the app
+        (Textualize/textual#6605), so a burst such as End, Backspace x6, "4", Enter typed the 4
+        before the backspaces deleted it.  Here a bound key for a focused field waits until the
+        field has taken the keys queued before it, then runs its binding at once, before the
+        next key is routed (so "Escape 2" in one burst leaves the field, then switches screens).
+        """
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            binding = self._inline_field_binding(event)
+            if binding is not None:
+                field, active = binding
+                await _drained(field)
+                if await self.run_action(active.binding.action, active.node):
+                    return
+        await super().on_event(event)
+
+    def _inline_field_binding(self, event: events.Key) -> Optional[tuple[Widget, Any]]:
+        """(field, active binding) when `event` is a bound, non-printable key for a focused text field."""
+        field = self.focused
+        if field is None or not is_text_field(field) or event.is_printable:
+            return None
+        if isinstance(field, TextArea) and event.key in _TEXT_AREA_OWN_KEYS:
+            return None  # the TextArea acts on these itself when the key reaches it
+        if self.screen.maximized is not None and event.key == "escape":
+            return None  # Textual's own rule: Escape restores a maximized widget
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.priority:
+            return None  # unbound keys reach the field as usual; priority bindings already run first
+        return field, active
+
     # ---- navigation -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -246,6 +284,23 @@ class InteriorityApp(App[int]):
             if registry.dev_mode() and not isinstance(event.worker.error, (UserError, OSError)):
                 raise event.worker.error  # e.g. a screen that does not import: fail the test run loudly
             self.show_error(event.worker.error)
+
+
+# Keys a TextArea handles in its own key handler (newline, indent, leaving an indenting area), not by binding.
+_TEXT_AREA_OWN_KEYS = frozenset({"enter", "tab", "escape"})
+# How long a bound key waits for the field to take the keys before it (it takes microseconds; a field being
+# removed never answers).
+_FIELD_DRAIN_TIMEOUT_S = 1.0
+
+
+async def _drained(widget: Widget) -> None:
+    """Return once `widget` has handled every message queued on it so far (or after a short timeout)."""
+    done = asyncio.Event()
+    if widget.call_later(done.set):
+        try:
+            await asyncio.wait_for(done.wait(), _FIELD_DRAIN_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            log.warning("%r did not take its queued keys within %.1f s", widget, _FIELD_DRAIN_TIMEOUT_S)
 
 
 def _store_error() -> type[Exception]:
