@@ -55,9 +55,9 @@ def passage_tags(db: Database, passage_ids: set[int]) -> dict[int, list[str]]:
     """Tags of the passages the accepted examples came from (a deleted passage has none)."""
     out: dict[int, list[str]] = {}
     for passage_id in passage_ids:
-        passage = db.passages.find(passage_id) if passage_id else None
-        if passage is not None:
-            out[passage_id] = list(passage.tags)
+        view = db.passages.view(passage_id) if passage_id else None  # read-only, no record built
+        if view is not None:
+            out[passage_id] = [str(tag) for tag in view.get("tags") or []]
     return out
 
 
