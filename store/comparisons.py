@@ -125,3 +125,16 @@ class ComparisonRepository(Repository[Comparison]):
         """The newest comparison that involves the model called `label` (a run name)."""
         found = self.where(lambda d: label in (d.get("model_a", {}).get("label"), d.get("model_b", {}).get("label")))
         return max(found, key=lambda c: c.id) if found else None
+
+    def matching(self, fingerprint_a: str, fingerprint_b: str, seed: int, settings: dict[str, Any],
+                 probe_sets: list[str]) -> Optional[Comparison]:
+        """The newest comparison of exactly these models, seed, decoding settings and probe sets (or None).
+
+        Why: comparing the same two models again continues that comparison (its verdicts stand) instead of
+        starting a second blind review of the same answers.
+        """
+        found = self.where(lambda d: d.get("model_a", {}).get("fingerprint") == fingerprint_a
+                           and d.get("model_b", {}).get("fingerprint") == fingerprint_b
+                           and d.get("seed") == seed and d.get("settings") == settings
+                           and d.get("probe_sets") == probe_sets)
+        return max(found, key=lambda c: c.id) if found else None
