@@ -9,7 +9,7 @@ from tests.tui.helpers import record_notifications, settle, text_of
 from core.first_run import first_run_steps
 from core.library import human_size
 from tui.screens.library import LibraryScreen
-from tui.widgets.modals import ConfirmModal
+from tui.widgets.deliberate_confirm import ARM_DELAY_S, DeliberateConfirmModal
 from tui.widgets.path_input import complete_path
 
 
@@ -26,7 +26,11 @@ async def test_empty_project_says_what_to_do_next(make_app):
             assert step.how[:40] in " ".join(shown.split())
         assert "▶ Import a book" in shown
         assert not app.screen.query_one("#books", DataTable).display
-        assert app.focused is app.screen.query_one("#import-path", Input)
+        # Issue 18: focus started in the import box, so the checklist's `i` typed an "i" into the path.
+        assert app.focused is None
+        await pilot.press("i")
+        path_input = app.screen.query_one("#import-path", Input)
+        assert app.focused is path_input and path_input.value == ""
 
 
 async def test_import_by_typing_a_path(make_app, db, corpus):
@@ -34,7 +38,7 @@ async def test_import_by_typing_a_path(make_app, db, corpus):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         path = str(corpus / NOTES)
-        await pilot.press(*path[:-6])  # type most of it, then let Tab complete the file name
+        await pilot.press("i", *path[:-6])  # type most of it, then let Tab complete the file name
         await pilot.press("tab")
         assert app.screen.query_one("#import-path", Input).value == path
         await pilot.press("enter")
@@ -58,12 +62,28 @@ async def test_import_error_is_a_notification_and_imports_nothing(make_app, db, 
     async with app.run_test(size=SIZE) as pilot:
         seen = record_notifications(app)
         await settle(app, pilot)
+        await pilot.press("i")
         app.screen.query_one("#import-path", Input).value = str(missing)
         await pilot.press("enter")
         await settle(app, pilot)
         assert len(db.books) == 0
         assert any("no_such_book.txt" in text for text in seen), seen
         assert not app.screen.query_one("#import-progress").display
+
+
+async def test_import_error_shows_once_and_keeps_the_typed_path(make_app, db):
+    """Issue 18, bug 7: 1, i, `missing.txt`, Enter showed the error twice and wiped the path."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(app, pilot)
+        await pilot.press("i", *"missing.txt", "enter")
+        await settle(app, pilot)
+        errors = [text for text in seen if "missing.txt" in text]
+        assert len(errors) == 1, seen
+        path_input = app.screen.query_one("#import-path", Input)
+        assert path_input.value == "missing.txt" and app.focused is path_input  # fix it, do not retype it
+        assert len(db.books) == 0
 
 
 async def test_gutenberg_number_must_be_a_number(make_app, db):
@@ -90,13 +110,15 @@ async def test_delete_asks_first_and_removes_the_passages(make_app, project, db,
         assert table.get_row_at(0)[4] == "1"
         await pilot.press("d")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        assert "1 passage" in app.screen.question
+        assert isinstance(app.screen, DeliberateConfirmModal)
+        assert "1 passage?" in app.screen.question and "example" not in app.screen.question
         await pilot.press("n")  # cancelling keeps everything
         await pilot.pause()
         assert len(db.books) == 1
-        await pilot.press("d")
+        await pilot.press("d", "y")  # a y at once is a key typed in a run, not an answer
         await pilot.pause()
+        assert isinstance(app.screen, DeliberateConfirmModal) and len(db.books) == 1
+        await pilot.pause(ARM_DELAY_S)
         await pilot.press("y")
         await settle(app, pilot)
         assert len(db.books) == 0 and len(db.passages) == 0
@@ -125,8 +147,27 @@ async def test_delete_of_a_record_naming_files_outside_says_so_and_touches_nothi
         seen = record_notifications(app)
         await settle(app, pilot)
         await pilot.press("d")
-        await pilot.pause()
+        await pilot.pause(ARM_DELAY_S)
         await pilot.press("y")
         await settle(app, pilot)
         assert len(db.books) == 0 and victim.read_text(encoding="utf-8") == "keep me"
         assert any("left untouched" in text and str(victim) in text for text in seen), seen
+
+
+async def test_delete_dialog_counts_the_books_examples_and_accepted_ones(make_app, project, db, notes_book):
+    from core.passages import create_passage
+    from store.records import Example
+
+    passage = create_passage(project, db, notes_book.id, 1000, 1200)
+    db.examples.add_many([Example(passage_id=passage.id, book_id=notes_book.id, template_id="monologue",
+                                  status=status) for status in ("accepted", "accepted", "pending", "rejected")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        question = app.screen.question
+        assert "1 passage?" in question and "4 generated examples (2 accepted)" in question, question
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(db.books) == 1 and len(db.examples) == 4

@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from core.library import BookRow, book_rows, delete_book, import_book, import_gutenberg
 from tui.screens.base import StudioScreen
-from tui.widgets.modals import ConfirmModal
+from tui.widgets.deliberate_confirm import DeliberateConfirmModal
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -35,6 +35,19 @@ COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accep
 def library_rows(db: "Database") -> list[BookRow]:
     """The library's rows (`core.library.book_rows`) in the order a reader looks for them: by title."""
     return sorted(book_rows(db), key=lambda row: (row.title.casefold(), row.id))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def delete_question(row: BookRow) -> str:
+    """What deleting a book takes with it and what it keeps, as the confirmation asks it."""
+    question = f"Delete \u201c{row.title}\u201d from the library, with its {plural(row.passages, 'passage')}?"
+    if row.examples:
+        question += (f" Its {plural(row.examples, 'generated example')} ({row.accepted} accepted) stay in "
+                     f"Review and in dataset builds.")
+    return question + " The file you imported it from is not touched."
 
 
 class LibraryScreen(StudioScreen):
@@ -101,7 +114,10 @@ class LibraryScreen(StudioScreen):
         table.display = not empty
         self._show_steps(full=empty)
         if empty:
-            self.query_one("#import-path", Input).focus()
+            # Nothing focused rather than the import box: the checklist says "press i", and with the box
+            # focused that typed an "i" into the path (issue 18). `i` and `g` focus the boxes.
+            if not isinstance(self.focused, Input):
+                self.set_focus(None)
             return
         if keep is not None:
             for index, row in enumerate(self._rows):
@@ -136,7 +152,7 @@ class LibraryScreen(StudioScreen):
     def action_open_book(self) -> None:
         book_id = self.selected_book_id()
         if book_id is None:
-            self.notify("Import a book first: type its path in the box below and press Enter.")
+            self.notify("Import a book first: press i, type the path of a book file and press Enter.")
             return
         self.studio.open_reader(book_id)
 
@@ -158,15 +174,18 @@ class LibraryScreen(StudioScreen):
         book_id = self.selected_book_id()
         if book_id is None:
             return
-        row = next(r for r in self._rows if r.id == book_id)
-        question = (f"Delete \u201c{row.title}\u201d from the library, with its {row.passages} "
-                    f"passage{'s' if row.passages != 1 else ''}? The file you imported it from is not touched.")
+        # Counted now, not when the table was built: the queue may have generated since.
+        row = next((r for r in book_rows(self.studio.db) if r.id == book_id), None)
+        if row is None:
+            self.refresh_books()
+            return
+        question = delete_question(row)
 
         def answered(confirmed: Optional[bool]) -> None:
             if confirmed:
                 self._delete(book_id, row.title)
 
-        self.app.push_screen(ConfirmModal(question, yes_label="Delete"), answered)
+        self.app.push_screen(DeliberateConfirmModal(question, yes_label="Delete"), answered)
 
     def _delete(self, book_id: int, title: str) -> None:
         try:
@@ -195,8 +214,8 @@ class LibraryScreen(StudioScreen):
             self.notify("Type the path of a book file first (Tab completes it).")
             return
         if self._start_import(f"Importing {Path(path).name}\u2026"):
+            # The typed path stays until the import succeeds: a wrong path is corrected, not retyped.
             self._import_worker(path=path)
-            event.input.value = ""
 
     @on(Input.Submitted, "#import-gutenberg")
     def _gutenberg_submitted(self, event: Input.Submitted) -> None:
@@ -207,7 +226,6 @@ class LibraryScreen(StudioScreen):
             return
         if self._start_import(f"Downloading Project Gutenberg book {text}\u2026"):
             self._import_worker(gutenberg=int(text))
-            event.input.value = ""
 
     def _start_import(self, label: str) -> bool:
         if self._importing is not None:
@@ -245,6 +263,8 @@ class LibraryScreen(StudioScreen):
     @on(ImportFinished)
     def _import_finished(self, message: ImportFinished) -> None:
         self._end_import()
+        self.query_one("#import-path", Input).value = ""
+        self.query_one("#import-gutenberg", Input).value = ""
         book = message.book
         self.notify(f"Imported \u201c{book.title}\u201d by {book.author or 'unknown'}: {book.chapter_count} "
                     f"chapters, {book.paragraph_count} paragraphs ({message.seconds:.1f} s). "
@@ -253,6 +273,7 @@ class LibraryScreen(StudioScreen):
         self.query_one("#books", DataTable).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # No call to super(): Textual runs StudioScreen's handler too (handlers run down the MRO), and
+        # calling it here as well showed every import error twice (issue 18, bug 7).
         if event.worker.group == "import" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._end_import()
-        super().on_worker_state_changed(event)
