@@ -130,6 +130,28 @@ class JobRepository(Repository[Job]):
             self.write(job_id, example_id=example_id, **job_fields)
         return example_id
 
+    def finish_backfill(self, job_id: int, example_id: int, student: list[dict[str, str]], shape: str,
+                        request_hash: str, **job_fields: Any) -> None:
+        """Give an example its backfilled student conversation and mark the backfill job, in one journal line.
+
+        An example that got a student conversation meanwhile (another teacher's backfill) keeps it; the
+        job is still marked done, since its answer was received and paid for.
+        """
+        examples = self.db.table(Example.table)
+        with self.db.transaction():
+            doc = examples._read_table().get(str(example_id))  # type: ignore[attr-defined]
+            if doc is not None and not doc.get("student"):
+                examples.update({"student": [dict(turn) for turn in student], "student_shape": shape,
+                                 "request_hash": doc.get("request_hash") or request_hash, "updated": now()},
+                                doc_ids=[example_id])
+            self.write(job_id, **job_fields)
+
+    def examples_without_student(self) -> list[Example]:
+        """Examples with no student conversation yet (made before they existed): what a backfill completes."""
+        docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]
+        return sorted((Example.from_doc(doc, int(key)) for key, doc in list(docs.items()) if not doc.get("student")),
+                      key=lambda example: example.id)
+
     def examples_by_job(self) -> dict[int, int]:
         """job id -> example id, for every example (recovery links a killed job to its stored answer)."""
         docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]

@@ -41,9 +41,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.set_defaults(handler=generate)
 
 
-def _positive(name: str, value: Optional[float]) -> None:
+def positive(name: str, value: Optional[float]) -> None:
     if value is not None and value <= 0:
         raise GenerateError(f"--{name} must be greater than 0, got {value}.")
+
+
+def confirm() -> bool:
+    """Ask "Start?" on the terminal; without one, a sentence saying to add --yes."""
+    if not sys.stdin.isatty():
+        raise GenerateError("Confirmation needed and stdin is not a terminal: add --yes to start.")
+    return input("Start? [y/N] ").strip().lower() in ("y", "yes")
 
 
 class ProgressLine:
@@ -81,7 +88,7 @@ def generate(args: argparse.Namespace, ctx: Any) -> int:
     from core.teacher import make_teacher
 
     for name in ("samples", "concurrency", "budget", "run_budget"):
-        _positive(name.replace("_", "-"), getattr(args, name))
+        positive(name.replace("_", "-"), getattr(args, name))
     project, db = ctx.project, ctx.db
     teacher = make_teacher(project.settings, project.root)
     added, _ = enqueue_passages(project, db, book_id=args.book, tag=args.tag, samples=args.samples,
@@ -93,7 +100,7 @@ def generate(args: argparse.Namespace, ctx: Any) -> int:
                  f"{project.templates_dir}; they were skipped for it.")
     progress = ProgressLine(ctx.err)
     queue = build_queue(project, db, batch=args.batch, concurrency=args.concurrency, budget_usd=args.budget,
-                        run_budget_usd=args.run_budget, teacher=teacher,
+                        run_budget_usd=args.run_budget, teacher=teacher, kinds=("generate",),
                         on_event=None if ctx.json else (lambda event: progress.draw(queue.stats)))
     return asyncio.run(_run(queue, args, ctx, added, progress))
 
@@ -117,13 +124,9 @@ async def _run(queue: Any, args: argparse.Namespace, ctx: Any, added: Any, progr
             ctx.print(f"Budget: ${budget.budget_usd:.2f} for this teacher in this project "
                       f"(${queue.db.jobs.spent(queue.teacher.name):.4f} recorded so far)"
                       + (f", ${budget.run_budget_usd:.2f} for this run." if budget.run_budget_usd else "."))
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise GenerateError("Confirmation needed and stdin is not a terminal: add --yes to start.")
-            answer = input("Start? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
-                ctx.print("Not started; the jobs stay queued.")
-                return 1
+        if not args.yes and not confirm():
+            ctx.print("Not started; the jobs stay queued.")
+            return 1
         summary = await queue.run()
         if not ctx.json:
             progress.draw(queue.stats, force=True)

@@ -10,22 +10,34 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import random
 import time
 from typing import Any, Callable, Optional, Union
 
+from core.queue.answers import backfill_tool, backfill_user_turn, raw_answer, request_hash, student_turns
+from core.queue.backfill import backfill_prompt, backfill_shape
 from core.queue.budget import Budget, usage_problem
 from core.queue.events import JobFailed, JobFinished, QueueEvent, QueuePaused, QueueStats, RetryWaiting
 from core.settings import QueueSettings
+from core.student import StudentShapeError, tool_schema, validate_conversation
 from core.teacher.base import (MAX_RETRY_AFTER_S, Teacher, TeacherOutputError, TeacherRequest, TeacherResult,
-                               check_output, clean_text, describe_error)
+                               clean_text, describe_error)
 from core.teacher.pricing import CHARS_PER_TOKEN, worst_case_usd
-from core.templates import Prompt, Template, render_prompt, template_from_version
+from core.templates import Prompt, Template, TemplateError, render_prompt, template_from_version
 from store.database import Database
 from store.journal import StoreError
-from store.records import Book, Example, Job, Passage, now
+from store.records import Book, Example, Job, JobKind, Passage, StudentShape, now
 
 TOKEN_MARGIN = 1.05  # reservations assume prompts 5% longer than estimated
+# Every request also carries its tool: the schema, and the API's own tool-use system prompt (~350 tokens
+# when a tool is forced).  Counted as characters so the one tokens-per-character ratio covers it.
+TOOL_CHARS = len(json.dumps(tool_schema("continuity"))) + 1400
+
+
+def request_chars(prompt: Prompt) -> int:
+    """Characters a request is priced on: the prompt plus its tool (see TOOL_CHARS)."""
+    return prompt.chars + TOOL_CHARS
 
 EventSink = Union[Callable[[QueueEvent], None], "asyncio.Queue[QueueEvent]", None]
 
@@ -56,7 +68,7 @@ class RunContext:
 
     def __init__(self, db: Database, teacher: Teacher, templates: list[Template], config: QueueConfig, *,
                  on_example: Optional[Callable[[Example], Any]], on_event: EventSink, batch: bool,
-                 rng: random.Random) -> None:
+                 rng: random.Random, kinds: Optional[tuple[JobKind, ...]] = None) -> None:
         self.db = db
         self.teacher = teacher
         self.templates = {t.id: t for t in templates}
@@ -64,6 +76,8 @@ class RunContext:
         self.on_example = on_example
         self.on_event = on_event
         self.rng = rng
+        self.kinds = kinds  # the job kinds this run sends (None: every kind)
+        self.backfill_system = ""  # the backfill prompt (set by the queue when it has a project folder)
         self.stats = QueueStats(budget_usd=config.budget_usd, mode="batch" if batch else "live")
         self.price = teacher.price_row(batch=batch)
         self.tokens_per_char = 1.0 / CHARS_PER_TOKEN
@@ -81,7 +95,10 @@ class RunContext:
 
     # -- selection and rendering ---------------------------------------------------------------------
     def pending_jobs(self) -> list[Job]:
-        return self.db.jobs.of_teacher(self.teacher.name, "pending")
+        jobs = self.db.jobs.of_teacher(self.teacher.name, "pending")
+        if self.kinds is not None:
+            jobs = [job for job in jobs if job.kind in self.kinds]
+        return jobs
 
     def refresh_counts(self) -> None:
         self.stats.counts = self.db.jobs.status_counts(self.teacher.name)
@@ -105,7 +122,19 @@ class RunContext:
             self._templates_at[cache_key] = old
         return self._templates_at[cache_key]
 
+    def shape_for(self, job: Job) -> StudentShape:
+        """The student shape a job's answer must have (a backfill: one user turn, see `backfill_shape`)."""
+        try:
+            shape = self.template_for(job).student_shape
+        except (JobSetupError, TemplateError):
+            if job.kind != "backfill":
+                raise
+            shape = "single"
+        return backfill_shape(shape) if job.kind == "backfill" else shape
+
     def prompt_for(self, job: Job) -> tuple[Prompt, Passage]:
+        if job.kind == "backfill":
+            return self._backfill_prompt_for(job)
         passage = self._passages.get(job.passage_id)
         if passage is None:
             passage = self.db.passages.find(job.passage_id)
@@ -116,6 +145,19 @@ class RunContext:
             self._books[passage.book_id] = self.db.books.find(passage.book_id)
         return render_prompt(self.template_for(job), passage, self._books[passage.book_id]), passage
 
+    def _backfill_prompt_for(self, job: Job) -> tuple[Prompt, Passage]:
+        example = self.db.examples.find(job.example_id)
+        if example is None:
+            raise JobSetupError(f"example {job.example_id} was deleted; nothing to backfill.")
+        passage = self._passages.get(example.passage_id) or self.db.passages.find(example.passage_id)
+        if passage is None:  # the passage is gone; the answer still stands on its own
+            passage = Passage(id=example.passage_id, book_id=example.book_id)
+        try:
+            template: Optional[Template] = self.template_for(job)
+        except (JobSetupError, TemplateError):
+            template = None
+        return backfill_prompt(self.backfill_system, example.completion, template), passage
+
     def renderable(self, job: Job) -> bool:
         try:
             self.prompt_for(job)
@@ -124,12 +166,13 @@ class RunContext:
             return False
 
     def request_for(self, job: Job, prompt: Prompt) -> TeacherRequest:
-        return TeacherRequest(prompt=prompt, key=job.idempotency_key)
+        tool = backfill_tool() if job.kind == "backfill" else tool_schema(self.shape_for(job))
+        return TeacherRequest(prompt=prompt, key=job.idempotency_key, tool=tool)
 
     def worst_case(self, prompt: Prompt) -> float:
         if self.teacher.is_free:
             return 0.0
-        tokens = int(prompt.chars * self.tokens_per_char * TOKEN_MARGIN) + 1
+        tokens = int(request_chars(prompt) * self.tokens_per_char * TOKEN_MARGIN) + 1
         return worst_case_usd(tokens, self.teacher.max_tokens, self.price)
 
     async def calibrate(self, prompts: list[Prompt], sample_size: int) -> None:
@@ -138,9 +181,10 @@ class RunContext:
             return
         step = max(1, len(prompts) // sample_size)
         sample = prompts[::step][:sample_size]
-        counted = await asyncio.gather(*(self.teacher.count_tokens(TeacherRequest(p)) for p in sample))
+        tool = tool_schema("single")  # every request carries a tool of about this size
+        counted = await asyncio.gather(*(self.teacher.count_tokens(TeacherRequest(p, tool=tool)) for p in sample))
         if all(c.exact for c in counted):
-            chars = sum(p.chars for p in sample)
+            chars = sum(request_chars(p) for p in sample)
             self.tokens_per_char = sum(c.tokens for c in counted) / max(chars, 1)
             self.tokens_exact = True
 
@@ -239,7 +283,7 @@ class RunContext:
         """What an answer cost, and why its usage cannot be trusted (then the worst case is charged)."""
         if self.teacher.is_free:
             return 0.0, None
-        problem = usage_problem(result.usage, self.teacher.max_tokens, prompt.chars)
+        problem = usage_problem(result.usage, self.teacher.max_tokens, request_chars(prompt))
         if problem is not None:
             return worst, problem
         return max(0.0, float(result.cost_usd)), None
@@ -255,26 +299,53 @@ class RunContext:
             self.fail(job, f"{problem}; the answer was not stored and the request is charged at its worst case.",
                       was="running", cost=total)
             return cost
+        if job.kind == "backfill":
+            return self._finish_backfill(job, prompt, result, total, cost, usage)
         try:
-            text = check_output(clean_text(result.text), result.stop_reason, self.teacher.max_tokens)
-        except TeacherOutputError as exc:
+            turns = student_turns(result, self.shape_for(job), self.teacher.max_tokens)
+        except (TeacherOutputError, StudentShapeError) as exc:
             self.fail(job, describe_error(exc), was="running", cost=total, usage=usage)
             return cost
         example = dict(
             job_id=job.id, passage_id=job.passage_id, book_id=int(passage.book_id), template_id=job.template_id,
             template_version=job.template_version, teacher=self.teacher.name,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user},
-                      {"role": "assistant", "content": text}],
+                      {"role": "assistant", "content": clean_text(raw_answer(result))}],
+            student=turns, student_shape=self.shape_for(job), request_hash=request_hash(prompt.system, prompt.user),
             usage=dict(usage), cost_usd=cost)
         example_id = self.db.jobs.finish_with_example(job.id, example, status="done", cost_usd=total, usage=usage,
                                                       last_error="", finished_at=now())
+        self._finished(job, example_id, cost, usage)
+        return cost
+
+    def _finish_backfill(self, job: Job, prompt: Prompt, result: TeacherResult, total: float, cost: float,
+                         usage: dict[str, int]) -> float:
+        """Give the job's example its student conversation: the backfilled user turn and the original answer."""
+        example = self.db.examples.find(job.example_id)
+        try:
+            if example is None:
+                raise TeacherOutputError(f"example {job.example_id} was deleted before its answer arrived.")
+            user_turn = backfill_user_turn(result, self.teacher.max_tokens)
+            shape = self.shape_for(job)
+            turns = validate_conversation([{"role": "user", "content": user_turn},
+                                           {"role": "assistant", "content": example.completion}], shape)
+        except (TeacherOutputError, StudentShapeError) as exc:
+            self.fail(job, describe_error(exc), was="running", cost=total, usage=usage)
+            return cost
+        original = example.messages[:2] if len(example.messages) >= 2 else []
+        provenance = request_hash(*(m.get("content", "") for m in original)) if original else ""
+        self.db.jobs.finish_backfill(job.id, example.id, turns, shape, example.request_hash or provenance,
+                                     status="done", cost_usd=total, usage=usage, last_error="", finished_at=now())
+        self._finished(job, example.id, cost, usage)
+        return cost
+
+    def _finished(self, job: Job, example_id: int, cost: float, usage: dict[str, int]) -> None:
         self.stats.move("running", "done")
         self.stats.done += 1
         self.stats.record_finish()
         self.emit(JobFinished(job.id, example_id, cost, dict(usage)))
         if self.on_example is not None:
             self.call_hook(self.db.examples.get(example_id))
-        return cost
 
     def call_hook(self, example: Example) -> None:
         if self.on_example is None:

@@ -28,8 +28,9 @@ import random
 import time
 from typing import Any, Callable, Optional, Union
 
+from core.queue.backfill import default_backfill_system
 from core.queue.batch import BatchRun
-from core.queue.context import EventSink, QueueConfig, RunContext
+from core.queue.context import EventSink, QueueConfig, RunContext, request_chars
 from core.queue.events import Estimate, QueueStats, QueueStopped, QueueSummary
 from core.queue.jobs import Recovery, recover
 from core.queue.live import SAMPLE_FOR_COUNT, LiveRun
@@ -37,9 +38,11 @@ from core.teacher.base import Teacher, TeacherFatal, TeacherRequest, describe_er
 from core.templates import Prompt, Template
 from store.database import Database
 from store.journal import StoreError
-from store.records import Example, Job, Passage
+from store.records import Example, Job, JobKind, Passage
 
-EXPECTED_OUTPUT_TOKENS = 450  # the templates ask for 150-350 words
+# Output tokens expected per job: a conversation (answers of 150-350 words, a user turn, the JSON around
+# them) or a backfill's one user turn.
+EXPECTED_OUTPUT_TOKENS: dict[str, int] = {"generate": 550, "backfill": 80}
 
 
 class GenerationQueue:
@@ -53,16 +56,20 @@ class GenerationQueue:
         on_example: called with each stored `Example` (the quality flagger hooks in here).
         on_event: a callable or an `asyncio.Queue` receiving the events of `core.queue.events`.
         batch: use Message Batches (Anthropic teachers only) instead of live requests.
+        kinds: the job kinds to send ("generate", "backfill"); None sends every pending job.
+        backfill_system: the backfill prompt (default: the packaged one; `build_queue` reads the project's).
     """
 
     def __init__(self, db: Database, teacher: Teacher, templates: list[Template],
                  config: Optional[QueueConfig] = None, *, on_example: Optional[Callable[[Example], Any]] = None,
-                 on_event: EventSink = None, batch: bool = False, rng: Optional[random.Random] = None) -> None:
+                 on_event: EventSink = None, batch: bool = False, rng: Optional[random.Random] = None,
+                 kinds: Optional[tuple[JobKind, ...]] = None, backfill_system: str = "") -> None:
         self.db = db
         self.teacher = teacher
         self.batch = batch
         self.ctx = RunContext(db, teacher, templates, config or QueueConfig(), on_example=on_example,
-                              on_event=on_event, batch=batch, rng=rng or random.Random())
+                              on_event=on_event, batch=batch, rng=rng or random.Random(), kinds=kinds)
+        self.ctx.backfill_system = backfill_system or default_backfill_system()
         self.recovery: Optional[Recovery] = None
         self._mode: Optional[Union[LiveRun, BatchRun]] = None
 
@@ -99,13 +106,14 @@ class GenerationQueue:
         return self.ctx.worst_case(prompt)
 
     def store_example(self, job: Job, prompt: Prompt, passage: Passage, text: str, usage: dict[str, int],
-                      cost: float) -> Example:
+                      cost: float, student: Optional[list[dict[str, str]]] = None) -> Example:
         """Store an example for a job as the queue does (without marking the job) and return it."""
         example_id = self.db.jobs.insert_example(
             job_id=job.id, passage_id=job.passage_id, book_id=int(passage.book_id), template_id=job.template_id,
             template_version=job.template_version, teacher=self.teacher.name,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user},
-                      {"role": "assistant", "content": text}], usage=dict(usage), cost_usd=cost)
+                      {"role": "assistant", "content": text}], usage=dict(usage), cost_usd=cost,
+            student=list(student or []), student_shape=self.ctx.shape_for(job) if student else "")
         return self.db.examples.get(example_id)
 
     # -- preflight -------------------------------------------------------------------------------
@@ -116,29 +124,36 @@ class GenerationQueue:
         prompts = [(job, ctx.prompt_for(job)[0]) for job in jobs if ctx.renderable(job)]
         await ctx.calibrate([p for _, p in prompts], SAMPLE_FOR_COUNT)
         ratio = ctx.tokens_per_char
-        prompt_tokens = sum(int(p.chars * ratio) + 1 for _, p in prompts)
+        prompt_tokens = sum(int(request_chars(p) * ratio) + 1 for _, p in prompts)
         max_tokens = self.teacher.max_tokens
-        expected_out = min(max_tokens, EXPECTED_OUTPUT_TOKENS)
+        outs = [min(max_tokens, EXPECTED_OUTPUT_TOKENS.get(job.kind, EXPECTED_OUTPUT_TOKENS["generate"]))
+                for job, _ in prompts]  # by position: a planned job (a dry run) has no id yet
+        expected_out = sum(outs)
         mode = "batch" if self.batch else "live"
-        assumptions = [f"~{expected_out} output tokens per example (the templates ask for 150-350 words); "
-                       f"at most teacher.max_tokens = {max_tokens}."]
+        kinds = {job.kind for job, _ in prompts}
+        assumptions = [", ".join(
+            [f"~{min(max_tokens, EXPECTED_OUTPUT_TOKENS['generate'])} output tokens per student conversation "
+             f"(answers of 150-350 words, the user turn, the JSON around them)"] * ("generate" in kinds)
+            + [f"~{min(max_tokens, EXPECTED_OUTPUT_TOKENS['backfill'])} per backfilled user turn"] * ("backfill" in kinds))
+            + f"; at most teacher.max_tokens = {max_tokens}."]
         if self.teacher.is_free:
             assumptions.insert(0, "a local model: no cost.")
-            return Estimate(len(prompts), prompt_tokens, expected_out * len(prompts), max_tokens * len(prompts),
+            return Estimate(len(prompts), prompt_tokens, expected_out, max_tokens * len(prompts),
                             ctx.tokens_exact, 0.0, 0.0, mode, assumptions)
         # The static prefix of each template (system prompt, AVOID list, instructions) is written to the
         # cache by the first request of a template and read by the others.
         seen: set[str] = set()
         expected = 0.0
         row = ctx.price
-        for job, prompt in prompts:
+        for (job, prompt), out_tokens in zip(prompts, outs):
             static = sum(map(len, prompt.system_parts)) + (len(prompt.user_parts[0]) if len(prompt.user_parts) > 1 else 0)
-            static_tokens, dynamic_tokens = int(static * ratio), int((prompt.chars - static) * ratio) + 1
-            key = f"{job.template_id}@{job.template_version}"
+            static += request_chars(prompt) - prompt.chars  # the tool is part of the cached prefix
+            static_tokens, dynamic_tokens = int(static * ratio), int((request_chars(prompt) - static) * ratio) + 1
+            key = "backfill" if job.kind == "backfill" else f"{job.template_id}@{job.template_version}"
             static_price = row["cache_read"] if key in seen else row["cache_write"]
             seen.add(key)
             expected += (static_tokens * static_price + dynamic_tokens * row["input"]) / 1e6
-            expected += expected_out * row["output"] / 1e6
+            expected += out_tokens * row["output"] / 1e6
         worst = sum(self.worst_case(p) for _, p in prompts)
         assumptions.append("the shared system prompt, AVOID list and instructions of each template are written to "
                            "the prompt cache once (cache-write price) and read from it afterwards (cache-read "
@@ -151,7 +166,7 @@ class GenerationQueue:
             assumptions.append(f"Message Batches prices: {share:.0%} of live prices (teacher.batch_discount); "
                                f"batches may hit the prompt cache less often.")
         assumptions.append("the budget cap reserves each job's worst case before sending it.")
-        return Estimate(len(prompts), prompt_tokens, expected_out * len(prompts), max_tokens * len(prompts),
+        return Estimate(len(prompts), prompt_tokens, expected_out, max_tokens * len(prompts),
                         ctx.tokens_exact, expected, worst, mode, assumptions)
 
     # -- control ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from core.queue.backfill import load_backfill_system
 from core.queue.context import EventSink, QueueConfig
 from core.queue.jobs import EnqueueResult, enqueue, select_passages
 from core.queue.service import GenerationQueue
@@ -15,7 +16,7 @@ from core.teacher import make_teacher, teacher_name
 from core.teacher.base import Teacher
 from core.templates import load_templates
 from store.database import Database
-from store.records import Example
+from store.records import Example, JobKind
 
 
 def enqueue_passages(project: Any, db: Database, *, book_id: Optional[int] = None, tag: Optional[str] = None,
@@ -34,7 +35,7 @@ def enqueue_passages(project: Any, db: Database, *, book_id: Optional[int] = Non
 def build_queue(project: Any, db: Database, *, batch: bool = False, concurrency: Optional[int] = None,
                 budget_usd: Optional[float] = None, run_budget_usd: Optional[float] = None,
                 teacher: Optional[Teacher] = None, on_example: Optional[Callable[[Example], Any]] = None,
-                on_event: EventSink = None) -> GenerationQueue:
+                on_event: EventSink = None, kinds: Optional[tuple[JobKind, ...]] = None) -> GenerationQueue:
     """A queue over the project's pending jobs for its configured teacher.
 
     Args:
@@ -45,6 +46,7 @@ def build_queue(project: Any, db: Database, *, batch: bool = False, concurrency:
         teacher: a teacher already made (default: the one the settings name).
         on_example: the hook for each stored example (default: live quality flags).
         on_event: where the queue's events go.
+        kinds: only these job kinds ("generate", "backfill"); None runs every pending job.
     """
     settings = project.settings
     templates = load_templates(project, db)
@@ -56,4 +58,5 @@ def build_queue(project: Any, db: Database, *, batch: bool = False, concurrency:
         from core.quality.live import LiveFlagger
 
         on_example = LiveFlagger(project, db)
-    return GenerationQueue(db, teacher, templates, config, batch=batch, on_example=on_example, on_event=on_event)
+    return GenerationQueue(db, teacher, templates, config, batch=batch, on_example=on_example, on_event=on_event,
+                           kinds=kinds, backfill_system=load_backfill_system(project.templates_dir))

@@ -2,7 +2,10 @@
 
 The static parts of every prompt (shared system prompt, the template's AVOID list, the instructions before
 the passage) are sent as separate content blocks marked `cache_control: ephemeral`, so the second and later
-requests of a template read them from the prompt cache at a tenth of the input price.  The SDK's own retries
+requests of a template read them from the prompt cache at a tenth of the input price.  The tool the answer
+must fill in comes first in the cached prefix (the API orders tools, then system, then messages), so it is
+cached with them.  The answer is structured by forced tool use (`tool_choice` naming the one tool): the
+idiomatic way to get JSON that fits a schema, read from the `tool_use` block's `input`.  The SDK's own retries
 are off (`max_retries=0`): the queue retries, so that it can honour `retry-after` across all its workers,
 count attempts durably, and stop on errors no retry can fix.
 """
@@ -86,6 +89,9 @@ def build_message_params(request: TeacherRequest, model: str, max_tokens: int, t
     }
     if system:
         params["system"] = system
+    if request.tool is not None:
+        params["tools"] = [request.tool]
+        params["tool_choice"] = {"type": "tool", "name": request.tool["name"]}
     if temperature != 1.0:
         # This SDK no longer lists `temperature` (newer models fix it); send it only when the user changed
         # the default, as an extra body field, so that models which accept it still get it.
@@ -182,11 +188,31 @@ def result_from_message(message: Any, row: dict[str, float], model: str) -> Teac
     if any(not isinstance(part, str) for part in parts if part is not None):
         raise TeacherOutputError("the API returned a text block whose text is not a string.")
     text = clean_text("".join(part for part in parts if part))
+    calls = [block for block in content if getattr(block, "type", "") == "tool_use"]
     usage = usage_from(getattr(message, "usage", None))
     stop_reason = getattr(message, "stop_reason", "")
+    tool_name = clean_text(str(getattr(calls[0], "name", "") or ""))[:200] if calls else ""
+    tool_input = clean_value(getattr(calls[0], "input", None)) if calls else None
     return TeacherResult(text=text, usage=usage, cost_usd=cost_usd(usage, row),
                          model=clean_text(str(getattr(message, "model", "") or model))[:200],
-                         stop_reason=clean_text(str(stop_reason or ""))[:100])
+                         stop_reason=clean_text(str(stop_reason or ""))[:100], tool_name=tool_name,
+                         tool_input=tool_input)
+
+
+def clean_value(value: Any, depth: int = 0) -> Any:
+    """A tool input with every string storable as UTF-8 (lone surrogates replaced), as `clean_text` does.
+
+    Past a nesting no valid answer has, the rest is dropped (None), so a hostile answer cannot recurse deep.
+    """
+    if depth > 20:
+        return None
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_value(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_value(item, depth + 1) for key, item in value.items()}
+    return value
 
 
 class AnthropicTeacher:

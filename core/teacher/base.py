@@ -20,11 +20,17 @@ from core.templates import Prompt
 
 @dataclass(frozen=True)
 class TeacherRequest:
-    """One prompt to send; `key` is the job's idempotency key (also the batch `custom_id`)."""
+    """One prompt to send; `key` is the job's idempotency key (also the batch `custom_id`).
+
+    `tool` is the tool definition the answer must fill in (`core.student.tool_schema`, or the backfill's
+    user-turn tool): the Anthropic teacher forces a call to it; a teacher without tools (the local model)
+    is asked for the same object as JSON in its text.
+    """
 
     prompt: Prompt
     key: str = ""
     max_tokens: Optional[int] = None
+    tool: Optional[dict[str, Any]] = None
 
 
 @dataclass
@@ -45,11 +51,15 @@ class Usage:
 
 @dataclass
 class TeacherResult:
+    """An answer: its text, and the input of the tool it called (None when it called none)."""
+
     text: str
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     model: str = ""
     stop_reason: str = ""
+    tool_name: str = ""
+    tool_input: Any = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,12 @@ def clean_text(text: str) -> str:
 _REFUSAL = re.compile(r"^\s*(I'm sorry|I am sorry|I can(?:no|')t|I won't|I will not|I'm not able|I am not able|"
                       r"I'm unable|I am unable|Sorry, (?:but )?I)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*(?=\s|$)")
+
+
+def looks_like_refusal(text: str) -> bool:
+    """A short answer that opens like a refusal ("I'm sorry, but I can't..."): never training data."""
+    stripped = text.strip()
+    return len(stripped.split()) < 40 and bool(_REFUSAL.match(stripped))
 
 
 def check_output(text: str, stop_reason: str, max_tokens: int) -> str:

@@ -3,11 +3,16 @@
 The model is loaded once, on first use, in a thread; generation also runs in a thread so the event loop
 (and the UI above it) never waits on it.  One model answers one request at a time (a lock), so the queue's
 concurrency does not multiply memory.
+
+A local model is offered no tool: when the request names one, the model is asked for the tool's input as
+one JSON object in its text (the same schema), and the queue parses it from there
+(`core.student.turns_from_text`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any, Optional
@@ -28,6 +33,16 @@ def check_model_folder(path_text: str) -> Path:
         raise TeacherNotConfigured(f"{path} is not an MLX model folder (no config.json); set teacher.local_model "
                                    f"to a folder made by `mlx_lm convert` or downloaded from mlx-community.")
     return path
+
+
+def json_request(request: TeacherRequest) -> str:
+    """The user message, asking for the tool's input as JSON in the text when the request names a tool."""
+    user = request.prompt.user
+    if request.tool is None:
+        return user
+    schema = json.dumps(request.tool.get("input_schema", {}), ensure_ascii=False)
+    return (f"{user}\n\nAnswer with one JSON object that fits this JSON schema, and nothing before or after "
+            f"it:\n{schema}")
 
 
 class MLXTeacher:
@@ -76,7 +91,7 @@ class MLXTeacher:
             return self._model, self._tokenizer
 
     def _prompt_text(self, tokenizer: Any, request: TeacherRequest) -> str:
-        system, user = request.prompt.system, request.prompt.user
+        system, user = request.prompt.system, json_request(request)
         if getattr(tokenizer, "has_chat_template", False):
             messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
             return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))

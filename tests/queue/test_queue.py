@@ -176,13 +176,15 @@ async def test_bad_output_is_a_failed_job_not_an_example(project, db, fake_anthr
     assert queue.stats.recent_errors[-1].reason == failed[0].last_error
 
 
-async def test_truncated_but_usable_answer_is_trimmed(project, db, fake_anthropic):
+async def test_a_conversation_cut_off_at_max_tokens_is_a_failed_job(project, db, fake_anthropic):
+    # a tool call cut off mid-conversation is incomplete JSON: nothing in it can be trimmed back and kept
     add_passages(db, 1)
     fake_anthropic.script("long_cutoff")
     queue = make_queue(project, db, fake_anthropic)
-    await queue.run()
-    text = db.examples.all()[0].completion
-    assert text.endswith(".") and "the thing that" not in text
+    summary = await queue.run()
+    job = db.jobs.all()[0]
+    assert summary.failed == 1 and db.examples.count() == 0
+    assert "cut off at max_tokens" in job.last_error and "raise teacher.max_tokens" in job.last_error
 
 
 async def test_hook_failure_does_not_lose_the_example(project, db, fake_anthropic):
