@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "core.commands.library",
     "core.commands.templates",
     "core.commands.generate",
+    "core.commands.backfill",
     "core.commands.review",
     "core.commands.dataset",
     "core.commands.training",
