@@ -124,13 +124,18 @@ class RunContext:
 
     def shape_for(self, job: Job) -> StudentShape:
         """The student shape a job's answer must have (a backfill: one user turn, see `backfill_shape`)."""
+        if job.kind != "backfill":
+            return self.template_for(job).student_shape
+        template = self._template_of_backfill(job)
+        return backfill_shape(template.student_shape if template is not None else "single")
+
+    def _template_of_backfill(self, job: Job) -> Optional[Template]:
+        """The template an old example was made with: its version when remembered, else the current one
+        (an example older than version tracking), else None (the template is gone)."""
         try:
-            shape = self.template_for(job).student_shape
+            return self.template_for(job)
         except (JobSetupError, TemplateError):
-            if job.kind != "backfill":
-                raise
-            shape = "single"
-        return backfill_shape(shape) if job.kind == "backfill" else shape
+            return self.templates.get(job.template_id)
 
     def prompt_for(self, job: Job) -> tuple[Prompt, Passage]:
         if job.kind == "backfill":
@@ -152,11 +157,7 @@ class RunContext:
         passage = self._passages.get(example.passage_id) or self.db.passages.find(example.passage_id)
         if passage is None:  # the passage is gone; the answer still stands on its own
             passage = Passage(id=example.passage_id, book_id=example.book_id)
-        try:
-            template: Optional[Template] = self.template_for(job)
-        except (JobSetupError, TemplateError):
-            template = None
-        return backfill_prompt(self.backfill_system, example.completion, template), passage
+        return backfill_prompt(self.backfill_system, example.completion, self._template_of_backfill(job)), passage
 
     def renderable(self, job: Job) -> bool:
         try:
