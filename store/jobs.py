@@ -152,6 +152,11 @@ class JobRepository(Repository[Job]):
         return sorted((Example.from_doc(doc, int(key)) for key, doc in list(docs.items()) if not doc.get("student")),
                       key=lambda example: example.id)
 
+    def count_without_student(self) -> int:
+        """How many examples have no student conversation (no record is built: the Queue screen shows it)."""
+        docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]
+        return sum(1 for doc in list(docs.values()) if not doc.get("student"))
+
     def examples_by_job(self) -> dict[int, int]:
         """job id -> example id, for every example (recovery links a killed job to its stored answer)."""
         docs = self.db.table(Example.table)._read_table()  # type: ignore[attr-defined]

@@ -70,3 +70,27 @@ async def test_enqueue_run_and_watch(make_app, db, fake_anthropic):
         await pilot.pause(0.3)
         assert screen.snapshot is final  # nothing is posted after the run ended: the figure stays put
         assert f"final throughput {final.throughput:.2f}" in text_of(screen.query_one("#queue-stats"))
+
+
+async def test_backfill_from_the_queue_screen(make_app, db, fake_anthropic):
+    from tests.queue.test_backfill import ANSWER, old_examples
+
+    ids = old_examples(db, ("monologue", "uncertainty"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        assert "2 examples have no student conversation" in text_of(screen.query_one("#queue-stats"))
+        await pilot.press("b")
+        await pilot.pause()
+        assert "Queued 2 backfill jobs" in screen.last_message and "pending 2" in text_of(
+            screen.query_one("#queue-stats"))
+        await pilot.press("g")
+        await wait_until(pilot, lambda: not screen.run_active and screen.snapshot is not None)
+        examples = {e.id: e for e in db.examples.all()}
+        assert all(examples[i].student[1]["content"] == ANSWER.format(n=n) for n, i in enumerate(ids))
+        await pilot.press("b")
+        await pilot.pause()
+        assert "Nothing to backfill" in screen.last_message
+        assert "no student conversation" not in text_of(screen.query_one("#queue-stats"))

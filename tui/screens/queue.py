@@ -59,6 +59,7 @@ class QueueScreen(StudioScreen):
         Binding("x", "cancel", "Cancel", id="queue.cancel"),
         Binding("m", "toggle_mode", "Live/batch", id="queue.mode"),
         Binding("r", "retry_failed", "Retry failed", id="queue.retry_failed"),
+        Binding("b", "backfill", "Backfill", id="queue.backfill"),
     ]
     DEFAULT_CSS = """
     QueueScreen #queue-body { padding: 0 1; }
@@ -182,6 +183,10 @@ class QueueScreen(StudioScreen):
             text.append("Not running. ", style="bold")
             text.append("e: enqueue the passages of the chosen book/tag (templates chosen on each passage) · "
                         "g: start · m: live/batch")
+            missing = self.studio.db.jobs.count_without_student()
+            if missing:
+                text.append(f"\n{missing} examples have no student conversation and are left out of builds: "
+                            f"b queues their backfill (the teacher writes the user turn each answer responds to).")
             if self.last_message:
                 text.append(f"\n{self.last_message}")
             return text
@@ -279,6 +284,18 @@ class QueueScreen(StudioScreen):
 
         count = retry_failed(self.studio.db, self.teacher_name())
         self.last_message = f"{count} failed jobs are pending again."
+        self.refresh_view()
+
+    def action_backfill(self) -> None:
+        """Queue a backfill job for every example without a student conversation; `g` runs them."""
+        from core.queue.backfill import enqueue_backfill, plan_backfill
+
+        plan = plan_backfill(self.studio.db, self.teacher_name())
+        queued = enqueue_backfill(self.studio.db, plan)
+        self.last_message = (f"Queued {queued} backfill jobs ({plan.already_queued} already queued); "
+                             f"g starts them with the estimate first." if queued or plan.already_queued else
+                             "Nothing to backfill: every example with an answer has a student conversation.")
+        self.notify(self.last_message, title="Queue", markup=False)
         self.refresh_view()
 
     def save_state(self) -> None:
