@@ -307,7 +307,8 @@ def student_block(template: Template) -> str:
     """
     lines = [f"Return the student conversation ({template.student_shape}): {SHAPE_TEXT[template.student_shape]}."]
     if template.student_guidance:
-        lines.append(f"The user turn(s) for this task: {template.student_guidance}")
+        lines.append(f"The user turn(s) for this task: {template.student_guidance} (Any example here shows the "
+                     f"kind of turn; write a new one each time, never the example.)")
     lines.append(f"Return it by calling the tool {TOOL_NAME}; when no tool is offered, answer with one JSON "
                  'object and nothing else: {"turns": [{"role": "user", "content": "..."}, '
                  '{"role": "assistant", "content": "..."}]}.')

@@ -140,3 +140,26 @@ def test_any_answer_is_valid_turns_or_a_sentence(tool_input, text, stop, shape, 
         assert str(exc).strip()
     else:
         assert user == user.strip() and user
+
+
+async def test_the_fake_teachers_conversations_raise_no_student_flag(project, db, fake_anthropic):
+    # what a build made from fake-teacher examples relies on: no exercise leak, no copied passage, callbacks
+    from core.quality.flagger import template_texts
+    from core.quality.leaks import LeakDetector
+    from core.quality.student_flags import student_flags
+    from core.templates import load_templates
+
+    add_passages(db, 6, templates=("monologue", "conversation", "meta-awareness", "continuity", "uncertainty",
+                                   "desire-resistance"))
+    summary = await make_queue(project, db, fake_anthropic, concurrency=8).run()
+    assert summary.done == 36
+    detector = LeakDetector(["A. Writer"], template_texts(load_templates(project)), ["The Test Book"])
+    for example in db.examples.all():
+        passage = db.passages.get(example.passage_id).text
+        flags = student_flags(example.student, example.student_shape, passage, detector, "A. Writer",
+                              "The Test Book")
+        assert flags == [], (example.template_id, flags)
+    answer_words = sum(len(t["content"].split()) for e in db.examples.all() for t in e.student
+                       if t["role"] == "assistant")
+    all_words = sum(len(t["content"].split()) for e in db.examples.all() for t in e.student)
+    assert answer_words / all_words > 0.6  # answers dominate the training text (the build's target is 50%)
