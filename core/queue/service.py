@@ -155,7 +155,8 @@ class GenerationQueue:
             expected += (static_tokens * static_price + dynamic_tokens * row["input"]) / 1e6
             expected += out_tokens * row["output"] / 1e6
         worst = sum(self.worst_case(p) for _, p in prompts)
-        assumptions.append("the shared system prompt, AVOID list and instructions of each template are written to "
+        assumptions.append("the tool, shared system prompt, AVOID list, student-conversation guidance and "
+                           "instructions of each template are written to "
                            "the prompt cache once (cache-write price) and read from it afterwards (cache-read "
                            "price); the cache lasts 5 minutes, and prompts shorter than the model's minimum "
                            "(1,024 tokens for Sonnet/Opus, 2,048 for Haiku) are not cached, so the real cost "
