@@ -92,9 +92,11 @@ class JobRepository(Repository[Job]):
 
         return len(self.table.update(apply, doc_ids=ids))
 
-    def retry_failed(self, teacher: str) -> int:
-        """Put a teacher's failed jobs back to pending (one journal line); returns how many."""
-        failed = [job_id for job_id, status in self._statuses(teacher).items() if status == "failed"]
+    def retry_failed(self, teacher: str, kind: Optional[str] = None) -> int:
+        """Put a teacher's failed jobs (of one kind when given) back to pending in one journal line; how many."""
+        docs = self.table._read_table()
+        failed = [job_id for job_id, status in self._statuses(teacher).items() if status == "failed"
+                  and (kind is None or (docs.get(str(job_id)) or {}).get("kind", "generate") == kind)]
         return self.set_many(failed, status="pending", last_error="")
 
     def still_live(self, job_ids: Iterable[int]) -> list[int]:

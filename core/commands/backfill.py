@@ -28,6 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         help="cap on the project's lifetime spend on this teacher (default: queue.budget_usd)")
     parser.add_argument("--run-budget", type=float, metavar="USD", help="also cap what this run spends")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--retry-failed", action="store_true", help="send failed backfill jobs again")
     parser.set_defaults(handler=backfill)
 
 
@@ -40,6 +41,8 @@ def backfill(args: argparse.Namespace, ctx: Any) -> int:
         positive(name.replace("_", "-"), getattr(args, name))
     project, db = ctx.project, ctx.db
     teacher = make_teacher(project.settings, project.root)
+    if args.retry_failed and not args.dry_run:
+        db.jobs.retry_failed(teacher.name, kind="backfill")
     plan = plan_backfill(db, teacher.name)
     if not args.dry_run:
         enqueue_backfill(db, plan)
@@ -54,7 +57,12 @@ async def _run(queue: Any, args: argparse.Namespace, ctx: Any, plan: Any, progre
     try:
         jobs = queue.pending_jobs() + (plan.jobs if args.dry_run else [])
         if not jobs:
-            message = "Nothing to backfill: every example with an answer has a student conversation."
+            message = "Nothing to backfill: every example with an answer has a student conversation"
+            if plan.failed:
+                message += f", except {plan.failed} whose backfill failed; add --retry-failed to send them again"
+            if plan.rejected:
+                message += f" ({plan.rejected} rejected examples are not backfilled)"
+            message += "."
             if ctx.json:
                 ctx.print_json({"plan": plan.to_json(), "estimate": None, "summary": None, "message": message})
             else:

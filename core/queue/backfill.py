@@ -19,7 +19,7 @@ from typing import Any, Iterable, Optional
 from core.student import USER_TURNS
 from core.templates import Prompt, Template, TemplateError
 from store.database import Database
-from store.records import Example, Job, StudentShape
+from store.records import Job, StudentShape
 
 BACKFILL_FILE = "_backfill.md"
 MAX_PROMPT_BYTES = 200_000
@@ -72,22 +72,19 @@ def backfill_prompt(system: str, answer: str, template: Optional[Template]) -> P
                               f"<answer>\n{answer.strip()}\n</answer>\n\n{context}Write the user turn it answers."))
 
 
-def needs_backfill(example: Example) -> bool:
-    """An example with an answer but no student conversation."""
-    return not example.student and bool(example.completion.strip())
-
-
 @dataclass
 class BackfillPlan:
     """What a backfill would queue: the jobs (not stored yet), and what was left out and why."""
 
     jobs: list[Job] = field(default_factory=list)
-    already_queued: int = 0  # a backfill job exists for the example with this teacher
+    already_queued: int = 0  # a backfill job exists for the example with this teacher (pending, running, done)
+    failed: int = 0  # its backfill job failed: `--retry-failed` (or r in the studio) sends it again
+    rejected: int = 0  # rejected in review: never exported, so not worth paying for
     without_answer: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"to_queue": len(self.jobs), "already_queued": self.already_queued,
-                "without_answer": self.without_answer}
+        return {"to_queue": len(self.jobs), "already_queued": self.already_queued, "failed": self.failed,
+                "rejected": self.rejected, "without_answer": self.without_answer}
 
 
 def plan_backfill(db: Database, teacher: str, example_ids: Optional[Iterable[int]] = None) -> BackfillPlan:
@@ -101,8 +98,14 @@ def plan_backfill(db: Database, teacher: str, example_ids: Optional[Iterable[int
         if not example.completion.strip():
             plan.without_answer += 1
             continue
+        if example.status == "rejected":
+            plan.rejected += 1
+            continue
         key = backfill_key(example.id, teacher)
         found = keys.get(key)
+        if found is not None and found[1] == "failed":
+            plan.failed += 1
+            continue
         if found is not None and found[1] != "cancelled":
             plan.already_queued += 1
             continue

@@ -54,7 +54,7 @@ def test_backfill_gives_each_old_example_its_user_turn_once(project, fake_anthro
             messages=[{"role": "assistant", "content": "hello"}])
     assert backfill(project, "--yes") == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["plan"] == {"to_queue": 3, "already_queued": 0, "without_answer": 0}
+    assert out["plan"] == {"to_queue": 3, "already_queued": 0, "failed": 0, "rejected": 0, "without_answer": 0}
     assert out["summary"]["done"] == 3 and out["estimate"]["cost_usd"] > 0
     with Database(project.db_path) as db:
         examples = {e.id: e for e in db.examples.all()}
@@ -153,3 +153,20 @@ def test_sigkill_mid_backfill_then_resume_pays_nothing_twice(project, fake_anthr
     resent = [r.idempotency_key for r in fake_anthropic.message_requests() if r.at > rerun_started]
     assert not set(resent) & finished, "a backfill that was done was sent again"
     assert len(resent) == len(set(resent)) == 16 - len(finished) and len(ids) == 16
+
+
+def test_failed_and_rejected_examples(project, fake_anthropic, capsys):
+    with Database(project.db_path) as db:
+        ids = old_examples(db, ("monologue",) * 3)
+        db.examples.update(ids[2], status="rejected")
+    fake_anthropic.script("bad_turns")
+    assert backfill(project, "--yes", "--concurrency", "1") == 0
+    assert json.loads(capsys.readouterr().out)["plan"]["rejected"] == 1  # never exported: not paid for
+    assert main(["backfill", "--project", str(project.root), "--yes"]) == 0
+    said = capsys.readouterr().out
+    assert "except 1 whose backfill failed; add --retry-failed" in said and "1 rejected" in said
+    assert backfill(project, "--yes", "--retry-failed") == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["done"] == 1
+    with Database(project.db_path) as db:
+        assert [bool(db.examples.get(i).student) for i in ids] == [True, True, False]
+    assert len(fake_anthropic.message_requests()) == 3

@@ -292,9 +292,13 @@ class QueueScreen(StudioScreen):
 
         plan = plan_backfill(self.studio.db, self.teacher_name())
         queued = enqueue_backfill(self.studio.db, plan)
-        self.last_message = (f"Queued {queued} backfill jobs ({plan.already_queued} already queued); "
-                             f"g starts them with the estimate first." if queued or plan.already_queued else
-                             "Nothing to backfill: every example with an answer has a student conversation.")
+        if queued or plan.already_queued:
+            self.last_message = (f"Queued {queued} backfill jobs ({plan.already_queued} already queued); "
+                                 f"g starts them with the estimate first.")
+        else:
+            self.last_message = "Nothing to backfill: every example with an answer has a student conversation."
+        if plan.failed:
+            self.last_message += f" {plan.failed} backfill jobs failed: r puts them back in the queue."
         self.notify(self.last_message, title="Queue", markup=False)
         self.refresh_view()
 
