@@ -163,3 +163,48 @@ async def test_the_fake_teachers_conversations_raise_no_student_flag(project, db
                        if t["role"] == "assistant")
     all_words = sum(len(t["content"].split()) for e in db.examples.all() for t in e.student)
     assert answer_words / all_words > 0.6  # answers dominate the training text (the build's target is 50%)
+
+
+class TextTeacher:
+    """A free teacher that answers in text, as the local MLX model does (JSON inside prose)."""
+
+    name, max_tokens, is_free = "mlx:text", 512, True
+
+    def __init__(self) -> None:
+        self.tools: list[str] = []
+
+    async def generate(self, request: TeacherRequest) -> TeacherResult:
+        assert request.tool is not None
+        self.tools.append(request.tool["name"])
+        turns = [{"role": "user", "content": "the lift is broken again. six floors."},
+                 {"role": "assistant", "content": "Somewhere around the fourth landing I stopped counting."}]
+        return TeacherResult(text=f"Here it is:\n```json\n{json.dumps({'turns': turns})}\n```", stop_reason="end_turn")
+
+    async def count_tokens(self, request: TeacherRequest):
+        from core.teacher.base import TokenEstimate
+
+        return TokenEstimate(request.prompt.chars // 4, False)
+
+    def price_row(self, batch: bool = False) -> dict[str, float]:
+        return {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0}
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_teacher_answering_in_text_goes_through_the_same_validation(project, db):
+    from core.queue import GenerationQueue, QueueConfig
+    from core.queue.jobs import enqueue, select_passages
+    from core.templates import load_templates
+
+    add_passages(db, 2, templates=("monologue", "continuity"))
+    teacher = TextTeacher()
+    templates = load_templates(project, db)
+    enqueue(db, select_passages(db), templates, teacher.name)
+    summary = await GenerationQueue(db, teacher, templates, QueueConfig(budget_usd=0.0)).run()
+    assert (summary.done, summary.failed) == (2, 2)  # one exchange cannot be a continuity conversation
+    assert {e.template_id for e in db.examples.all()} == {"monologue"}
+    assert all(e.student[0]["content"] == "the lift is broken again. six floors." for e in db.examples.all())
+    reasons = {j.last_error for j in db.jobs.all() if j.status == "failed"}
+    assert reasons == {"A continuity conversation has 2-4 user turns; the reply has 1."}
+    assert set(teacher.tools) == {TOOL_NAME}
