@@ -1,0 +1,52 @@
+"""The local scorer on any text: a score in [0, 1] and reasons; features well-formed for any input."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.finder.features import FEATURE_NAMES, HASH_BUCKETS, extract
+from core.finder.scorer import explain, score_texts
+
+prose = st.text(alphabet=st.sampled_from(list("abcdefghij klmnop IHe she thought felt “”\"'’—-…;,.!?\n\t")),
+                max_size=400)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=300), prose))
+def test_any_text_gets_a_score_in_0_1_and_reasons(text: str) -> None:
+    score, reasons = explain(text)
+    assert 0.0 <= score <= 1.0
+    assert reasons and all(isinstance(r, str) and r for r in reasons)
+    assert abs(float(score_texts([text])[0]) - score) < 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=120), prose), max_size=12))
+def test_features_and_ngrams_are_well_formed_for_any_paragraphs(texts: list[str]) -> None:
+    x = extract(texts)
+    assert x.features.shape == (len(texts), len(FEATURE_NAMES))
+    assert np.isfinite(x.features).all()
+    assert x.ngram_indptr.shape == (len(texts) + 1,)
+    assert x.ngram_indptr[0] == 0 and x.ngram_indptr[-1] == len(x.ngram_indices)
+    assert (np.diff(x.ngram_indptr) >= 0).all()
+    assert ((x.ngram_indices >= 0) & (x.ngram_indices < HASH_BUCKETS)).all()
+    # a book's rows are the rows of its paragraphs scored one by one
+    for i, text in enumerate(texts):
+        alone = extract([text])
+        assert np.allclose(alone.features[0], x.features[i])
+        assert sorted(alone.ngram_indices) == sorted(x.ngram_indices[x.ngram_indptr[i]:x.ngram_indptr[i + 1]])
+
+
+def test_interior_prose_outscores_dialogue_and_action() -> None:
+    interior = ("She felt, somehow, that she had failed him; and yet -- perhaps it was only the heat -- "
+                "she could not remember why the thought of it frightened her so, or why she longed, "
+                "absurdly, to be alone with her own heart.")
+    dialogue = "\u201cPass the salt,\u201d said the colonel."
+    action = "The regiment marched to the river, crossed the bridge at noon and took the village."
+    scores = score_texts([interior, dialogue, action])
+    assert scores[0] > 0.5 > scores[1]
+    assert scores[0] > scores[2]
+    _, reasons = explain(interior)
+    assert any("felt" in r or "thought" in r or "remember" in r for r in reasons)
