@@ -106,7 +106,8 @@ def cmd_review_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
 def cmd_flag(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.quality.flagger import QualityFlagger, load_project_templates, reflag_all
 
-    flagger = QualityFlagger(ctx.project.settings, load_project_templates(ctx.project, ctx.db))
+    flagger = QualityFlagger(ctx.project.settings, load_project_templates(ctx.project, ctx.db),
+                             authors=[book.author for book in ctx.db.books])
     changed = reflag_all(ctx.db, flagger)
     flagged = ctx.db.examples.flagged_count()
     if ctx.json:

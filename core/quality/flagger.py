@@ -7,28 +7,33 @@ re-flags its earlier twin; an opening that crosses the share re-flags the exampl
 
 A flag is a dict with at least `code` and `detail` (a sentence shown on the card); codes:
 cliche, formulaic-opening, repeated-opening, near-duplicate, too-short, too-long, length-outlier,
-format, empty.
+format, empty; and for the student conversation (`core.quality.student_flags`): exercise-leak,
+copies-passage, no-callback.  Those need the example's source passage and its book's author and title,
+which the example does not hold: `inputs_from_store` looks them up once for a whole corpus, and
+`flag_example` for one arriving example.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, Union
 
 from core.quality.cliches import ClicheMatcher, PhraseList, normalize
 from core.quality.length_format import LengthStats, format_flags, length_flags, outlier_flag
 from core.quality.near_duplicates import NearDuplicateIndex, UnionFind
+from core.quality.leaks import LeakDetector
 from core.quality.openings import OpeningCounter, opening_key
+from core.quality.student_flags import STUDENT_FLAG_CODES, student_flags
 from core.settings import QualitySettings, Settings
 from store.database import Database
-from store.records import Example
+from store.records import Book, Example
 
 if TYPE_CHECKING:
     from core.project import Project
     from core.templates import Template
 
 FLAG_CODES = ("cliche", "formulaic-opening", "repeated-opening", "near-duplicate", "too-short", "too-long",
-              "length-outlier", "format", "empty")
+              "length-outlier", "format", "empty", *STUDENT_FLAG_CODES)
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,51 @@ class FlagInput:
     text: str
     template_id: str = ""
     messages: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    student: Sequence[dict[str, Any]] = field(default_factory=tuple)  # the student conversation (reviewed)
+    shape: str = ""  # its student shape
+    passage: str = ""  # the source passage's text
+    author: str = ""  # the book's author and title, for exercise-leak
+    title: str = ""
 
 
 Flaggable = Union[Example, FlagInput]
 
 
-def as_input(example: Example) -> FlagInput:
-    """A `store.records.Example` (its reviewed text when edited) as flag input."""
-    return FlagInput(int(example.id), example.final_text, example.template_id or "", tuple(example.messages))
+def as_input(example: Example, passage: str = "", book: Optional[Book] = None) -> FlagInput:
+    """A `store.records.Example` (its reviewed text and turns when edited) as flag input.
+
+    `passage` and `book` are the example's source passage text and book, for the student flags.
+    """
+    return FlagInput(int(example.id), example.final_text, example.template_id or "", tuple(example.messages),
+                     tuple(example.final_student), str(example.student_shape or ""), passage,
+                     book.author if book is not None else "", book.title if book is not None else "")
+
+
+def inputs_from_store(db: Database, examples: Optional[Iterable[Example]] = None) -> Iterator[FlagInput]:
+    """The store's examples (or `examples`) as flag inputs with their passages and books, looked up once."""
+    passages = {p.id: p.text for p in db.passages}
+    books = {b.id: b for b in db.books}
+    for example in db.examples if examples is None else examples:
+        yield as_input(example, passages.get(example.passage_id, ""), books.get(example.book_id))
+
+
+def input_from_store(db: Database, example: Example) -> FlagInput:
+    """One example as flag input, its passage and book read from the store (an arriving example)."""
+    passage = db.passages.find(example.passage_id) if example.passage_id else None
+    book = db.books.find(example.book_id) if example.book_id else None
+    return as_input(example, passage.text if passage is not None else "", book)
+
+
+def template_texts(templates: Iterable[Any]) -> list[tuple[str, str]]:
+    """(id, text) of each template's task and system wording, which must not reach a student user turn."""
+    texts = []
+    for template in templates:
+        template_id = str(getattr(template, "id", ""))
+        for name in ("body", "system"):
+            value = getattr(template, name, "")
+            if isinstance(value, str) and value.strip():
+                texts.append((template_id, value))
+    return texts
 
 
 @dataclass
@@ -62,15 +104,20 @@ class QualityFlagger:
 
     Args:
         settings: `core.settings.Settings` (its `.quality`) or a `QualitySettings`.
-        templates: objects with `.id` and `.avoid` (and optionally `.name`); their AVOID lists seed the
-            phrase list together with `extra_cliches` and the built-in seed list.
+        templates: objects with `.id` and `.avoid` (and optionally `.name`, `.body`, `.system`); their AVOID
+            lists seed the phrase list together with `extra_cliches` and the built-in seed list, and their
+            wording must not reach a student user turn.
+        authors: author names (besides the corpus authors) whose mention in a user turn is an exercise leak;
+            each input's own book author is checked as well.
     """
 
-    def __init__(self, settings: Union[Settings, QualitySettings], templates: Iterable[Any] = ()) -> None:
+    def __init__(self, settings: Union[Settings, QualitySettings], templates: Iterable[Any] = (),
+                 authors: Iterable[str] = ()) -> None:
         quality = settings.quality if isinstance(settings, Settings) else settings
         self.quality = quality
         templates = list(templates)
         self.template_names = {str(getattr(t, "id", "")): str(getattr(t, "name", "")) for t in templates}
+        self.leaks = LeakDetector(authors, template_texts(templates))
         self.phrases = PhraseList.build(templates, extra=quality.extra_cliches)
         self.matcher = ClicheMatcher(self.phrases, score=quality.cliche_score)
         self._reset()
@@ -95,6 +142,7 @@ class QualityFlagger:
                              item.messages)
         flags += length_flags(words, self.quality.min_words, self.quality.max_words)
         flags += self.matcher.find(normalized, item.text)
+        flags += student_flags(item.student, item.shape, item.passage, self.leaks, item.author, item.title)
         return _Entry(normalized, words, opening_key(normalized, self.quality.opening_words), flags)
 
     def _compose(self, entry: _Entry, duplicates: dict[int, float], opening_count: Optional[int] = None,
@@ -209,7 +257,7 @@ def flag_example(db: Database, flagger: QualityFlagger, example: Example) -> lis
     Call it where an example is stored (the generation queue).  Returns the new example's flags (also set
     on `example.flags`).
     """
-    changed = flagger.add(example)
+    changed = flagger.add(input_from_store(db, example))
     db.examples.set_flags(changed)  # the new example's and its twins' in one journal change
     example.flags = changed[example.id]
     return example.flags
@@ -217,7 +265,7 @@ def flag_example(db: Database, flagger: QualityFlagger, example: Example) -> lis
 
 def reflag_all(db: Database, flagger: QualityFlagger) -> int:
     """Recompute every example's flags from scratch; writes only the ones that changed. Returns that count."""
-    flags_by_id = flagger.build(db.examples)
+    flags_by_id = flagger.build(inputs_from_store(db))
     return len(db.examples.set_flags(flags_by_id))
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any, Optional
 
-from core.quality.flagger import QualityFlagger, flag_example, load_project_templates
+from core.quality.flagger import QualityFlagger, flag_example, inputs_from_store, load_project_templates
 from store.database import Database
 from store.records import Example
 
@@ -31,8 +31,9 @@ class LiveFlagger:
 
     def _ready(self, arriving_id: int) -> QualityFlagger:
         if self._flagger is None:
-            flagger = QualityFlagger(self.project.settings, load_project_templates(self.project, self.db))
-            flagger.build([e for e in self.db.examples if e.id != arriving_id])
+            flagger = QualityFlagger(self.project.settings, load_project_templates(self.project, self.db),
+                                     authors=[book.author for book in self.db.books])
+            flagger.build(inputs_from_store(self.db, [e for e in self.db.examples if e.id != arriving_id]))
             self._flagger = flagger
         return self._flagger
 

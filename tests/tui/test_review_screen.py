@@ -53,17 +53,16 @@ def actions_of(db, example_id: int) -> list[tuple[str, str]]:
 # -- copied words -------------------------------------------------------------------------------------
 
 
-def test_copied_runs_of_four_words_are_marked_in_both_texts():
-    passage = "The rain fell on the roofs of Moscow all night, and Pierre did not sleep."
-    example = "I listen: the rain fell on the roofs, and I do not sleep; Pierre did not sleep either."
+def test_copied_runs_of_eight_words_are_marked_in_both_texts():
+    passage = "The rain fell on the roofs of Moscow all night long, and Pierre did not sleep at all that night."
+    example = ("I listen: the rain fell on the roofs of Moscow all night, and I do not sleep; "
+               "Pierre did not sleep either.")
     spans = copied_spans(example, passage)
-    example_marked = [example[s:e] for s, e in spans.in_example]
-    passage_marked = [passage[s:e] for s, e in spans.in_passage]
-    assert example_marked == ["the rain fell on the roofs", "Pierre did not sleep"]
-    assert passage_marked == ["The rain fell on the roofs", "Pierre did not sleep"]
-    assert spans.copied_words == 10 and spans.example_words == 18
-    # Three shared words in a row are ordinary English, not copying.
-    assert copied_spans("and did not sleep", "he did not sleep").in_example == ()
+    assert [example[s:e] for s, e in spans.in_example] == ["the rain fell on the roofs of Moscow all night"]
+    assert [passage[s:e] for s, e in spans.in_passage] == ["The rain fell on the roofs of Moscow all night"]
+    assert spans.copied_words == 10 and spans.example_words == 22
+    # Seven shared words in a row can be ordinary English, not copying.
+    assert copied_spans("then he did not sleep at all that", "and he did not sleep at all that night").in_example == ()
 
 
 # -- loading and the empty project ---------------------------------------------------------------------
