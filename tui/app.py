@@ -25,6 +25,7 @@ from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
 from core.errors import UserError, os_error_sentence
+from core.ui_state import UiState, load_ui_state, save_ui_state
 from tui import keymap as keymap_table
 from tui.screens import registry
 from tui.screens.base import is_text_field
@@ -84,6 +85,8 @@ class InteriorityApp(App[int]):
             self.db = db
         self._owns_db = db is None
         self._screen_instances: dict[str, Screen[Any]] = {}
+        # What the studio remembers between sessions (the last screen; screens add their own values).
+        self.ui_state: UiState = load_ui_state(project.root)
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -109,9 +112,12 @@ class InteriorityApp(App[int]):
         self.set_keymap(self.settings.keymap)
         for spec in registry.present_screens():
             self.add_mode(spec.id, self._screen_factory(spec))
-        # The first screen that loads; one that does not is reported (or raises, in dev mode).
-        for spec in registry.SCREENS:
-            if self.show_screen(spec.id) is not None:
+        # The screen the user left last time, else the first that loads; one that does not is reported
+        # (or raises, in dev mode).
+        last = self.ui_state.last_screen
+        first = [registry.spec_by_id(last)] if last else []
+        for spec in [*first, *registry.SCREENS]:
+            if spec is not None and self.show_screen(spec.id) is not None:
                 break
         if self.settings.keymap:
             self.call_after_refresh(self._check_keymap)
@@ -133,6 +139,11 @@ class InteriorityApp(App[int]):
                     save()
                 except Exception as exc:  # saving one screen must not stop the others
                     log.warning("saving %s failed: %s", type(screen).__name__, exc)
+        self.save_ui_state()
+
+    def save_ui_state(self) -> None:
+        """Write `ui_state` (the screens' `save_state` may have added to it); a failure is only logged."""
+        save_ui_state(self.project.root, self.ui_state)
 
     async def action_quit(self) -> None:
         self.save_all()
@@ -219,6 +230,9 @@ class InteriorityApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.switch_mode(spec.id)
+        if self.ui_state.last_screen != spec.id:  # remembered at once: a closed terminal runs no exit code
+            self.ui_state.last_screen = spec.id
+            self.save_ui_state()
         return self._screen_instances.get(spec.id)
 
     def action_show_screen(self, screen_id: str) -> None:
