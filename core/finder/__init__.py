@@ -8,8 +8,8 @@ and the reader call the same functions.
 """
 
 from core.finder.scorer import explain, local_scores, score_texts
-from core.finder.session import Finder, dismiss, load_book_scores, open_finder
+from core.finder.session import Finder, dismiss, load_book_scores, open_finder, undismiss
 from core.finder.suggestions import STRONG, BookScores, Suggestion
 
-__all__ = ["explain", "local_scores", "score_texts", "Finder", "dismiss", "load_book_scores", "open_finder",
+__all__ = ["explain", "local_scores", "score_texts", "Finder", "dismiss", "load_book_scores", "open_finder", "undismiss",
            "STRONG", "BookScores", "Suggestion"]

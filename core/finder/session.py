@@ -137,3 +137,11 @@ def dismiss(project: Project, db: Database, finder: Finder, book_id: int, paragr
     start, end = (int(v) for v in scores.spans[paragraph])
     db.dismissals.dismiss(book_id, paragraph, start, end)
     finder.record_verdict(book_id, start, end, scores.text[start:end], False)
+
+
+def undismiss(db: Database, finder: Finder, book_id: int, paragraph: int) -> None:
+    """Undo a dismissal: the paragraph may be suggested again and the learner forgets it."""
+    scores = finder.book(book_id)
+    start, end = (int(v) for v in scores.spans[paragraph])
+    db.dismissals.undismiss(book_id, start, end)
+    finder.forget_verdict(book_id, start, end)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import core.finder.cache as cache
-from core.finder import BookScores, Finder, dismiss, load_book_scores, open_finder
+from core.finder import BookScores, Finder, dismiss, load_book_scores, open_finder, undismiss
 from core.finder.features import extract
 from core.library import import_book
 from core.project import Project
@@ -122,3 +122,6 @@ def test_open_finder_learns_from_passages_and_dismissals(project: Project, db: D
     reopened = open_finder(project, db)
     assert reopened.model.verdicts == 2  # the valuable passage and the dismissal
     assert reopened.book(book.id).judged[1] and reopened.book(book.id).judged[3]
+    undismiss(db, reopened, book.id, 3)
+    assert db.dismissals.for_book(book.id) == [] and not reopened.book(book.id).judged[3]
+    assert reopened.model.verdicts == 1
