@@ -1,12 +1,14 @@
 """The review decisions aggregate: an append-only event log (never updated, never deleted), and the notes
 reviewers write about the teacher.
 
-A decision changes what readers see of its example (the cached `status` / `edited_text` that lists and
-exports read without folding the log), so `record` writes the event and that cached fold as one journal
+A decision changes what readers see of its example (the cached `status` / `edited_text` /
+`edited_student` that lists and exports read without folding the log), so `record` writes the event and that cached fold as one journal
 change: a process killed at any point leaves either both or neither, for every reader.
 """
 
 from __future__ import annotations
+
+from typing import Mapping, Sequence
 
 from store.journal import JournalDB
 from store.records import Decision, Example, ExampleStatus, ReviewNote
@@ -39,16 +41,19 @@ class DecisionRepository(Repository[Decision]):
     def in_order(self) -> list[Decision]:
         return sorted(self, key=lambda d: d.id)
 
-    def record(self, decision: Decision, status: ExampleStatus, edited_text: str) -> Decision:
-        """Append `decision` and set its example's cached fold (`status`, `edited_text`) in one journal change.
+    def record(self, decision: Decision, status: ExampleStatus, edited_text: str,
+               edited_student: Sequence[Mapping[str, str]] = ()) -> Decision:
+        """Append `decision` and set its example's cached fold (`status`, `edited_text`, `edited_student`) in
+        one journal change.
 
         Raises `NotFoundError` when the example does not exist (nothing is written then).
         """
+        turns = [{"role": str(t.get("role", "")), "content": str(t.get("content", ""))} for t in edited_student]
         examples = self.db.table(Example.table)
         with self.db.transaction():
             if str(decision.example_id) not in examples._read_table():
                 raise NotFoundError(f"No example with id {decision.example_id}.")
             self.add(decision)
-            examples.update({"status": status, "edited_text": edited_text, "updated": decision.created},
-                            doc_ids=[decision.example_id])
+            examples.update({"status": status, "edited_text": edited_text, "edited_student": turns,
+                             "updated": decision.created}, doc_ids=[decision.example_id])
         return decision

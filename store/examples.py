@@ -28,6 +28,7 @@ class ExampleHead:
     teacher: str
     flag_codes: tuple[str, ...]  # sorted, distinct
     edited_text: str
+    edited_student: tuple[tuple[str, str], ...] = ()  # the cached fold's turns as (role, content)
 
 
 def _head(key: str, doc: Mapping[str, Any]) -> ExampleHead:
@@ -37,7 +38,9 @@ def _head(key: str, doc: Mapping[str, Any]) -> ExampleHead:
         book_id=int(doc.get("book_id") or 0), passage_id=int(doc.get("passage_id") or 0),
         teacher=doc.get("teacher") or "",
         flag_codes=tuple(sorted({str(f.get("code", "")) for f in flags if isinstance(f, Mapping)})),
-        edited_text=doc.get("edited_text") or "")
+        edited_text=doc.get("edited_text") or "",
+        edited_student=tuple((str(t.get("role", "")), str(t.get("content", "")))
+                             for t in doc.get("edited_student") or () if isinstance(t, Mapping)))
 
 
 def _completion(doc: Mapping[str, Any]) -> str:
@@ -45,6 +48,12 @@ def _completion(doc: Mapping[str, Any]) -> str:
         if isinstance(message, Mapping) and message.get("role") == "assistant":
             return str(message.get("content", ""))
     return ""
+
+
+def _turns_text(turns: Any) -> str:
+    """A conversation as one text ("User: ..." / "Assistant: ..."), for edit distances."""
+    return "\n\n".join(f"{str(t.get('role', '')).title()}: {t.get('content', '')}"
+                        for t in turns or () if isinstance(t, Mapping))
 
 
 class ExampleRepository(Repository[Example]):
@@ -86,10 +95,18 @@ class ExampleRepository(Repository[Example]):
         return sorted(self.where(wanted), key=lambda example: example.id)
 
     def edits(self) -> list[tuple[int, str, str]]:
-        """(id, the teacher's original answer, the reviewer's text) of every edited example, by id."""
-        items = list(self.table._read_table().items())
-        return sorted((int(key), _completion(doc), str(doc["edited_text"]))
-                      for key, doc in items if doc.get("edited_text"))
+        """(id, the teacher's original, the reviewer's version) of every edited example, by id.
+
+        An edit of the student conversation compares the whole conversations (every turn, labelled); an
+        edit of the answer alone compares the answers.
+        """
+        out: list[tuple[int, str, str]] = []
+        for key, doc in list(self.table._read_table().items()):
+            if doc.get("edited_student"):
+                out.append((int(key), _turns_text(doc.get("student")), _turns_text(doc["edited_student"])))
+            elif doc.get("edited_text"):
+                out.append((int(key), _completion(doc), str(doc["edited_text"])))
+        return sorted(out)
 
     def flagged_count(self) -> int:
         return sum(1 for doc in list(self.table._read_table().values()) if doc.get("flags"))

@@ -20,12 +20,15 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--template", metavar="ID", help="only this template's examples")
     p.set_defaults(handler=cmd_examples)
 
-    p = add_command(sub, "decide", help="record a review decision: accept, reject (with --reason), skip, or undo")
+    p = add_command(sub, "decide", help="record a review decision: accept, reject (with --reason), skip, edit "
+                                        "(with --edit-file), or undo")
     p.add_argument("example_id", type=int, metavar="EXAMPLE_ID")
-    p.add_argument("action", choices=("accept", "reject", "skip", "undo"))
+    p.add_argument("action", choices=("accept", "reject", "skip", "edit", "undo"))
     p.add_argument("--reason", default="", metavar="CODE", help="reject reason (see [review] reject_reasons)")
-    p.add_argument("--edit-file", metavar="F", help="record this file's text as the reviewer's edit first "
-                                                    "(the teacher's original is kept)")
+    p.add_argument("--edit-file", metavar="F", help="the reviewer's edit, recorded first (the teacher's original is "
+                                                    "kept): a JSON list of turns [{\"role\", \"content\"}, ...] "
+                                                    "for the whole student conversation, or plain text that "
+                                                    "replaces the last answer")
     p.set_defaults(handler=cmd_decide)
 
     p = add_command(sub, "review-stats", help="reviewer analytics: accept rates, reject reasons, edits, pace")
@@ -43,7 +46,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def _example_row(example: Example) -> dict[str, Any]:
     return {"id": example.id, "passage_id": example.passage_id, "template": example.template_id,
             "teacher": example.teacher, "status": example.status, "text": example.final_text,
-            "edited": bool(example.edited_text), "flags": example.flags}
+            "edited": bool(example.edited_text or example.edited_student), "flags": example.flags,
+            "student": example.final_student, "student_shape": example.student_shape}
 
 
 def cmd_examples(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -68,21 +72,30 @@ def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
     if args.action == "reject" and not args.reason:
         raise UserError(f"Give --reason CODE for a reject; one of: {', '.join(settings.review.reject_reasons)}.")
     if args.edit_file and args.action == "undo":
-        raise UserError("--edit-file goes with accept, reject or skip, not with undo.")
-    text = ""
+        raise UserError("--edit-file goes with edit, accept, reject or skip, not with undo.")
+    if args.action == "edit" and not args.edit_file:
+        raise UserError("Give --edit-file F with edit: a JSON list of turns, or plain text for the last answer.")
+    edit: Any = None
     if args.edit_file:
+        from core.review.edits import parse_edit_file
+
         path = Path(args.edit_file)
         try:
-            text = path.read_text(encoding="utf-8")
+            edit = parse_edit_file(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"Cannot read the edit file {path} ({exc}); give a UTF-8 text file.") from None
     db: Database = ctx.db
     decisions = []
     with db.transaction():  # the edit and the verdict of one command: both stored, or neither
-        if args.edit_file:
-            decisions.append(record_decision(db, settings, args.example_id, "edit", edited_text=text))
-        decisions.append(record_decision(db, settings, args.example_id, args.action, reason=args.reason))
-    decision, status, edited = decisions[-1]
+        if isinstance(edit, list):
+            decisions.append(record_decision(db, settings, args.example_id, "edit", edited_student=edit))
+        elif isinstance(edit, str):
+            decisions.append(record_decision(db, settings, args.example_id, "edit", edited_text=edit))
+        if args.action != "edit":
+            decisions.append(record_decision(db, settings, args.example_id, args.action, reason=args.reason))
+    _decision, status, _edited_text = decisions[-1]
+    example = db.examples.get(args.example_id)
+    edited = bool(example.edited_text or example.edited_student)
     if ctx.json:
         ctx.print_json({"example_id": args.example_id, "status": status, "edited": bool(edited),
                         "decisions": [{"id": d.id, "action": d.action, "reason": d.reason} for d, _s, _e in decisions]})

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from core.review.fatigue import SessionSample, fatigue_warning
-from core.review.log import DUPLICATE_REASON, MAX_COUNTED_SECONDS, VERDICTS, ReviewError, check_reason, fold
+from core.review.edits import check_turns, replace_last_answer
+from core.review.log import (DUPLICATE_REASON, MAX_COUNTED_SECONDS, VERDICTS, Folded, ReviewError, check_reason,
+                             fold_events)
 from core.review.notes import add_failure_patterns, has_failure_patterns
 from core.settings import Settings
 from store.database import Database
@@ -79,6 +81,7 @@ class _Event:
     action: Union[DecisionAction, Unset]  # "" only in a hand-edited log; the fold ignores it
     reason: str = ""
     edited_text: str = ""
+    edited_student: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -130,7 +133,7 @@ class ReviewSession:
                                       flags=head.flag_codes, passage_id=head.passage_id))
         for decision in self.db.decisions.in_order():
             self._apply_event(decision.example_id, _Event(decision.id, decision.action, decision.reason,
-                                                          decision.edited_text))
+                                                          decision.edited_text, decision.edited_student))
             if decision.action in VERDICTS:
                 self.project_reviews += 1
                 tally = self._earlier.setdefault(decision.session, _SessionTally())
@@ -143,16 +146,20 @@ class ReviewSession:
         A decision and its cached fold are one journal change, so this only finds databases written by an
         earlier version, which wrote them separately (a kill in between left the cache one step behind).
         """
-        repairs = [(head.id, *fold(self._stacks.get(head.id, []))) for head in heads]
-        repairs = [(i, status, edited) for (i, status, edited), head in zip(repairs, heads)
-                   if (head.status, head.edited_text) != (status, edited)]
+        repairs: list[tuple[int, Folded]] = []
+        for head in heads:
+            folded = fold_events(self._stacks.get(head.id, []))
+            turns = tuple((t["role"], t["content"]) for t in folded.edited_student)
+            if (head.status, head.edited_text, head.edited_student) != (folded.status, folded.edited_text, turns):
+                repairs.append((head.id, folded))
         if not repairs:
             return
         with self.db.transaction():
-            for example_id, status, edited in repairs:
-                self.db.examples.update(example_id, status=status, edited_text=edited)
-        for example_id, status, _edited in repairs:
-            self._set_status(example_id, status)
+            for example_id, folded in repairs:
+                self.db.examples.update(example_id, status=folded.status, edited_text=folded.edited_text,
+                                        edited_student=folded.edited_student)
+        for example_id, folded in repairs:
+            self._set_status(example_id, folded.status)
 
     def _set_status(self, example_id: int, status: ExampleStatus) -> None:
         entry = self.entries[example_id]
@@ -307,15 +314,18 @@ class ReviewSession:
         """The project's first `careful_reviews` reviews go slower, so the reviewer learns the teacher."""
         return self.project_reviews < self.settings.review.careful_reviews
 
-    def _write(self, example_id: int, action: DecisionAction, reason: str = "",
-               edited_text: str = "") -> DecisionResult:
+    def _write(self, example_id: int, action: DecisionAction, reason: str = "", edited_text: str = "",
+               edited_student: Optional[list[dict[str, str]]] = None) -> DecisionResult:
         seconds = round(self.seconds_on_card(), 3)
         self._shown_at = self.clock()  # the next decision's time starts now, even on the same card
+        turns = edited_student or []
         decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
-                            seconds=seconds, session=self.session_id)
-        status, edited = fold([*self._stacks.get(example_id, []), decision])
-        self.db.decisions.record(decision, status, edited)  # raises before anything below changes
-        self._apply_event(example_id, _Event(decision.id, action, reason, edited_text))
+                            edited_student=turns, seconds=seconds, session=self.session_id)
+        folded = fold_events([*self._stacks.get(example_id, []), decision])
+        # The event and the example's cached fold in one journal line; raises before anything below changes.
+        self.db.decisions.record(decision, folded.status, folded.edited_text, folded.edited_student)
+        self._apply_event(example_id, _Event(decision.id, action, reason, edited_text, [dict(t) for t in turns]))
+        status = folded.status
         self._set_status(example_id, status)
         if action in VERDICTS:
             self.project_reviews += 1
@@ -352,14 +362,38 @@ class ReviewSession:
         return result
 
     def edit(self, text: str, example_id: Optional[int] = None) -> DecisionResult:
-        """Record the reviewer's version of the answer; the teacher's original stays in the example."""
+        """Record the reviewer's version of the last answer; the teacher's original stays in the example.
+
+        For an example with a student conversation this is an edit of its turns with the last answer
+        replaced (see `edit_student`); for an older one without, an edit of the teacher's answer.
+        """
         target = self._target(example_id)
         if not text.strip():
             return DecisionResult(False, "The edited text is empty: nothing was saved.", target,
                                   self.entries[target].status)
-        if text == self.db.examples.get(target).final_text:
+        example = self.db.examples.get(target)
+        if example.has_student:
+            return self.edit_student(replace_last_answer(example.final_student, text.strip()), target)
+        if text == example.final_text:
             return DecisionResult(False, "No change to save.", target, self.entries[target].status)
         return self._write(target, "edit", edited_text=text)
+
+    def edit_student(self, turns: Any, example_id: Optional[int] = None) -> DecisionResult:
+        """Record the reviewer's version of every turn of the student conversation.
+
+        The turns are checked with `core.student.validate_conversation` for the example's shape; a broken
+        conversation is refused (`ok` False, the reason in `message`) and nothing is written, so the
+        screen keeps the reviewer's text in the editor.  The teacher's original stays in `student`.
+        """
+        target = self._target(example_id)
+        example = self.db.examples.get(target)
+        try:
+            clean = check_turns(example, turns)
+        except ReviewError as exc:
+            return DecisionResult(False, str(exc), target, self.entries[target].status)
+        if clean == example.final_student:
+            return DecisionResult(False, "No change to save.", target, self.entries[target].status)
+        return self._write(target, "edit", edited_student=clean)
 
     def skip(self, example_id: Optional[int] = None, advance: bool = True) -> DecisionResult:
         result = self._write(self._target(example_id), "skip")
