@@ -49,14 +49,15 @@ class LearnedModel:
     bias: float = 0.0
     verdicts: int = 0
 
-    def logits(self, features: npt.NDArray[np.floating], ngram_indices: npt.NDArray[np.int32],
+    def logits(self, z: Array, local_logit: Array, ngram_indices: npt.NDArray[np.int32],
                row_of_ngram: npt.NDArray[np.int64], row_norm: Array) -> Array:
-        """Log-odds for a block of paragraphs (a book), given its CSR n-grams as row ids."""
-        base = local_logits(features)
+        """Log-odds for a block of paragraphs (a book) from its standardized features `z`, local
+        log-odds and CSR n-grams given as row ids -- all precomputed once per book, so a re-rank
+        is one matrix-vector product and one weighted bincount."""
         if self.verdicts == 0:
-            return base
-        sparse = np.bincount(row_of_ngram, weights=self.sparse[ngram_indices], minlength=len(base))
-        return base + standardized(features) @ self.dense + sparse * row_norm + self.bias
+            return local_logit
+        sparse = np.bincount(row_of_ngram, weights=self.sparse[ngram_indices], minlength=len(local_logit))
+        return local_logit + z @ self.dense + sparse * row_norm + self.bias
 
 
 def row_norms(indptr: npt.NDArray[np.int64]) -> Array:

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from core.finder.features import Extraction
 from core.finder.learner import LearnedModel, row_norms
-from core.finder.scorer import explain, local_logits
+from core.finder.scorer import explain, local_logits, standardized
 from core.finder.logistic import sigmoid
 
 STRONG = 0.5  # a score at or above this is a suggestion worth reading
@@ -55,6 +55,7 @@ class BookScores:
         self.text = text
         self.spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
         self.extraction = extraction
+        self._z = standardized(extraction.features)
         self.local_logit = local_logits(extraction.features)
         self.local = sigmoid(self.local_logit)
         self.scores = self.local.copy()
@@ -74,7 +75,7 @@ class BookScores:
         if model.verdicts == 0:
             self.scores = self.local.copy()
             return
-        logits = model.logits(self.extraction.features, self.extraction.ngram_indices,
+        logits = model.logits(self._z, self.local_logit, self.extraction.ngram_indices,
                               self._row_of_ngram, self._row_norm)
         self.scores = sigmoid(logits)
 

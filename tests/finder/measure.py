@@ -18,7 +18,7 @@ import numpy.typing as npt
 from core.finder.features import Extraction, extract
 from core.finder.learner import TrainingExample, fit, row_norms
 from core.finder.logistic import precision_at, roc_auc
-from core.finder.scorer import local_scores
+from core.finder.scorer import local_logits, local_scores, standardized
 from tests.finder.labelled_set import LabelledParagraph, split
 
 NAIVE_WORDS = frozenset("thought think felt feel feeling mind heart remembered wondered seemed knew soul".split())
@@ -48,7 +48,8 @@ class Half:
     def learned_scores(self, examples: Sequence[TrainingExample]) -> npt.NDArray[np.float64]:
         x = self.extraction
         rows = np.repeat(np.arange(len(self.rows), dtype=np.int64), np.diff(x.ngram_indptr))
-        return fit(examples).logits(x.features, x.ngram_indices, rows, row_norms(x.ngram_indptr))
+        return fit(examples).logits(standardized(x.features), local_logits(x.features), x.ngram_indices, rows,
+                                    row_norms(x.ngram_indptr))
 
 
 @lru_cache(maxsize=2)
