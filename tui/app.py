@@ -114,11 +114,11 @@ class InteriorityApp(App[int]):
             self.add_mode(spec.id, self._screen_factory(spec))
         # The screen the user left last time, else the first that loads; one that does not is reported
         # (or raises, in dev mode).
-        last = self.ui_state.last_screen
-        first = [registry.spec_by_id(last)] if last else []
-        for spec in [*first, *registry.SCREENS]:
-            if spec is not None and self.show_screen(spec.id) is not None:
-                break
+        last = registry.spec_by_id(self.ui_state.last_screen or "")
+        if last is None or self.show_screen(last.id) is None:
+            for spec in registry.SCREENS:
+                if self.show_screen(spec.id) is not None:
+                    break
         if self.settings.keymap:
             self.call_after_refresh(self._check_keymap)
 

@@ -95,7 +95,11 @@ async def test_keymap_in_interiority_toml_remaps_by_id(project, db):
         assert not isinstance(app.focused, Input)  # the old key no longer imports
         await pilot.press("ctrl+o")
         assert app.focused is app.screen.query_one("#import-path", Input)
-        await settle(app, pilot)
+        # The keymap check starts after the first refresh, in a thread: wait for its notification.
+        for _ in range(100):
+            await settle(app, pilot)
+            if any("library.no_such_thing" in text for text in seen):
+                break
         assert any("library.no_such_thing" in text for text in seen), seen
         rows = {row.binding_id: row for _t, rows in help_sections(app) for row in rows}
         assert rows["library.import"].key == "^o" and rows["library.import"].remapped
