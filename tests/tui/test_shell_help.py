@@ -50,7 +50,7 @@ async def test_help_search_filters_rows_by_substring_and_fuzzily(make_app):
         search.value = "plan."
         await pilot.pause()
         ids = [table.get_row_at(i)[2] for i in range(table.row_count)]
-        assert "plan.explain" in ids and all("plan." in i for i in ids)
+        assert "plan.explain" in ids and all("plan" in i for i in ids)
         search.value = "qqqxzzv"
         await pilot.pause()
         assert table.row_count == 0
