@@ -7,7 +7,8 @@ from textual.widgets import TextArea
 from tests.tui.conftest import SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
 from tui.screens.reader import ReaderScreen, extend_end, parse_percent, trim_end
-from tui.widgets.modals import ChoiceModal, ConfirmModal
+from tui.widgets.deliberate_confirm import ARM_DELAY_S, DeliberateConfirmModal
+from tui.widgets.reader_chapters import ChapterModal
 from tui.widgets.reader_view import ReaderView
 from tui.widgets.tag_sidebar import TagSidebar
 
@@ -120,8 +121,8 @@ async def test_resize_and_delete_the_passage_under_the_cursor(make_app, project,
         await pilot.press("less_than_sign")
         assert db.passages.get(passage.id).text == "I am a sick"
         await pilot.press("D")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        await pilot.pause(ARM_DELAY_S)
+        assert isinstance(app.screen, DeliberateConfirmModal)
         await pilot.press("y")
         await pilot.pause()
         assert db.passages.find(passage.id) is None
@@ -143,7 +144,7 @@ async def test_search_and_table_of_contents(make_app, notes_book):
         assert len(chapters) >= 2
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, ChoiceModal)
+        assert isinstance(app.screen, ChapterModal)
         await pilot.press("down", "enter")
         await pilot.pause()
         assert view.position[0] == chapters[1].paragraph

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,7 +20,9 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.screens.base import StudioScreen
-from tui.widgets.modals import ChoiceModal, ConfirmModal, PromptModal
+from tui.widgets.deliberate_confirm import DeliberateConfirmModal
+from tui.widgets.modals import PromptModal
+from tui.widgets.reader_chapters import ChapterModal, chapter_label
 from tui.widgets.reader_view import ReaderView
 from tui.widgets.tag_sidebar import TagSidebar, load_template_hints
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 NO_BOOK = "No book is open. Press 1 for the Library, choose a book and press Enter to read it here."
 POSITION_SAVE_DELAY_S = 0.5
+# Below this many columns the sidebar hides by itself (80 columns left a 36-column text): `s` shows it.
+NARROW_COLUMNS = 100
 
 
 def parse_percent(text: str) -> Optional[float]:
@@ -84,6 +88,7 @@ class ReaderScreen(StudioScreen):
         Binding("t", "tag_field('tags')", "Tags", id="reader.tag_tags"),
         Binding("e", "tag_field('note')", "Note (why)", id="reader.tag_note", show=False),
         Binding("T", "tag_field('templates')", "Templates", id="reader.tag_templates", show=False),
+        Binding("s", "toggle_sidebar", "Sidebar", id="reader.sidebar"),
     ]
 
     class BookLoaded(Message):
@@ -106,6 +111,9 @@ class ReaderScreen(StudioScreen):
         self._position: Optional[tuple[int, int]] = None
         self._saved_position: Optional[tuple[int, int]] = None
         self._save_timer: Optional[Timer] = None
+        # None: the sidebar follows the terminal's width; True/False: the user chose with `s`.
+        self._sidebar_chosen: Optional[bool] = None
+        self._sidebar_for_edit = False  # shown only because a tagging key asked for a field
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -117,6 +125,7 @@ class ReaderScreen(StudioScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
+        self._fit_sidebar(self.size.width)
         self.sidebar.set_templates(*load_template_hints(self.studio.project))
         self._refresh_tag_counts()
         if self._pending is not None:
@@ -243,8 +252,10 @@ class ReaderScreen(StudioScreen):
         offset = (text.paragraphs[paragraph][0] + char) if paragraph < len(text.paragraphs) else len(text.text)
         percent = 100.0 * offset / max(1, len(text.text))
         chapter_index = text.chapter_at(paragraph)
-        chapter = text.chapters[chapter_index].title if chapter_index >= 0 else ""
-        parts = [self.book.title, chapter, f"{percent:.0f}%"]
+        chapter = text.chapters[chapter_index] if chapter_index >= 0 else None
+        # The Book/Part as well as the chapter: "CHAPTER IV" alone does not say which of War and Peace's.
+        parts = [self.book.title, chapter.part if chapter else "", chapter.title if chapter else "",
+                 f"{percent:.0f}%"]
         status.update("  \u00b7  ".join(part for part in parts if part))
 
     # ---- navigation -------------------------------------------------------------------------
@@ -264,14 +275,14 @@ class ReaderScreen(StudioScreen):
             self.notify("This book has no chapter headings; press % to go to a place by percent.")
             return
         current = self.book_text.chapter_at(view.position[0])
-        titles = [f"{c.part} \u2014 {c.title}" if c.part else c.title for c in chapters]
+        titles = [chapter_label(c.title, c.part) for c in chapters]
 
         def chosen(index: Optional[int]) -> None:
             if index is not None and self.view is not None:
                 self.view.go_to(chapters[index].paragraph, 0)
                 self.view.focus()
 
-        self.app.push_screen(ChoiceModal("Chapters (Enter jumps, Escape cancels)", titles, max(current, 0)), chosen)
+        self.app.push_screen(ChapterModal(titles, current), chosen)
 
     def action_go_to_percent(self) -> None:
         if self._need_book() is None:
@@ -370,8 +381,16 @@ class ReaderScreen(StudioScreen):
 
     @on(TagSidebar.Leave)
     def _leave_sidebar(self, event: TagSidebar.Leave) -> None:
+        if self._sidebar_for_edit:  # shown for one edit on a narrow terminal: hidden again
+            self._sidebar_for_edit = False
+            self.sidebar.display = False
         if self.view is not None:
             self.view.focus()
+
+    @on(ReaderView.SearchWrapped)
+    def _search_wrapped(self, event: ReaderView.SearchWrapped) -> None:
+        where = "start" if event.forward else "end"
+        self.notify(f"Search wrapped: went on from the {where} of the book.", markup=False)
 
     def _cursor_passage(self) -> Optional["Passage"]:
         view = self._need_book()
@@ -418,8 +437,9 @@ class ReaderScreen(StudioScreen):
             self.refresh_passages()
             self.notify(f"Passage {passage.id} deleted.")
 
-        self.app.push_screen(ConfirmModal(f"Delete passage {passage.id} (\u201c{snippet}\u2026\u201d) with its tags "
-                                          f"and note?", yes_label="Delete"), answered)
+        # A `y` typed in a stream of keys must not answer a question nobody has read yet (issue 18, bug 4).
+        self.app.push_screen(DeliberateConfirmModal(f"Delete passage {passage.id} (\u201c{snippet}\u2026\u201d) "
+                                                    f"with its tags and note?", yes_label="Delete"), answered)
 
     # ---- tagging ------------------------------------------------------------------------------
 
@@ -428,5 +448,31 @@ class ReaderScreen(StudioScreen):
             self.sidebar.set_verdict(verdict)
 
     def action_tag_field(self, field: str) -> None:
-        if self._need_book() is not None:
-            self.sidebar.focus_field(field)
+        if self._need_book() is None:
+            return
+        sidebar = self.sidebar
+        if not sidebar.display and sidebar.passage is not None:
+            sidebar.display = True
+            self._sidebar_for_edit = True
+        sidebar.focus_field(field)
+
+    # ---- the sidebar's width ----------------------------------------------------------------
+
+    def _fit_sidebar(self, width: int) -> None:
+        """Show the sidebar on a wide terminal, hide it on a narrow one, unless the user chose with `s`."""
+        if self._sidebar_chosen is None and not self._sidebar_for_edit:
+            self.sidebar.display = width >= NARROW_COLUMNS
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebar(event.size.width)
+
+    def action_toggle_sidebar(self) -> None:
+        """Hide or show the tagging sidebar; the choice holds until the studio closes."""
+        sidebar = self.sidebar
+        shown = not sidebar.display
+        self._sidebar_chosen = shown
+        self._sidebar_for_edit = False
+        if not shown and sidebar.has_focus_within and self.view is not None:
+            self.view.focus()
+        sidebar.display = shown
+

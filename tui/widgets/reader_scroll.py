@@ -110,6 +110,16 @@ class BookScrollView(ScrollView):
         self._set_anchor(anchor)
         self.refresh()
 
+    def _centre_on(self, offset: int) -> None:
+        """Scroll so that the line holding text `offset` is the middle line of the view (less at the ends)."""
+        if not self._spans:
+            return
+        paragraph, char = self._layout.position_of(offset)
+        self._show(Anchor(paragraph, char))  # the lines around it made exact first
+        if self._laid_out:
+            y = self._layout.y_of_offset(offset)
+            self._show(self._layout.anchor_at(max(0, y - self._view_height() // 2)))
+
     def _update_virtual_size(self, top: int, height: int) -> None:
         """Tell the scrollbars the book's height, but only when it matters.
 

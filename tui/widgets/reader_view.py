@@ -122,6 +122,13 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.passage_id = passage_id
 
+    class SearchWrapped(Message):
+        """A search move went past the end of the book to the start (`forward`) or past the start to the end."""
+
+        def __init__(self, forward: bool) -> None:
+            super().__init__()
+            self.forward = forward
+
     def __init__(
         self,
         book_text: BookText,
@@ -192,19 +199,36 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
         Returns:
             The number of matches.
         """
+        here = self._at.offset
         target = self._at.search(query)
         self._changed()
         if target is not None:
-            self._move_cursor(target)
+            self._go_to_match(target, wrapped=target < here)
         return len(self._at.matches)
 
     def search_next(self) -> None:
         """Move to the next match after the cursor (wrapping to the first)."""
-        self._move_to(self._at.match_target(1))
+        target = self._at.match_target(1)
+        if target is not None:
+            self._go_to_match(target, wrapped=target <= self._at.offset)
 
     def search_prev(self) -> None:
         """Move to the match before the cursor (wrapping to the last)."""
-        self._move_to(self._at.match_target(-1))
+        target = self._at.match_target(-1)
+        if target is not None:
+            self._go_to_match(target, wrapped=target >= self._at.offset, forward=False)
+
+    def _go_to_match(self, target: int, wrapped: bool, forward: bool = True) -> None:
+        """Put the cursor on a match, its line in the middle of the view, and say when the search wrapped.
+
+        In the middle, not at an edge: the bottom edge is where notifications appear,
+        and a match there sat under the toast that announced it (issue 18).
+        """
+        self._at.place(target)
+        self._centre_on(target)
+        self._cursor_moved()
+        if wrapped:
+            self.post_message(self.SearchWrapped(forward))
 
     def set_passages(self, passages: Iterable[Passage], notify: bool = True) -> None:
         """Replace the passages drawn highlighted (call after any passage is added, changed or deleted)."""

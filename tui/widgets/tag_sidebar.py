@@ -39,6 +39,7 @@ VERDICT_LABELS = {"valuable": "valuable", "not": "not valuable", "unsure": "unsu
 NO_PASSAGE = ("No passage under the cursor. Move into a highlighted passage to tag it, or mark a stretch of "
               "text and press Enter to make one.")
 MAX_FUZZY_MATCHES = 6
+FUZZY_CUTOFF = 75.0  # WRatio for typos: "dred" scores 89 against "dread", "mem" 72 against the unrelated "shame"
 
 
 @dataclass(frozen=True)
@@ -70,19 +71,41 @@ def load_template_hints(project: Any) -> tuple[list[TemplateHint], str]:
     return hints, ("" if hints else "No templates yet.")
 
 
+def is_subsequence(query: str, text: str) -> bool:
+    """True when the characters of `query` appear in `text` in order ("mmr" in "memory")."""
+    rest = iter(text)
+    return all(character in rest for character in query)
+
+
 def rank_tags(query: str, counts: dict[str, int], limit: int = MAX_FUZZY_MATCHES,
               exclude: Iterable[str] = ()) -> list[str]:
-    """Tags already used that match `query` fuzzily, best first (ties: the more used first).
+    """Tags already used that match `query`, best first; an empty query lists the most used tags.
 
-    An empty query lists the most used tags.
+    Three tiers, so that what the user typed the start of is never pushed down by a
+    fuzzy hit (issue 18, bug 11: "mmr" found nothing while "mem" completed):
+    tags that start with the query, then tags holding its letters in order
+    ("mmr" in "memory", the way fzf matches), then rapidfuzz's `WRatio` for typos
+    ("dred" for "dread").  Within a tier the more used tag comes first, then the
+    better score, then the name.  Matching ignores case.
     """
-    skip = set(exclude)
-    choices = [tag for tag in counts if tag not in skip]
-    if not query.strip():
+    skip = {tag.casefold() for tag in exclude}
+    choices = [tag for tag in counts if tag.casefold() not in skip]
+    typed = " ".join(query.split()).casefold()
+    if not typed:
         return sorted(choices, key=lambda t: (-counts[t], t))[:limit]
-    found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=50)
-    found.sort(key=lambda hit: (-hit[1], -counts[hit[0]], hit[0]))
-    return [tag for tag, _score, _index in found[:limit]]
+    scores = {tag: score for tag, score, _index in process.extract(
+        typed, choices, scorer=fuzz.WRatio, processor=str.casefold, limit=None, score_cutoff=0)}
+
+    def tier(tag: str) -> int:
+        folded = tag.casefold()
+        if folded.startswith(typed):
+            return 0
+        if is_subsequence(typed.replace(" ", ""), folded):
+            return 1
+        return 2 if scores.get(tag, 0.0) >= FUZZY_CUTOFF else 3
+
+    ranked = sorted(choices, key=lambda t: (tier(t), -counts[t], -scores.get(t, 0.0), t))
+    return [tag for tag in ranked if tier(tag) < 3][:limit]
 
 
 def split_tags(text: str) -> list[str]:
@@ -399,6 +422,9 @@ class TagSidebar(VerticalScroll):
             matches.add_options([Option(f"{tag}  ({self.tag_counts[tag]})", id=tag) for tag in found])
             matches.highlighted = 0
         matches.display = bool(found and query.strip())
+        if matches.display:
+            # On a short terminal the list falls below the sidebar's fold: bring it into view.
+            self.call_after_refresh(matches.scroll_visible, animate=False)
 
     @on(Input.Changed, "#tag-input")
     def _tag_typed(self, event: Input.Changed) -> None:
