@@ -260,7 +260,8 @@ def test_the_whole_loop_by_keyboard(tmp_path, corpus, tiny_model, fake_anthropic
         # ---- Library: the first-run steps, then the import ---------------------------------------
         screen = tmux.wait_for("Import a file:", timeout=30)
         assert "Import a book" in screen  # the first step a newcomer is told to take
-        time.sleep(0.5)  # the empty library puts the focus in the path box once it has drawn
+        time.sleep(0.5)  # let the empty library draw; `i` (as the first step says) focuses the path box
+        tmux.send("i")
         tmux.type(str(corpus / BOOK))
         tmux.send("Enter")
         screen = tmux.wait_for_all(["Imported", "Notes from the Underground", "Dostoevsky"], timeout=30)
