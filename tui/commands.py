@@ -4,19 +4,28 @@ The commands are built from the same tables as the number keys and the help
 screen (the screen registry and the classes' BINDINGS), so a new screen or a new
 binding shows up here without being listed twice.  A screen that failed to load
 stays listed, its help line saying why; choosing it shows that sentence.
+
+Each entry's help line is a sentence for people, not a binding id (issue 18:
+"plan.recompute" told a newcomer nothing): the binding's tooltip, else its
+sentence in `tui.binding_sentences`, else the first line of its action's
+docstring, else "<description> on the <screen> screen"; then the key that does it.  Ids stay in the help screen (`?`), where
+they are needed for `[keymap]`.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.widget import Widget
 
 from tui import keymap as keymap_table
+from tui.binding_sentences import SENTENCES
 from tui.screens import registry
 
 
@@ -25,6 +34,20 @@ class StudioCommand:
     title: str
     help: str
     run: Callable[[], object]
+
+
+def binding_sentence(binding: Binding, node_class: type[DOMNode], screen_title: str) -> str:
+    """What a binding does, as a sentence: its tooltip, its action's docstring, or its description and screen."""
+    if binding.tooltip:
+        return binding.tooltip
+    if binding.id and binding.id in SENTENCES:
+        return SENTENCES[binding.id]
+    action_name = binding.action.split("(", 1)[0].rsplit(".", 1)[-1]
+    method = getattr(node_class, f"action_{action_name}", None)
+    doc = inspect.getdoc(method) if method is not None else None
+    if doc:
+        return doc.strip().splitlines()[0].rstrip(".")
+    return f"{binding.description} on the {screen_title} screen"
 
 
 def _run_binding(node: DOMNode, action: str) -> None:
@@ -60,10 +83,12 @@ class StudioCommands(Provider):
             for binding in keymap_table.own_bindings(node_class):
                 if not binding.description:
                     continue
-                keys = ", ".join(keymap_table.effective_keys(binding, keymap))
+                keys = ", ".join(app.get_key_display(binding.with_key(key))
+                                 for key in keymap_table.effective_keys(binding, keymap))
+                screen_title = screen.__class__.__name__.removesuffix("Screen")
                 commands.append(StudioCommand(
-                    f"{screen.__class__.__name__.removesuffix('Screen')}: {binding.description}",
-                    f"{binding.id or binding.action}  [{keys}]",
+                    f"{screen_title}: {binding.description}",
+                    f"{binding_sentence(binding, node_class, screen_title)} (key {keys})",
                     partial(_run_binding, node, binding.action),
                 ))
         return commands

@@ -57,3 +57,51 @@ async def test_help_search_filters_rows_by_substring_and_fuzzily(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
+
+
+def test_every_binding_the_palette_can_show_has_a_sentence():
+    """A tooltip, a sentence in tui.binding_sentences or an action docstring: never the bare fallback."""
+    from tui import keymap as keymap_table
+    from tui.app import InteriorityApp
+    from tui.commands import binding_sentence
+    from tui.screens import registry
+
+    from textual.screen import Screen
+
+    missing = []
+    for spec in registry.available_screens():
+        screen_class = registry.load_screen_class(spec)
+        for node_class in keymap_table.binding_sources(screen_class):
+            if node_class is not screen_class and issubclass(node_class, Screen):
+                continue  # a modal's keys are listed in help, not in the palette of the screen below it
+            for binding in keymap_table.own_bindings(node_class):
+                sentence = binding_sentence(binding, node_class, "\0")
+                if sentence.endswith("on the \0 screen") or binding.id in sentence:
+                    missing.append(binding.id)
+    for binding in keymap_table.own_bindings(InteriorityApp):
+        assert binding.id not in binding_sentence(binding, InteriorityApp, "Studio")
+    assert missing == []
+
+
+async def test_palette_entries_are_sentences_not_ids(make_app):
+    from tui import keymap as keymap_table
+    from tui.commands import StudioCommands
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for screen_id in ("plan", "train", "build", "queue"):
+            app.show_screen(screen_id)
+            await settle(app, pilot)
+            commands = StudioCommands(app.screen)._commands()
+            ids = {b.id for cls in keymap_table.binding_sources(type(app.screen))
+                   for b in keymap_table.own_bindings(cls)}
+            assert len(commands) > 7
+            for command in commands:
+                assert command.help and not any(binding_id in command.help for binding_id in ids), command
+        helps = {c.title: c.help for c in commands}
+        assert helps["Queue: Enqueue"].startswith("Turn the chosen passages")
+        app.show_screen("plan")
+        await settle(app, pilot)
+        helps = {c.title: c.help for c in StudioCommands(app.screen)._commands()}
+        assert helps["Plan: Recompute"] == "Recompute the plan (key f5)"
