@@ -16,6 +16,7 @@ from store.records import Decision
 from tests.review.synthetic import build_corpus
 from tests.tui.conftest import SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
+from tui.widgets.review_card import NO_STUDENT
 from tui.widgets.review_verbatim import copied_spans
 
 
@@ -164,7 +165,7 @@ async def test_every_key_at_10000_examples(make_app, project, db):
         assert "Edit abandoned" in notes[-1]
         await press(app, pilot, "o")  # the teacher's original, for comparison
         assert "showing the teacher's original" in text_of(screen.query_one("#card-meta"))
-        assert text_of(screen.query_one("#card-text")) == original
+        assert text_of(screen.query_one("#card-text")) == NO_STUDENT + "\n\n" + original
         await press(app, pilot, "a")
         assert db.examples.get(3).status == "accepted"
 
@@ -310,3 +311,81 @@ async def test_fatigue_warning_when_accepting_faster_and_more_than_before(make_a
         warning = [n for n in notes if "take a break" in n]
         assert warning and "100%" in warning[0]
         assert "take a break" in screen_text(app)  # also a banner above the card
+
+
+# -- the student conversation -------------------------------------------------------------------------------
+
+STUDENT_PASSAGE = ("She stood at the window for a long while, watching the carts go down towards the river, and "
+                   "thought of nothing at all, or of her mother's hands folding linen in the cold back room.")
+STUDENT = [
+    {"role": "user", "content": "Do you ever stand at a window for a long while, watching nothing?"},
+    {"role": "assistant", "content": "Yes: watching the carts go down towards the river, and thought of "
+                                     "nothing at all. Then the kettle."},
+    {"role": "user", "content": "What were you thinking about?"},
+    {"role": "assistant", "content": "The kettle still, and my mother's hands."},
+]
+
+
+def _student_project(db) -> tuple[int, int]:
+    from store.records import Book, Example, Passage
+
+    book = db.books.add(Book(title="Linen", author="A. Writer"))
+    passage = db.passages.add(Passage(book_id=book.id, text=STUDENT_PASSAGE, tags=["memory"]))
+    with_student = db.examples.add(Example(
+        passage_id=passage.id, book_id=book.id, template_id="continuity", student_shape="continuity",
+        messages=[{"role": "assistant", "content": "the teacher's raw answer"}], student=[dict(t) for t in STUDENT]))
+    legacy = db.examples.add(Example(passage_id=passage.id, book_id=book.id, template_id="monologue",
+                                     messages=[{"role": "assistant", "content": "An older answer, no student."}]))
+    return with_student.id, legacy.id
+
+
+def _styled(text, style: str) -> list[str]:
+    return [text.plain[span.start:span.end] for span in text.spans if str(span.style) == style]
+
+
+async def test_the_card_shows_every_turn_with_copies_marked_and_edits_any_turn(make_app, project, db):
+    project.settings.review.careful_reviews = 0
+    example_id, legacy_id = _student_project(db)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        notes = record_notifications(app)
+        screen = await open_review(app, pilot)
+        body = screen.query_one("#card-text").text
+        assert body.plain.startswith("User\nDo you ever stand at a window") and "\n\nAssistant\nYes: watching" in body.plain
+        assert [line for line in body.plain.split("\n") if line in ("User", "Assistant")] == [
+            "User", "Assistant", "User", "Assistant"]
+        # 8+ words copied from the passage are marked in each turn that copies them, and in the passage.
+        # ("stand at a window for a long while": 7 shared words in the user turn are not copying)
+        assert _styled(body, "bold reverse") == [
+            "watching the carts go down towards the river, and thought of nothing at all"]
+        passage_marks = _styled(screen.query_one("#passage-text").text, "bold reverse")
+        assert any("watching the carts go down towards the river" in m for m in passage_marks)
+        assert "continuity: 2 user turns" in screen_text(app)
+
+        # e: the whole conversation in one editor; a broken one is refused and the typing kept.
+        await press(app, pilot, "e")
+        editor = app.focused
+        assert isinstance(editor, TextArea) and editor.text.startswith("User:\nDo you ever stand")
+        assert editor.cursor_location == (len(editor.text.split("\n")) - 2, 0)  # at the start of the last answer
+        broken = editor.text.rsplit("Assistant:", 1)[0]  # drop the last answer: ends with a user turn
+        editor.load_text(broken)
+        await press(app, pilot, "ctrl+s")
+        assert "ends with a user turn" in notes[-1] and screen.card.editing and len(db.decisions) == 0
+        editor.load_text(broken.replace("What were you thinking about?", "And then?") + "Assistant:\nThe kettle.")
+        await press(app, pilot, "ctrl+s")
+        stored = db.examples.get(example_id)
+        assert not screen.card.editing and stored.student == STUDENT
+        assert [t["content"] for t in stored.edited_student][2:] == ["And then?", "The kettle."]
+        assert db.decisions.for_example(example_id)[-1].edited_student == stored.edited_student
+        assert "And then?" in screen.query_one("#card-text").text.plain and "edited" in screen_text(app)
+        await press(app, pilot, "o")  # the teacher's original conversation
+        assert "What were you thinking about?" in screen.query_one("#card-text").text.plain
+        await press(app, pilot, "u")
+        assert db.examples.get(example_id).edited_student == [] and db.examples.get(example_id).final_student == STUDENT
+
+        # An older example without a student conversation says so, and is edited as an answer.
+        screen.session.goto(legacy_id)
+        screen.show_card()
+        await pilot.pause()
+        assert screen.query_one("#card-text").text.plain.startswith(NO_STUDENT)
+        assert "no student conversation: excluded from" in screen_text(app)

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from core.errors import UserError
 from tui.screens.base import StudioScreen
 from tui.screens.review_cards import CardSource
 from tui.widgets.review_analytics import ReviewAnalyticsModal, analytics_text
@@ -216,7 +217,7 @@ class ReviewScreen(StudioScreen):
             return
         upcoming = self.cards.next_card(session)
         if upcoming is not None:
-            self.card.prepare(upcoming.text, upcoming.copied)
+            self.card.prepare(upcoming.body)
             self.query_one("#review-passage", ReviewPassagePane).prepare(upcoming.passage, upcoming.copied.in_passage)
 
     def show_card(self) -> None:
@@ -286,8 +287,6 @@ class ReviewScreen(StudioScreen):
 
     def _guard(self, call: Callable[..., "DecisionResult"], *args: Any,
                **kwargs: Any) -> Optional["DecisionResult"]:
-        from core.errors import UserError
-
         try:
             return call(*args, **kwargs)
         except UserError as exc:
@@ -388,19 +387,25 @@ class ReviewScreen(StudioScreen):
         if view is None:
             return
         self._editing_id = view.example_id
-        self.card.start_edit(view.text)
+        self.card.start_edit(view)
         self.refresh_bindings()
 
     def action_save_edit(self) -> None:
-        assert self.session is not None
-        text = self.card.editor_text
-        result = self._guard(self.session.edit, text, example_id=self._editing_id)
-        if result is None:
+        """Save the editor's conversation once it is valid; otherwise say why and keep the editor open."""
+        from core.review import DecisionResult
+
+        session = self.session
+        assert session is not None
+        try:
+            value = self.card.editor_value()
+            result = (session.edit_student(value, example_id=self._editing_id) if isinstance(value, list)
+                      else session.edit(value, example_id=self._editing_id))
+        except UserError as exc:
+            result = DecisionResult(False, str(exc))
+        if not result.ok and result.message != "No change to save.":  # the reviewer's typing is kept
+            self.notify(result.message + " Fix it and press ctrl+s, or press Escape to abandon the edit.",
+                        title="Edit", severity="warning", timeout=10, markup=False)
             return
-        if not result.ok and not text.strip():
-            self.notify(result.message + " Write the new text, or press Escape to abandon the edit.",
-                        title="Edit", severity="warning", markup=False)
-            return  # stay in the editor: the reviewer's typing is not thrown away
         self._close_editor()
         if result.ok:
             self.notify(f"Saved your edit of #{self._editing_id}; the teacher's original is kept (o shows it).",
@@ -472,8 +477,6 @@ class ReviewScreen(StudioScreen):
 
     def action_failure_patterns(self) -> None:
         from tui.widgets.modals import PromptModal
-
-        from core.errors import UserError
 
         def answered(text: Optional[str]) -> None:
             if text and self.session is not None:

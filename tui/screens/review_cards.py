@@ -2,31 +2,42 @@
 
 Kept apart from the screen because it is the one part with state of its own (passages read once, and the
 copied spans of the next card found while the screen is idle, so that the next key press only repaints),
-and because it is what a test of "what the reviewer sees" needs without a terminal.
+and because it is what a test of "what the reviewer sees" needs without a terminal.  The card shows the
+student conversation as it will be exported (`Example.final_student`), every turn checked for copying;
+an example without one shows the teacher's answer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from tui.widgets.review_card import CardView
+from rich.text import Text
+
+from tui.widgets.review_card import CardView, Turn, card_body
 from tui.widgets.review_cluster import ClusterMember
-from tui.widgets.review_verbatim import CopiedSpans, copied_spans
+from tui.widgets.review_verbatim import ConversationCopies, conversation_copies
 
 if TYPE_CHECKING:  # the screen loads the review core in its worker, not at import
     from core.review import ReviewSession
     from store.database import Database
-    from store.records import Passage
+    from store.records import Example, Passage
 
 
 @dataclass(frozen=True)
 class NextCard:
-    """The next card's texts and copied spans, computed ahead of its key press."""
+    """The next card's body and copied spans, computed ahead of its key press."""
 
-    text: str
+    body: Text
     passage: Optional["Passage"]
-    copied: CopiedSpans
+    copied: ConversationCopies
+
+
+def shown_turns(example: "Example") -> tuple[tuple[Turn, ...], tuple[Turn, ...]]:
+    """(final, original) student turns as (role, content) pairs; both empty without a student conversation."""
+    final = tuple((str(t.get("role", "")), str(t.get("content", ""))) for t in example.final_student)
+    original = tuple((str(t.get("role", "")), str(t.get("content", ""))) for t in example.student)
+    return final, original
 
 
 class CardSource:
@@ -35,7 +46,7 @@ class CardSource:
     def __init__(self, db: "Database") -> None:
         self.db = db
         self._passages: dict[int, Optional["Passage"]] = {}
-        self._next_copied: Optional[tuple[tuple[int, str, str], CopiedSpans]] = None
+        self._next_copied: Optional[tuple[tuple[Any, ...], ConversationCopies]] = None
 
     def passage(self, passage_id: int) -> Optional["Passage"]:
         if passage_id not in self._passages:
@@ -50,22 +61,29 @@ class CardSource:
         entry = session.entries[example.id]
         passage = self.passage(example.passage_id)
         text = example.final_text
+        turns, original_turns = shown_turns(example)
         return CardView(
             example_id=example.id, status=entry.status, text=text, original=example.completion,
             template=example.template_id, template_version=example.template_version,
             book_title=session.book_titles.get(example.book_id, ""), tags=entry.tags, teacher=example.teacher,
             cost_usd=example.cost_usd, usage=dict(example.usage), flags=tuple(example.flags),
             events=tuple(session.events_in_force(example.id)),
-            copied=self._copied(example.id, text, passage),
-            position=session.position + 1, count=len(session.order), showing_original=showing_original)
+            copied=self._copied(example.id, turns, text, passage),
+            position=session.position + 1, count=len(session.order), showing_original=showing_original,
+            turns=turns, original_turns=original_turns, shape=str(example.student_shape or ""))
 
-    def _copied(self, example_id: int, text: str, passage: Optional["Passage"]) -> CopiedSpans:
-        """The copied spans of an example, reused when `next_card` found them while idle."""
+    @staticmethod
+    def _key(example_id: int, turns: tuple[Turn, ...], text: str, passage_text: str) -> tuple[Any, ...]:
+        return (example_id, turns, text if not turns else "", passage_text)
+
+    def _copied(self, example_id: int, turns: tuple[Turn, ...], text: str,
+                passage: Optional["Passage"]) -> ConversationCopies:
+        """The copied spans of every turn shown, reused when `next_card` found them while idle."""
         passage_text = passage.text if passage is not None else ""
-        key = (example_id, text, passage_text)
+        key = self._key(example_id, turns, text, passage_text)
         if self._next_copied is not None and self._next_copied[0] == key:
             return self._next_copied[1]
-        return copied_spans(text, passage_text)
+        return conversation_copies([content for _role, content in turns] if turns else [text], passage_text)
 
     def next_card(self, session: "ReviewSession") -> Optional[NextCard]:
         """The card after the current one in the session's order, its spans kept for when it is shown."""
@@ -77,10 +95,11 @@ class CardSource:
             return None
         passage = self.passage(example.passage_id)
         text = example.final_text
+        turns, original_turns = shown_turns(example)
         passage_text = passage.text if passage is not None else ""
-        copied = copied_spans(text, passage_text)
-        self._next_copied = ((example.id, text, passage_text), copied)
-        return NextCard(text, passage, copied)
+        copied = conversation_copies([content for _role, content in turns] if turns else [text], passage_text)
+        self._next_copied = (self._key(example.id, turns, text, passage_text), copied)
+        return NextCard(card_body(bool(original_turns), turns, text, copied), passage, copied)
 
     def cluster_members(self, session: "ReviewSession", members: list[int]) -> list[ClusterMember]:
         """The rows of the cluster picker: each member's status, text, flags and length."""
