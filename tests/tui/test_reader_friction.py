@@ -225,3 +225,32 @@ async def test_the_status_line_names_the_part_and_the_chapter(make_app, notes_bo
         status = text_of(app.screen.query_one("#reader-status"))
         assert f"{chapter.part}  \u00b7  {chapter.title}" in status, status
 
+
+
+async def test_reopening_the_studio_returns_to_the_book_and_the_cursor(make_app, project, db, notes_book):
+    from core.ui_state import load_ui_state
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_reader(app, pilot, notes_book.id)
+        view.go_to_percent(40)
+        await pilot.pause()
+        cursor = view.cursor_offset + 300  # further down the same screen
+        view.move_cursor(cursor)
+        top = view.position
+        await pilot.press("ctrl+q")
+    state = load_ui_state(project.root)
+    assert state.last_screen == "reader" and state.get_int("reader", "book") == notes_book.id
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        reader = again.screen
+        assert isinstance(reader, ReaderScreen) and reader.book_id == notes_book.id
+        assert reader.view.cursor_offset == cursor and reader.view.position == top
+        # A book deleted since is forgotten, not an error.
+        from core.library import delete_book
+
+        delete_book(project, db, notes_book.id)
+        again.screen_instance("reader").close_book()
+        await pilot.press("ctrl+q")
+    assert load_ui_state(project.root).get_int("reader", "book") is None

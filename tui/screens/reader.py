@@ -114,6 +114,8 @@ class ReaderScreen(StudioScreen):
         # None: the sidebar follows the terminal's width; True/False: the user chose with `s`.
         self._sidebar_chosen: Optional[bool] = None
         self._sidebar_for_edit = False  # shown only because a tagging key asked for a field
+        self._restore_cursor: Optional[int] = None  # the cursor of the last session, put back on load
+        self._saved_cursor: Optional[tuple[int, int]] = None  # (book, cursor) last written to the ui state
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -128,8 +130,19 @@ class ReaderScreen(StudioScreen):
         self._fit_sidebar(self.size.width)
         self.sidebar.set_templates(*load_template_hints(self.studio.project))
         self._refresh_tag_counts()
+        if self._pending is None:
+            self._reopen_last_book()
         if self._pending is not None:
             self._start_loading(*self._pending)
+
+    def _reopen_last_book(self) -> None:
+        """Open the book read in the last session, top line and cursor where they were (issue 18)."""
+        state = self.studio.ui_state
+        book_id = state.get_int(self.SCREEN_ID, "book")
+        if book_id is None or self.studio.db.books.find(book_id) is None:
+            return  # none yet, or deleted since: the screen says how to open one
+        self._pending = (book_id, None)
+        self._restore_cursor = state.get_int(self.SCREEN_ID, "cursor")
 
     @property
     def view(self) -> Optional[ReaderView]:
@@ -151,6 +164,7 @@ class ReaderScreen(StudioScreen):
             return
         self.save_state()
         self._pending = (book_id, offset)
+        self._restore_cursor = None  # a book asked for now wins over the one of the last session
         if self.is_mounted:
             self._start_loading(book_id, offset)
 
@@ -190,12 +204,23 @@ class ReaderScreen(StudioScreen):
         view.focus()
         paragraph, char = message.position
         view.go_to(paragraph, char)
+        if self._restore_cursor is not None:
+            # After the first layout: before it, moving the cursor brings its line to the top.
+            cursor = min(max(self._restore_cursor, 0), len(message.book_text.text))
+            self.call_after_refresh(self._put_back_cursor, view, cursor)
         self._show_status()
         self._refresh_tag_counts()  # other screens or the command line may have tagged since
         self.sidebar.show_passage(self._passage(view.cursor_passage.id) if view.cursor_passage else None)
 
+    def _put_back_cursor(self, view: ReaderView, cursor: int) -> None:
+        self._restore_cursor = None
+        if view is self.view:
+            view.move_cursor(cursor)
+
     def close_book(self) -> None:
         """Forget the open book (it was deleted from the library)."""
+        self.studio.ui_state.forget(self.SCREEN_ID)
+        self._saved_cursor = None
         view = self.view
         if view is not None:
             view.remove()
@@ -226,10 +251,12 @@ class ReaderScreen(StudioScreen):
         self._save_timer = self.set_timer(POSITION_SAVE_DELAY_S, self.save_state)
 
     def save_state(self) -> None:
-        """Write the reading position of the open book if it moved since the last write."""
+        """Write the reading position of the open book if it moved since the last write, and the book and
+        cursor to the studio's ui state (so reopening the studio comes back here)."""
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
+        self._save_cursor()
         if self.book_id is None or self._position is None or self._position == self._saved_position:
             return
         try:
@@ -238,6 +265,19 @@ class ReaderScreen(StudioScreen):
             self.studio.show_error(exc)
             return
         self._saved_position = self._position
+
+    def _save_cursor(self) -> None:
+        view = self.view
+        if self.book_id is None or view is None or self._restore_cursor is not None:
+            return  # nothing open, or a book still loading: what is stored is still right
+        current = (self.book_id, view.cursor_offset)
+        if current == self._saved_cursor:
+            return
+        state = self.studio.ui_state
+        state.set(self.SCREEN_ID, "book", current[0])
+        state.set(self.SCREEN_ID, "cursor", current[1])
+        self.studio.save_ui_state()  # now, not only at exit: a closed terminal runs no exit code
+        self._saved_cursor = current
 
     def on_screen_suspend(self) -> None:
         self.save_state()
