@@ -24,6 +24,7 @@ from tui.widgets.deliberate_confirm import DeliberateConfirmModal
 from tui.widgets.modals import PromptModal
 from tui.widgets.reader_chapters import ChapterModal, chapter_label
 from tui.widgets.reader_view import ReaderView
+from tui.widgets.reader_words import extend_end, parse_percent, trim_end
 from tui.widgets.tag_sidebar import TagSidebar, load_template_hints
 
 if TYPE_CHECKING:
@@ -35,36 +36,7 @@ POSITION_SAVE_DELAY_S = 0.5
 # Below this many columns the sidebar hides by itself (80 columns left a 36-column text): `s` shows it.
 NARROW_COLUMNS = 100
 
-
-def parse_percent(text: str) -> Optional[float]:
-    """'37', '37%' or '37.5' -> 37.5; None when it is not a number from 0 to 100."""
-    try:
-        value = float(text.strip().rstrip("%").strip())
-    except ValueError:
-        return None
-    return value if 0.0 <= value <= 100.0 else None
-
-
-def trim_end(text: str, start: int, end: int) -> int:
-    """The end of a passage shrunk by its last word (never to nothing): trailing spaces go too."""
-    index = end
-    while index > start and text[index - 1].isspace():
-        index -= 1
-    while index > start and not text[index - 1].isspace():
-        index -= 1
-    while index > start and text[index - 1].isspace():
-        index -= 1
-    return index if index > start else end
-
-
-def extend_end(text: str, end: int) -> int:
-    """The end of a passage grown by the next word (with the spaces before it)."""
-    index = end
-    while index < len(text) and text[index].isspace():
-        index += 1
-    while index < len(text) and not text[index].isspace():
-        index += 1
-    return index
+__all__ = ["NARROW_COLUMNS", "NO_BOOK", "ReaderScreen", "extend_end", "parse_percent", "trim_end"]
 
 
 class ReaderScreen(StudioScreen):
