@@ -55,12 +55,17 @@ Flaggable = Union[Example, FlagInput]
 
 
 def as_input(example: Example, passage: str = "", book: Optional[Book] = None) -> FlagInput:
-    """A `store.records.Example` (its reviewed text and turns when edited) as flag input.
+    """A `store.records.Example` (its reviewed text and turns when edited) as flag input: the prose flags
+    read every assistant turn of the student conversation (the teacher's answer without one).
 
     `passage` and `book` are the example's source passage text and book, for the student flags.
     """
-    return FlagInput(int(example.id), example.final_text, example.template_id or "", tuple(example.messages),
-                     tuple(example.final_student), str(example.student_shape or ""), passage,
+    turns = example.final_student
+    # Every answer of a student conversation is training data, so the prose flags read them all.
+    answers = [t.get("content", "") for t in turns if t.get("role") == "assistant"]
+    text = "\n\n".join(answers) if answers else example.final_text
+    return FlagInput(int(example.id), text, example.template_id or "", tuple(example.messages),
+                     tuple(turns), str(example.student_shape or ""), passage,
                      book.author if book is not None else "", book.title if book is not None else "")
 
 

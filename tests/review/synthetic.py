@@ -20,7 +20,7 @@ _COMMON = ("the", "a", "and", "of", "to", "in", "her", "his", "was", "it", "that
 
 
 def _vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    words = set()
+    words: set[str] = set()
     while len(words) < size:
         words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 4))))
     return sorted(words)
@@ -55,13 +55,41 @@ def make_example(text: str, template: str = "monologue", passage_id: int = 0, bo
                    usage={"input": 900, "output": 250}, cost_usd=0.0065, flags=flags or [])
 
 
+USER_TURNS = ("Do you ever feel like the day went by without you in it?", "Can I tell you something odd?",
+              "Why does the evening always feel longer than the morning?", "What are you thinking about right now?",
+              "Is it strange that I miss a place I didn't like?", "Do you remember what I asked before?")
+
+
+def student_conversation(rng: random.Random, text: str, template: str, passage: str,
+                         copy: bool) -> tuple[list[dict[str, str]], str]:
+    """A student conversation around `text` (two exchanges for the continuity template), as the teacher gives.
+
+    `copy`: the last answer carries 9 consecutive words of the passage (a planted copies-passage case).
+    """
+    if copy:
+        words = passage.split()
+        start = rng.randrange(max(1, len(words) - 9))
+        text = text + " " + " ".join(words[start:start + 9])
+    if template == "continuity":
+        half = len(text) // 2
+        cut = text.rfind(". ", 0, half) + 1 or half
+        turns = [text[:cut].strip() or "Yes.", text[cut:].strip() or "Yes."]
+        contents = [rng.choice(USER_TURNS), turns[0], rng.choice(USER_TURNS), turns[1]]
+        return [{"role": "user" if i % 2 == 0 else "assistant", "content": c} for i, c in enumerate(contents)], \
+            "continuity"
+    return [{"role": "user", "content": rng.choice(USER_TURNS)}, {"role": "assistant", "content": text}], \
+        ("conversation" if template == "conversation" else "single")
+
+
 def build_corpus(db: Any, count: int, seed: int = 7, duplicate_every: int = 16,
-                 cliche_every: int = 10, chars: int = 800) -> dict[str, Any]:
+                 cliche_every: int = 10, chars: int = 800, student_every: int = 0) -> dict[str, Any]:
     """Add `count` examples (plus two books and 30 tagged passages) through the store.
 
     Every `duplicate_every`-th example is a light perturbation of the one before it (a planted
-    near-duplicate pair); every `cliche_every`-th holds one of CLICHES, slightly varied.
-    Returns {"ids", "pairs", "cliched"}.
+    near-duplicate pair); every `cliche_every`-th holds one of CLICHES, slightly varied.  With
+    `student_every` N > 0, every N-th example has a student conversation (one in ten of those copies 9
+    words of its passage), as examples made since issue 14 do.
+    Returns {"ids", "pairs", "cliched", "copied"}.
     """
     rng = random.Random(seed)
     vocabulary = _vocabulary(rng)
@@ -87,11 +115,19 @@ def build_corpus(db: Any, count: int, seed: int = 7, duplicate_every: int = 16,
             cliched.append(i)
         texts.append(text)
     examples = []
+    copied: list[int] = []
     for i, text in enumerate(texts):
         passage = passages[i % len(passages)]
-        examples.append(make_example(text, TEMPLATES[i % len(TEMPLATES)], passage.id, passage.book_id,
-                                     TEACHERS[i % len(TEACHERS)]))
+        template = TEMPLATES[i % len(TEMPLATES)]
+        example = make_example(text, template, passage.id, passage.book_id, TEACHERS[i % len(TEACHERS)])
+        if student_every and i % student_every == 0:
+            copy = (i // student_every) % 10 == 5
+            example.student, shape = student_conversation(rng, text, template, passage.text, copy)
+            example.student_shape = shape  # type: ignore[assignment]
+            if copy:
+                copied.append(i)
+        examples.append(example)
     db.examples.add_many(examples)
     ids = [e.id for e in examples]
     return {"ids": ids, "pairs": [(ids[a], ids[b]) for a, b in pairs], "cliched": [ids[i] for i in cliched],
-            "examples": examples}
+            "copied": [ids[i] for i in copied], "examples": examples}
