@@ -9,7 +9,7 @@ one journal change.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from store.records import Example, ExampleStatus, now
@@ -48,6 +48,12 @@ def _completion(doc: Mapping[str, Any]) -> str:
         if isinstance(message, Mapping) and message.get("role") == "assistant":
             return str(message.get("content", ""))
     return ""
+
+
+def _fresh_turns(turns: Any) -> list[dict[str, str]]:
+    """Role/content copies of stored turns (nothing handed out aliases the store's memory)."""
+    return [{"role": str(t.get("role", "")), "content": str(t.get("content", ""))}
+            for t in turns or () if isinstance(t, Mapping)]
 
 
 def _turns_text(turns: Any) -> str:
@@ -140,12 +146,16 @@ class ExampleRepository(Repository[Example]):
             raw = doc.get("messages") or []
             messages = [{"role": str(m.get("role", "")), "content": str(m.get("content", ""))}
                         for m in raw if isinstance(m, Mapping)]
-            view = Example(messages=messages, edited_text=str(doc.get("edited_text") or ""))
+            view = Example(messages=messages, edited_text=str(doc.get("edited_text") or ""),
+                           student=_fresh_turns(doc.get("student")),
+                           edited_student=_fresh_turns(doc.get("edited_student")))
             rows.append(ExportRow(
                 id=int(key), passage_id=int(doc.get("passage_id", 0)), book_id=int(doc.get("book_id", 0)),
                 template_id=str(doc.get("template_id", "")), template_version=str(doc.get("template_version", "")),
                 teacher=str(doc.get("teacher", "")), created=float(doc.get("created", 0.0)), messages=messages,
-                completion=view.completion, final_text=view.final_text))
+                completion=view.completion, final_text=view.final_text, student=view.student,
+                final_student=view.final_student, student_shape=str(doc.get("student_shape") or ""),
+                request_hash=str(doc.get("request_hash") or "")))
         return rows
 
 
@@ -163,8 +173,17 @@ class ExportRow:
     messages: list[dict[str, str]]  # fresh copies: role and content only
     completion: str  # the teacher's original answer
     final_text: str  # the reviewer's edit, else the completion
+    # The student conversation (issue 14): the teacher's, and as it is exported (the reviewer's turns when
+    # edited); both empty for an example made before student conversations (excluded from builds).
+    student: list[dict[str, str]] = field(default_factory=list)
+    final_student: list[dict[str, str]] = field(default_factory=list)
+    student_shape: str = ""
+    request_hash: str = ""
 
     @property
     def edited(self) -> bool:
-        """The reviewer changed the answer (an edit that only reflows whitespace does not count)."""
+        """The reviewer changed the answer or a turn (an edit that only reflows whitespace does not count)."""
+        if self.student:
+            return [" ".join(t["content"].split()) for t in self.final_student] != [
+                " ".join(t["content"].split()) for t in self.student]
         return self.final_text.strip() != self.completion.strip()

@@ -42,3 +42,21 @@ def test_set_flags_writes_only_changes_in_one_line_and_skips_deleted_examples(db
     changed = db.examples.set_flags({a.id: new, b.id: new})
     assert changed == [b.id] and journal.read_bytes().count(b"\n") == lines + 2
     assert db.examples.set_flags({a.id: new}) == [] and journal.read_bytes().count(b"\n") == lines + 2
+
+
+def test_edits_heads_and_export_rows_carry_the_student_conversation(db) -> None:
+    student = [{"role": "user", "content": "Can't sleep."}, {"role": "assistant", "content": "The fridge hums."}]
+    edited = [{"role": "user", "content": "Can't sleep again."}, {"role": "assistant", "content": "The fridge hums."}]
+    example = make_example("the teacher's answer")
+    example.student, example.student_shape, example.request_hash = student, "single", "abc"
+    stored = db.examples.add(example)
+    db.examples.update(stored.id, status="accepted", edited_student=edited)
+    assert db.examples.heads()[0].edited_student == (("user", "Can't sleep again."), ("assistant", "The fridge hums."))
+    # An edit of a user turn counts as an edit; its distance compares the whole conversations.
+    assert db.examples.edits() == [(stored.id, "User: Can't sleep.\n\nAssistant: The fridge hums.",
+                                    "User: Can't sleep again.\n\nAssistant: The fridge hums.")]
+    (row,) = db.examples.accepted_for_export()
+    assert row.student == student and row.final_student == edited and row.student_shape == "single"
+    assert row.request_hash == "abc" and row.edited and row.final_text == "The fridge hums."
+    row.final_student[0]["content"] = "changed"  # a fresh copy: the store is untouched
+    assert db.examples.get(stored.id).edited_student == edited
