@@ -9,12 +9,15 @@ import pytest
 
 from core.quality.flagger import template_texts
 from core.quality.leaks import LeakDetector, author_names
-from tests.quality.conftest import seed_templates
+from tests.quality.conftest import SEED_DIR, seed_templates
 
 
 @pytest.fixture(scope="module")
 def detector() -> LeakDetector:
-    return LeakDetector(["Tolstoy, Leo, graf, 1828-1910", "Elizabeth Gaskell"], template_texts(seed_templates()))
+    """As a new project's: the seed templates' task texts and the shared system prompt."""
+    shared = (SEED_DIR / "_system.md").read_text(encoding="utf-8")
+    return LeakDetector(["Tolstoy, Leo, graf, 1828-1910", "Elizabeth Gaskell"],
+                        template_texts(seed_templates()) + [("system", shared)])
 
 
 LEAKING = [
