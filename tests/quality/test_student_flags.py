@@ -142,3 +142,23 @@ def test_a_planted_run_is_found_exactly_from_eight_words_and_never_below(data: s
         assert spans.copied_words == run
         flags = student_flags(turns("hello there", text), "single", passage, LeakDetector())
         assert codes(flags) == ["copies-passage"] and flags[0]["turns"] == [2]
+
+
+def test_the_fake_teachers_conversations_are_clean_and_its_leak_is_caught() -> None:
+    """The fake teacher's conversations (what the build tests train on) get no student flag; its `leak`
+    action, 12 words of the passage in the answer, gets copies-passage."""
+    import random
+
+    from core.quality.flagger import template_texts
+    from core.student import tool_schema
+    from tests.fixtures.fake_student import conversation
+    from tests.quality.conftest import SEED_DIR, seed_templates
+
+    shared = (SEED_DIR / "_system.md").read_text(encoding="utf-8")
+    detector = LeakDetector((), template_texts(seed_templates()) + [("system", shared)])
+    for seed in range(30):
+        shape = ("single", "conversation", "continuity")[seed % 3]
+        made = conversation(tool_schema(shape), random.Random(seed), None, "", PASSAGE)["turns"]
+        assert student_flags(made, shape, PASSAGE, detector) == [], made
+        leaked = conversation(tool_schema(shape), random.Random(seed), None, "leak", PASSAGE)["turns"]
+        assert codes(student_flags(leaked, shape, PASSAGE, detector)) == ["copies-passage"]
