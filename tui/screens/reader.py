@@ -60,7 +60,8 @@ class ReaderScreen(StudioScreen):
         Binding("t", "tag_field('tags')", "Tags", id="reader.tag_tags"),
         Binding("e", "tag_field('note')", "Note (why)", id="reader.tag_note", show=False),
         Binding("T", "tag_field('templates')", "Templates", id="reader.tag_templates", show=False),
-        Binding("s", "toggle_sidebar", "Sidebar", id="reader.sidebar"),
+        Binding("s", "toggle_sidebar", "Sidebar", id="reader.sidebar",
+                tooltip="Hide or show the tagging sidebar (it hides by itself under 100 columns)"),
     ]
 
     class BookLoaded(Message):
