@@ -184,7 +184,14 @@ async def test_the_sidebar_hides_on_a_narrow_terminal_and_s_toggles_it(make_app,
     wide = make_app()
     async with wide.run_test(size=SIZE) as pilot:
         await open_reader(wide, pilot, notes_book.id)
-        assert wide.screen.query_one(TagSidebar).display
+        sidebar = wide.screen.query_one(TagSidebar)
+        assert sidebar.display
+        await pilot.resize_terminal(NARROW_COLUMNS - 1, 30)  # automatic both ways while the user has not chosen
+        await pilot.pause()
+        assert not sidebar.display
+        await pilot.resize_terminal(NARROW_COLUMNS, 30)
+        await pilot.pause()
+        assert sidebar.display
 
 
 async def test_search_centres_the_match_and_says_when_it_wraps(make_app, notes_book):
