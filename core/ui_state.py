@@ -116,6 +116,12 @@ class UiState:
         value = self.get(namespace, key)
         return value if isinstance(value, bool) else default
 
+    def namespace(self, namespace: str) -> "ScreenState":
+        """The values of one namespace (a screen's own), with the same typed API minus the namespace argument."""
+        if not _NAMESPACE.match(namespace):
+            raise ValueError(f"ui state namespace {namespace!r} must be a screen id (a-z, 0-9, _; at most 32)")
+        return ScreenState(self, namespace)
+
     # ---- the studio's own entries ---------------------------------------------------------------
 
     @property
@@ -155,6 +161,32 @@ class UiState:
                 except ValueError as exc:
                     ignored.append(str(exc))
         return state, ignored
+
+
+@dataclass(frozen=True)
+class ScreenState:
+    """One screen's corner of the UI state: `screen.ui_state.set("book", 12)`, `.get_int("book")`."""
+
+    state: UiState
+    namespace: str
+
+    def set(self, key: str, value: Scalar) -> None:
+        self.state.set(self.namespace, key, value)
+
+    def forget(self, key: Optional[str] = None) -> None:
+        self.state.forget(self.namespace, key)
+
+    def get_str(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        return self.state.get_str(self.namespace, key, default)
+
+    def get_int(self, key: str, default: Optional[int] = None) -> Optional[int]:
+        return self.state.get_int(self.namespace, key, default)
+
+    def get_float(self, key: str, default: Optional[float] = None) -> Optional[float]:
+        return self.state.get_float(self.namespace, key, default)
+
+    def get_bool(self, key: str, default: Optional[bool] = None) -> Optional[bool]:
+        return self.state.get_bool(self.namespace, key, default)
 
 
 def state_path(root: Union[str, Path]) -> Path:

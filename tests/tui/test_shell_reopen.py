@@ -50,3 +50,14 @@ async def test_a_damaged_or_stale_state_opens_the_first_screen(make_app, project
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.current_mode == "library"
+
+
+async def test_a_studio_screen_has_its_own_namespace(make_app, project):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.show_screen("plan")
+        await settle(app, pilot)
+        screen.ui_state.set("gpus", 8)
+        assert app.ui_state.get_int("plan", "gpus") == 8
+    assert load_ui_state(project.root).get_int("plan", "gpus") == 8

@@ -120,3 +120,19 @@ def test_a_failed_save_logs_instead_of_raising_and_leaves_no_temporary_file(tmp_
         assert save_ui_state(tmp_path, UiState()) is False
     assert "not saved" in caplog.text
     assert [p.name for p in tmp_path.iterdir()] == [FILE_NAME]
+
+
+def test_a_screens_namespace_view_reads_and_writes_its_own_keys():
+    state = UiState()
+    reader = state.namespace("reader")
+    reader.set("book", 3)
+    reader.set("offset", 120)
+    state.namespace("review").set("filter", "flagged")
+    assert reader.get_int("book") == 3 and state.get_int("reader", "offset") == 120
+    assert reader.get_str("filter") is None and state.namespace("review").get_str("filter") == "flagged"
+    reader.forget("offset")
+    assert reader.get_int("offset", -1) == -1
+    reader.forget()
+    assert "reader" not in state.values
+    with pytest.raises(ValueError):
+        state.namespace("Not A Screen")

@@ -29,6 +29,7 @@ from tui.widgets.nav_bar import NavBar
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
+    from core.ui_state import ScreenState
     from tui.app import InteriorityApp
 
 # Widgets that take printable keys as text: while one has the focus, digits type instead of switching screens.
@@ -63,6 +64,15 @@ class StudioScreen(Screen[Any]):
     @property
     def studio(self) -> "InteriorityApp":
         return self.app  # type: ignore[return-value]
+
+    @property
+    def ui_state(self) -> "ScreenState":
+        """This screen's values in the project's UI state (kept between sessions; written on switch and exit).
+
+        Set them in `save_state` (called before the app exits) or when they change; read them in
+        `on_mount`.  Keys are this screen's own: `self.ui_state.set("book", 12)`.
+        """
+        return self.studio.ui_state.namespace(self.SCREEN_ID or type(self).__name__.lower())
 
     def compose_header(self) -> ComposeResult:
         yield Header(icon="")
