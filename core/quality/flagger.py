@@ -268,6 +268,26 @@ def flag_example(db: Database, flagger: QualityFlagger, example: Example) -> lis
     return example.flags
 
 
+def student_detector(project: "Project", db: Database) -> LeakDetector:
+    """The exercise-leak detector of a project: its templates' wording and every book's author."""
+    return LeakDetector([book.author for book in db.books], template_texts(load_project_templates(project, db)))
+
+
+def refresh_student_flags(db: Database, example_id: int, detector: LeakDetector) -> list[dict[str, Any]]:
+    """Recompute one example's student-conversation flags after a reviewer's edit (or its undo).
+
+    Why: the edit changes the training data; a `copies-passage` flag left on a conversation the reviewer
+    already fixed would send them back to it.  Only the student codes change (the corpus-wide flags wait
+    for `interiority flag`); written in one journal change when they differ.  Returns the example's flags.
+    """
+    example = db.examples.get(example_id)
+    item = input_from_store(db, example)
+    kept = [f for f in example.flags if f.get("code") not in STUDENT_FLAG_CODES]
+    flags = kept + student_flags(item.student, item.shape, item.passage, detector, item.author, item.title)
+    db.examples.set_flags({example_id: flags})
+    return flags
+
+
 def reflag_all(db: Database, flagger: QualityFlagger) -> int:
     """Recompute every example's flags from scratch; writes only the ones that changed. Returns that count."""
     flags_by_id = flagger.build(inputs_from_store(db))

@@ -346,6 +346,10 @@ def _styled(text, style: str) -> list[str]:
 async def test_the_card_shows_every_turn_with_copies_marked_and_edits_any_turn(make_app, project, db):
     project.settings.review.careful_reviews = 0
     example_id, legacy_id = _student_project(db)
+    from core.quality import QualityFlagger, reflag_all
+
+    reflag_all(db, QualityFlagger(project.settings))
+    assert "copies-passage" in {f["code"] for f in db.examples.get(example_id).flags}
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         notes = record_notifications(app)
@@ -361,6 +365,7 @@ async def test_the_card_shows_every_turn_with_copies_marked_and_edits_any_turn(m
         passage_marks = _styled(screen.query_one("#passage-text").text, "bold reverse")
         assert any("watching the carts go down towards the river" in m for m in passage_marks)
         assert "continuity: 2 user turns" in screen_text(app)
+        assert "copies-passage: turn 2 (assistant) copies 14 words" in text_of(screen.query_one("#card-flags"))
 
         # e: the whole conversation in one editor; a broken one is refused and the typing kept.
         await press(app, pilot, "e")
@@ -371,17 +376,24 @@ async def test_the_card_shows_every_turn_with_copies_marked_and_edits_any_turn(m
         editor.load_text(broken)
         await press(app, pilot, "ctrl+s")
         assert "ends with a user turn" in notes[-1] and screen.card.editing and len(db.decisions) == 0
-        editor.load_text(broken.replace("What were you thinking about?", "And then?") + "Assistant:\nThe kettle.")
+        editor.load_text(broken.replace("What were you thinking about?", "And then?").replace(
+            "towards the river, and thought of nothing at all", "towards nothing") + "Assistant:\nThe kettle.")
         await press(app, pilot, "ctrl+s")
         stored = db.examples.get(example_id)
+        # The student flags follow the edited turns (the copy is gone), on the card too.
+        assert "copies-passage" not in {f["code"] for f in stored.flags}
+        assert "copies-passage" not in text_of(screen.query_one("#card-flags"))
         assert not screen.card.editing and stored.student == STUDENT
-        assert [t["content"] for t in stored.edited_student][2:] == ["And then?", "The kettle."]
+        assert [t["content"] for t in stored.edited_student][1:] == [
+            "Yes: watching the carts go down towards nothing. Then the kettle.", "And then?", "The kettle."]
         assert db.decisions.for_example(example_id)[-1].edited_student == stored.edited_student
         assert "And then?" in screen.query_one("#card-text").text.plain and "edited" in screen_text(app)
         await press(app, pilot, "o")  # the teacher's original conversation
         assert "What were you thinking about?" in screen.query_one("#card-text").text.plain
         await press(app, pilot, "u")
         assert db.examples.get(example_id).edited_student == [] and db.examples.get(example_id).final_student == STUDENT
+        assert "copies-passage" in {f["code"] for f in db.examples.get(example_id).flags}  # undo: back again
+        assert "copies-passage" in text_of(screen.query_one("#card-flags"))
 
         # An older example without a student conversation says so, and is edited as an answer.
         screen.session.goto(legacy_id)

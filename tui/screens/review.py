@@ -151,7 +151,7 @@ class ReviewScreen(StudioScreen):
     def on_review_screen_session_loaded(self, message: SessionLoaded) -> None:
         session = message.session
         self.session, self.is_loading, self.load_seconds = session, False, message.seconds
-        self.cards = CardSource(self.studio.db)
+        self.cards = CardSource(self.studio.db, self.studio.project)
         filters, current = self._restore
         self._restore = ({}, None)
         if filters:
@@ -266,6 +266,8 @@ class ReviewScreen(StudioScreen):
             self.notify(result.message, title=title or "Review", severity="warning", markup=False)
             return
         self._showing_original = False
+        if self.session and self.cards and result.decision and result.decision.action in ("edit", "undo"):
+            self.cards.refresh_student_flags(self.session, result.example_id)  # they follow the edited turns
         self.show_card()
         decision = result.decision
         if decision is not None and decision.action in ("accept", "reject"):

@@ -43,8 +43,10 @@ def shown_turns(example: "Example") -> tuple[tuple[Turn, ...], tuple[Turn, ...]]
 class CardSource:
     """Builds the cards of one session's examples from the store, caching passages and the next card's spans."""
 
-    def __init__(self, db: "Database") -> None:
+    def __init__(self, db: "Database", project: Any = None) -> None:
         self.db = db
+        self.project = project
+        self._detector: Any = None  # the exercise-leak detector, built on the first edit
         self._passages: dict[int, Optional["Passage"]] = {}
         self._next_copied: Optional[tuple[tuple[Any, ...], ConversationCopies]] = None
 
@@ -100,6 +102,15 @@ class CardSource:
         copied = conversation_copies([content for _role, content in turns] if turns else [text], passage_text)
         self._next_copied = (self._key(example.id, turns, text, passage_text), copied)
         return NextCard(card_body(bool(original_turns), turns, text, copied), passage, copied)
+
+    def refresh_student_flags(self, session: "ReviewSession", example_id: int) -> None:
+        """After an edit of the conversation (or its undo): its student flags follow what the card shows."""
+        from core.quality.flagger import refresh_student_flags, student_detector
+
+        if self._detector is None:
+            self._detector = student_detector(self.project, self.db) if self.project is not None else None
+        if self._detector is not None:
+            session.update_flags(example_id, refresh_student_flags(self.db, example_id, self._detector))
 
     def cluster_members(self, session: "ReviewSession", members: list[int]) -> list[ClusterMember]:
         """The rows of the cluster picker: each member's status, text, flags and length."""
