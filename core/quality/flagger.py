@@ -143,11 +143,12 @@ class QualityFlagger:
     def _entry(self, item: FlagInput) -> _Entry:
         normalized = normalize(item.text)
         words = len(normalized.split()) if normalized else 0
-        flags = format_flags(item.text, item.template_id, self.template_names.get(item.template_id, ""),
-                             item.messages)
+        # The student flags first: `refresh_student_flags` puts them back there after an edit.
+        flags = student_flags(item.student, item.shape, item.passage, self.leaks, item.author, item.title)
+        flags += format_flags(item.text, item.template_id, self.template_names.get(item.template_id, ""),
+                              item.messages)
         flags += length_flags(words, self.quality.min_words, self.quality.max_words)
         flags += self.matcher.find(normalized, item.text)
-        flags += student_flags(item.student, item.shape, item.passage, self.leaks, item.author, item.title)
         return _Entry(normalized, words, opening_key(normalized, self.quality.opening_words), flags)
 
     def _compose(self, entry: _Entry, duplicates: dict[int, float], opening_count: Optional[int] = None,
@@ -283,7 +284,7 @@ def refresh_student_flags(db: Database, example_id: int, detector: LeakDetector)
     example = db.examples.get(example_id)
     item = input_from_store(db, example)
     kept = [f for f in example.flags if f.get("code") not in STUDENT_FLAG_CODES]
-    flags = kept + student_flags(item.student, item.shape, item.passage, detector, item.author, item.title)
+    flags = student_flags(item.student, item.shape, item.passage, detector, item.author, item.title) + kept
     db.examples.set_flags({example_id: flags})
     return flags
 

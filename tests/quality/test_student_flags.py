@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.quality import FlagInput, QualityFlagger, flag_example, reflag_all
+from core.quality.flagger import refresh_student_flags
 from core.quality.copying import MIN_RUN, copied_spans
 from core.quality.leaks import LeakDetector
 from core.quality.student_flags import student_flags
@@ -162,3 +163,16 @@ def test_the_fake_teachers_conversations_are_clean_and_its_leak_is_caught() -> N
         assert student_flags(made, shape, PASSAGE, detector) == [], made
         leaked = conversation(tool_schema(shape), random.Random(seed), None, "leak", PASSAGE)["turns"]
         assert codes(student_flags(leaked, shape, PASSAGE, detector)) == ["copies-passage"]
+
+
+def test_refresh_after_an_edit_agrees_with_a_full_reflag(db: Any) -> None:
+    example = _store(db, turns("Do you ever stare out of windows?",
+                               "I do: watching the carts go down towards the river, and thought. " + ANSWER))
+    reflag_all(db, QualityFlagger(Settings()))
+    before = db.examples.get(example.id).flags
+    assert codes(before)[0] == "copies-passage"
+    db.examples.update(example.id, edited_student=turns("Did Gaskell stare out of windows?", ANSWER))
+    flags = refresh_student_flags(db, example.id, LeakDetector())
+    assert codes(flags)[0] == "exercise-leak" and "copies-passage" not in codes(flags)
+    assert flags[1:] == before[1:]  # the other flags are left as they were
+    assert reflag_all(db, QualityFlagger(Settings())) == 0  # the same flags, in the same order
