@@ -132,6 +132,11 @@ def test_decide_edit_with_json_turns_plain_text_and_a_broken_file(project: Any, 
     assert main(root + ["decide", str(example_id), "edit"]) == 2  # edit needs a file
     with Database(project.db_path) as db:
         assert [d.action for d in db.decisions.in_order()] == ["edit", "edit", "accept"]
+    capsys.readouterr()
+    assert main(root + ["examples", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["edited"] and row["student_shape"] == "continuity" and row["student"][0] == new[0]
+    assert row["text"] == "[sighs] I stop counting."
 
 
 def test_editor_text_round_trip_and_errors() -> None:
