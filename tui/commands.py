@@ -98,8 +98,14 @@ class StudioCommands(Provider):
             yield DiscoveryHit(command.title, command.run, help=command.help)
 
     async def search(self, query: str) -> Hits:
+        # The title first; failing that the sentence, ranked lower ("formulas" finds "Plan: Formulas",
+        # "numbers" finds it through "Show or hide the formulas behind every number").
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+                continue
+            score = matcher.match(command.help)
+            if score > 0:
+                yield Hit(score * 0.5, command.title, command.run, help=command.help)

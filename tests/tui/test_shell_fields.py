@@ -93,3 +93,37 @@ async def test_escape_in_a_modal_field_still_cancels_the_modal(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PromptModal) and answers == [None]
+
+
+async def test_escape_in_a_text_area_returns_to_the_screens_main_widget(make_app):
+    """Generic: any studio screen, any editable TextArea; the focus goes to the first list-like widget."""
+    from textual.app import ComposeResult
+    from textual.widgets import DataTable, TextArea
+
+    from tui.screens.base import StudioScreen
+
+    class NotesScreen(StudioScreen):
+        SCREEN_ID = "notes"
+
+        def compose(self) -> ComposeResult:
+            yield from self.compose_header()
+            yield TextArea("", id="notes-text")
+            yield DataTable(id="notes-table")
+            yield from self.compose_footer()
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = NotesScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        assert app.focused is table  # opened on its main widget, not the text area above it
+        text = screen.query_one(TextArea)
+        text.focus()
+        await pilot.press("a", "2", "escape")
+        await pilot.pause()
+        assert text.text == "a2" and app.focused is table
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert app.current_mode == "reader"

@@ -105,3 +105,18 @@ async def test_palette_entries_are_sentences_not_ids(make_app):
         await settle(app, pilot)
         helps = {c.title: c.help for c in StudioCommands(app.screen)._commands()}
         assert helps["Plan: Recompute"] == "Recompute the plan (key f5)"
+
+
+async def test_palette_search_also_finds_a_command_by_its_sentence(make_app):
+    from tui.commands import StudioCommands
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.show_screen("plan")
+        await settle(app, pilot)
+        provider = StudioCommands(app.screen)
+        titles = [str(hit.text) async for hit in provider.search("behind every number")]
+        assert titles == ["Plan: Formulas"]
+        titles = [str(hit.text) async for hit in provider.search("recompute")]
+        assert titles[0] == "Plan: Recompute"
