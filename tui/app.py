@@ -28,7 +28,7 @@ from core.errors import UserError, os_error_sentence
 from core.ui_state import UiState, load_ui_state, save_ui_state
 from tui import keymap as keymap_table
 from tui.screens import registry
-from tui.screens.base import is_text_field
+from tui.fields import is_text_field
 from tui.screens.registry import ScreenLoadError, ScreenSpec
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, ListView, TextArea, Tree
+from textual.widgets import DataTable, Footer, Header, ListView, Tree
 from textual.worker import Worker, WorkerState
 
 from tui.widgets.nav_bar import NavBar
@@ -32,17 +32,8 @@ if TYPE_CHECKING:
     from core.ui_state import ScreenState
     from tui.app import InteriorityApp
 
-# Widgets that take printable keys as text: while one has the focus, digits type instead of switching screens.
-TEXT_FIELD_TYPES: tuple[type[Widget], ...] = (Input, TextArea)
 # Widgets a screen is "about" when it names no MAIN_WIDGET: browsing them leaves the number keys alone.
 MAIN_WIDGET_TYPES: tuple[type[Widget], ...] = (DataTable, ListView, Tree)
-
-
-def is_text_field(widget: Optional[Widget]) -> bool:
-    """True when `widget` turns printable keys into text (an Input or a TextArea that can be edited)."""
-    if isinstance(widget, TextArea):
-        return not widget.read_only
-    return isinstance(widget, TEXT_FIELD_TYPES)
 
 
 def _shown_and_focusable(widget: Widget) -> bool:
