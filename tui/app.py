@@ -5,6 +5,12 @@ exclusive lock, so nothing else in the process may open another), the settings,
 and the keymap.  Screens are Textual *modes*, one per entry of
 `tui.screens.registry.SCREENS`, created the first time they are shown and kept
 afterwards, so the reader keeps its place while the user visits the library.
+
+The app also keeps the project's UI state (`core.ui_state`: the last screen, and
+each screen's own values under its id), which reopens the studio where it was
+left, and owns two rules about keys in text fields: Escape leaves the field
+(`app.leave_field`), and a field's keys are applied in the order they were typed
+even when they arrive in one burst (see `on_event`).
 """
 
 from __future__ import annotations
