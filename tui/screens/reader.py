@@ -100,7 +100,7 @@ class ReaderScreen(StudioScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        self._fit_sidebar(self.size.width)
+        self._fit_sidebar(self.app.size.width)  # the screen has no size of its own before its first layout
         self.sidebar.set_templates(*load_template_hints(self.studio.project))
         self._refresh_tag_counts()
         if self._pending is None:
