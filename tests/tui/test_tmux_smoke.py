@@ -49,8 +49,8 @@ def test_the_studio_runs_in_tmux(tmp_path, corpus):
         screen = _wait_for(session, "1 Library")
         assert "Dostoevsky" in screen
         _tmux("send-keys", "-t", session, "Enter")
-        # The reader, by its status line: its tagging sidebar hides under 100 columns (issue 18), and the
-        # studio can start before tmux gives the pane its 120 columns (then it draws at 80x24).
+        # The reader, by its status line: its tagging sidebar hides under 100 columns (issue 18), and a
+        # COLUMNS=80 in the tmux server's environment (whoever started the server) makes the studio draw at 80.
         _wait_for(session, "Notes from the Underground  \u00b7  ")
         _tmux("send-keys", "-t", session, "F1")
         _wait_for(session, "Keys of every screen")
