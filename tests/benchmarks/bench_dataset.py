@@ -159,7 +159,12 @@ else:
     except UserError as exc:
         summary = {"error": str(exc)[-120:]}
 summary["seconds"] = round(time.perf_counter() - started, 2)
-summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+# VmHWM: this process's own peak.  ru_maxrss is not: on Linux it keeps the parent's peak across fork + exec.
+try:
+    hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    summary["peak_rss_mb"] = round(int(hwm.split()[1]) / 1024, 1)
+except (OSError, StopIteration):
+    summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 print(json.dumps(summary))
 """
 
