@@ -1,0 +1,121 @@
+"""`interiority compare A B` and `interiority probes`: blind comparisons and judging without the studio."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from core.cli import CommandContext, add_command
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = add_command(sub, "compare", help="answer the probes with two models and compare them blind "
+                    "(MODEL: base, a run name, or a model/adapters folder)")
+    p.add_argument("model_a", metavar="MODEL_A")
+    p.add_argument("model_b", metavar="MODEL_B")
+    p.add_argument("--judge", choices=("human", "teacher"), default="human",
+                   help="human: pair the answers for the studio's Arena screen (default); teacher: judge "
+                        "each pair in both orders with the teacher")
+    p.add_argument("--probes", action="append", metavar="NAME",
+                   help="a probe set in probes/ or held-out:BUILD (repeatable; default inner-life, continuity, "
+                        "capability)")
+    p.add_argument("--n", type=int, help="compare on a seeded sample of N paired probes")
+    p.add_argument("--seed", type=int, default=0, help="decoding seed and the blind order's seed (default 0)")
+    p.add_argument("--max-tokens", type=int, default=200, help="tokens per reply (default 200)")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--budget", type=float, help="judge budget cap in USD (default: queue.budget_usd)")
+    p.add_argument("--yes", action="store_true", help="judge without asking after the cost estimate")
+    p.set_defaults(handler=cmd_compare)
+
+    p = add_command(sub, "probes", help="list the probe sets in probes/ (created with defaults on first use)")
+    p.set_defaults(handler=cmd_probes)
+
+
+def cmd_probes(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.evaluation.probes import load_probe_set, probe_set_names
+
+    rows = []
+    for name in probe_set_names(ctx.project):
+        probe_set = load_probe_set(ctx.project, name)
+        rows.append({"name": name, "kind": probe_set.kind, "probes": len(probe_set.probes)})
+    if args.json:
+        ctx.print_json(rows)
+    else:
+        for row in rows:
+            ctx.print(f"{row['name']:<24} {row['kind']:<12} {row['probes']} probes")
+    return 0
+
+
+def _rate_line(label: str, rate: dict[str, Any]) -> str:
+    return (f"{label}: A wins {rate['wins']}, ties {rate['ties']}, B wins {rate['losses']} -> A's win rate "
+            f"{rate['win_rate']:.0%} (95% interval {rate['low']:.0%}-{rate['high']:.0%}, sign test "
+            f"p={rate['p_value']:.3g})")
+
+
+def cmd_compare(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.errors import UserError
+    from core.evaluation.answers import Decoding
+    from core.evaluation.compare import compare
+
+    if args.n is not None and args.n < 1:
+        raise UserError("--n must be a whole number of probes, 1 or more.")
+    if args.max_tokens < 1:
+        raise UserError("--max-tokens must be 1 or more.")
+    decoding = Decoding(max_tokens=args.max_tokens, temperature=args.temperature,
+                        top_p=0.95 if args.temperature else 0.0)
+    progress = (lambda text: ctx.warn(text)) if not args.json else None
+    result = compare(ctx.project, ctx.db, args.model_a, args.model_b, args.probes, args.n, args.seed, decoding,
+                     progress=progress)
+    if args.judge == "teacher":
+        result.judged = _judge(args, ctx, result.comparison)
+    report = result.to_dict(ctx.db)
+    if args.json:
+        ctx.print_json(report)
+        return 0
+    ctx.print(f"Comparison {report['comparison']}: A = {args.model_a}, B = {args.model_b}; {report['pairs']} "
+              f"pairs, {report['model_calls']} model calls ({report['cached_answers']} answers from the cache).")
+    for side in ("a", "b"):
+        cap = report[f"capability_{side}"]
+        if cap:
+            change = cap["change_vs_base"]
+            ctx.print(f"Capability {side.upper()}: {cap['passed']}/{cap['total']} ({cap['score']:.0%})"
+                      + (f", {change:+.0%} vs base" if change is not None else ""))
+    if report["human"]:
+        ctx.print(_rate_line("Person", report["human"]))
+    elif args.judge == "human":
+        ctx.print("No verdicts yet: review the pairs blind on the studio's Arena screen.")
+    judged = report.get("judge")
+    if judged and judged.get("win_rate"):
+        ctx.print(_rate_line("Teacher (both orders)", judged["win_rate"]))
+        bias = judged.get("position_bias")
+        ctx.print(f"Judge position bias: {'n/a' if bias is None else f'{bias:.0%}'}; agreement with the person "
+                  f"(kappa): {judged.get('kappa_vs_human')}; spent ${judged.get('spent_usd', 0):.4f}")
+        if judged.get("stopped"):
+            ctx.print(f"Stopped early: {judged['stopped']}")
+    return 0
+
+
+def _judge(args: argparse.Namespace, ctx: CommandContext, comparison: Any) -> dict[str, Any]:
+    from core.errors import UserError
+    from core.evaluation.judge import estimate, judge_comparison, judge_summary
+    from core.teacher import make_teacher
+
+    teacher = make_teacher(ctx.settings, ctx.project.root)
+    try:
+        cost = estimate(ctx.db, comparison, teacher)
+        budget = args.budget if args.budget is not None else float(ctx.settings.queue.budget_usd)
+        if cost.requests and not args.yes and not args.json:
+            ctx.warn(f"Judging sends {cost.requests} requests to {teacher.name}, at most "
+                     f"${cost.worst_case_usd:.4f}; rerun with --yes to go ahead.")
+            return {}
+        if cost.requests and not args.yes:
+            raise UserError(f"Judging would send {cost.requests} requests (at most ${cost.worst_case_usd:.4f}); "
+                            f"add --yes to go ahead.")
+        report = asyncio.run(judge_comparison(ctx.db, comparison, teacher, budget,
+                                              concurrency=int(ctx.settings.queue.concurrency)))
+    finally:
+        asyncio.run(teacher.aclose())
+    summary = judge_summary(ctx.db, comparison)
+    summary.update(estimate=cost.to_dict(), sent=report.sent, failed=report.failed, stopped=report.stopped)
+    return summary
