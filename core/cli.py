@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "core.commands.dataset",
     "core.commands.training",
     "core.commands.planner",
+    "core.commands.evaluation",
     "core.commands.finder",
 ]
 
