@@ -52,6 +52,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("build", "Build", "5", "tui.screens.build", "BuildScreen"),
     ScreenSpec("train", "Train", "6", "tui.screens.train", "TrainScreen"),
     ScreenSpec("plan", "Plan", "7", "tui.screens.plan", "PlanScreen"),
+    ScreenSpec("arena", "Arena", "8", "tui.screens.arena", "ArenaScreen"),
 ]
 
 
