@@ -123,7 +123,7 @@ def test_a_locked_database_is_one_sentence_not_a_traceback(tmp_path, capsys):
 
 # ---- every screen loads, and one that does not is loud -------------------------------------------
 
-SEVEN = ["library", "reader", "queue", "review", "build", "train", "plan"]
+SEVEN = ["library", "reader", "queue", "review", "build", "train", "plan", "arena"]  # + arena (issue 16)
 
 
 async def test_all_seven_screens_open_and_mount(make_app, notes_book):
