@@ -28,6 +28,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--yes", action="store_true", help="judge without asking after the cost estimate")
     p.set_defaults(handler=cmd_compare)
 
+    p = add_command(sub, "stages", help="a staged build's runs side by side: loss, diversity, capability, win "
+                    "rate against the previous stage, and whether the last stage was worth it")
+    p.add_argument("build", metavar="BUILD")
+    p.set_defaults(handler=cmd_stages)
+
     p = add_command(sub, "probes", help="list the probe sets in probes/ (created with defaults on first use)")
     p.set_defaults(handler=cmd_probes)
 
@@ -119,3 +124,28 @@ def _judge(args: argparse.Namespace, ctx: CommandContext, comparison: Any) -> di
     summary = judge_summary(ctx.db, comparison)
     summary.update(estimate=cost.to_dict(), sent=report.sent, failed=report.failed, stopped=report.stopped)
     return summary
+
+
+def cmd_stages(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.errors import UserError
+    from core.evaluation.stages import stage_table
+
+    rows = stage_table(ctx.project, ctx.db, args.build)
+    if not rows:
+        raise UserError(f"No finished runs of {args.build!r}'s stages; train them with `interiority train "
+                        f"{args.build}/stage-N` first.")
+    if args.json:
+        ctx.print_json([row.to_dict() for row in rows])
+        return 0
+
+    def num(value: Any, pattern: str) -> str:
+        return "-" if value is None else format(value, pattern)
+
+    ctx.print(f"{'stage':>6} {'run':<28} {'loss':>6} {'dist-2':>6} {'formula':>7} {'capab.':>6}  vs previous")
+    for row in rows:
+        rate = row.versus_previous
+        versus = (f"{rate.rate:.0%} ({rate.low:.0%}-{rate.high:.0%}, {row.judge}) {row.decision}" if rate
+                  else row.decision)
+        ctx.print(f"{row.stage:>6} {row.run[:28]:<28} {num(row.test_loss, '.3f'):>6} {num(row.diversity, '.2f'):>6} "
+                  f"{num(row.formulaic, '.0%'):>7} {num(row.capability, '.0%'):>6}  {versus}")
+    return 0
