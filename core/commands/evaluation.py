@@ -128,14 +128,15 @@ def _judge(args: argparse.Namespace, ctx: CommandContext, comparison: Any) -> di
 
 def cmd_stages(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.errors import UserError
-    from core.evaluation.stages import stage_table
+    from core.evaluation.stages import next_step_cost, stage_table
 
     rows = stage_table(ctx.project, ctx.db, args.build)
     if not rows:
         raise UserError(f"No finished runs of {args.build!r}'s stages; train them with `interiority train "
                         f"{args.build}/stage-N` first.")
+    cost = next_step_cost(ctx.project, ctx.db, args.build)
     if args.json:
-        ctx.print_json([row.to_dict() for row in rows])
+        ctx.print_json({"stages": [row.to_dict() for row in rows], "next_step": cost})
         return 0
 
     def num(value: Any, pattern: str) -> str:
@@ -148,4 +149,6 @@ def cmd_stages(args: argparse.Namespace, ctx: CommandContext) -> int:
                   else row.decision)
         ctx.print(f"{row.stage:>6} {row.run[:28]:<28} {num(row.test_loss, '.3f'):>6} {num(row.diversity, '.2f'):>6} "
                   f"{num(row.formulaic, '.0%'):>7} {num(row.capability, '.0%'):>6}  {versus}")
+    if cost:
+        ctx.print(cost)
     return 0

@@ -9,6 +9,7 @@ above 50% "gains continue", below "regression", containing 50% "plateau".
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -126,3 +127,29 @@ def stage_table(project: Project, db: Database, build: str) -> list[StageRow]:
                              "first stage" if previous is None else decision(rate)))
         previous = run
     return rows
+
+
+def next_step_cost(project: Project, db: Database, build: str) -> str:
+    """The planner's sentence for training the build's largest stage on this machine (the next step up).
+
+    Why the largest stage: the build's card says which stages exist; when the last trained stage is not
+    the largest, training the largest is the next step the decision is about.
+    """
+    from core.errors import UserError
+    from core.paths import inside, safe_name
+    from core.planner import PlannerError, build_tokens, make_plan, make_request, shape_from_folder, this_machine
+
+    runs = stage_runs(db, build)
+    if not runs:
+        return ""
+    try:
+        tokens, counted = build_tokens(inside(project.exports, safe_name(build, "build name")))
+        shape = shape_from_folder(Path(runs[-1][1].base_model))
+        plan = make_plan(make_request(shape, this_machine(), method="lora", tokens=tokens))
+    except (PlannerError, UserError, OSError, ValueError) as exc:
+        return f"The planner cannot price the next step: {exc}"
+    if plan.hours is None or not plan.feasible:
+        return f"The planner finds the largest stage infeasible here: {'; '.join(plan.reasons[:2])}"
+    cost = f", about ${plan.cost_usd:,.2f}" if plan.cost_usd else ""
+    return (f"Training the largest stage ({tokens:,} tokens, {counted}) on {plan.request.device.name}: "
+            f"about {plan.hours:.1f} h{cost} ({plan.calibration_note or 'planner estimate'}).")

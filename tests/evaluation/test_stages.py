@@ -53,7 +53,9 @@ def test_stage_table_and_command(project, db, monkeypatch) -> None:
         json = True
 
     assert cmd_stages(Args(), ctx) == 0  # type: ignore[arg-type]
-    assert json.loads(out.getvalue())[1]["decision"] == "gains continue"
+    report = json.loads(out.getvalue())
+    assert report["stages"][1]["decision"] == "gains continue"
+    assert report["next_step"].startswith("The planner cannot price")  # no base model folder in this test
     Args.json = False
     out.seek(0), out.truncate()
     cmd_stages(Args(), ctx)  # type: ignore[arg-type]
