@@ -3,7 +3,8 @@ ShareGPT JSONL file, so people can check datasets they did not make here.
 
 Each line is read on its own: a line that is not JSON, or not one of the known shapes, is reported with its
 line number and the rest of the file is still checked (see `lint_file` for the bounds on memory and time).  The text checked is what the model would learn
-to say: the assistant turns, the completion, the output.
+to say: the assistant turns, the completion, the output; and, for chat and ShareGPT rows, the student flags of
+the conversation (`exercise-leak` in a user turn, `no-callback` in a multi-turn one).
 """
 
 from __future__ import annotations
@@ -185,7 +186,12 @@ def _unique_lines(handle: BinaryIO, max_line_bytes: int, template_id: str, repor
         digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest())
         first = first_of.setdefault(digest, line.number)
         if first == line.number:
-            yield FlagInput(line.number, text, template_id, roles)
+            # The student flags too: a user turn that leaks the exercise, a continuity conversation (two or
+            # more user turns) whose answers never return to an earlier turn.  The turns live only until
+            # the flagger has made this line's entry, so memory stays bounded.
+            users = sum(1 for turn in turns if turn["role"] == "user")
+            yield FlagInput(line.number, text, template_id, roles, student=tuple(turns),
+                            shape="continuity" if users >= 2 else "single")
         else:
             repeated.setdefault(first, [first]).append(line.number)
 

@@ -92,4 +92,17 @@ SENTENCES: dict[str, str] = {
     "plan.recompute": "Recompute the plan",
     "plan.explain": "Show or hide the formulas behind every number",
     "plan.progressive": "Show or hide the progressive plan (validate, scale, frontier)",
+    # arena
+    "arena.left": "Say the left answer is better",
+    "arena.right": "Say the right answer is better",
+    "arena.tie": "Say the two answers are equally good",
+    "arena.both_bad": "Say both answers are bad",
+    "arena.undo": "Take back the last verdict",
+    "arena.reveal": "Reveal which model wrote which answer, with the win rate and its interval",
+    "arena.next_comparison": "Go to the next comparison",
+    "arena.reason_performed": "Give the reason: the inner life is performed, not lived",
+    "arena.reason_formulaic": "Give the reason: the answer is formulaic",
+    "arena.reason_exercise": "Give the reason: it reads like a writing exercise",
+    "arena.reason_continuity": "Give the reason: it loses the thread of the conversation",
+    "arena.reason_assistant": "Give the reason: it slips into an assistant's tone",
 }

@@ -104,6 +104,8 @@ def format_preview(preview: MixPreview) -> str:
             lines.append(f"shortfall ({label}): {shortfall.sentence()}")
     for group, count in preview.unassigned.items():
         lines.append(f"outside the mix: {group} ({count} accepted examples, not used)")
+    if preview.without_student_sentence:
+        lines.append(preview.without_student_sentence)
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ interrupted build leaves any earlier build of that name untouched.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import random
 import shutil
@@ -107,11 +108,13 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
         raise BuildSpecError(f"A build named {resolved.name} already exists in {project.exports}; "
                              f"choose another name or rebuild it with --force.")
     _report(progress, "collect")
-    collected = collect_accepted(db, resolved.mix)
+    collected = collect_accepted(db, resolved.mix, resolved.persona)
     mix = collected.mix
     general_format, general_items = "", list[DatasetItem]()
     if resolved.general_path is not None and resolved.general_ratio > 0:
         general_format, general_items = load_general(resolved.general_path)
+    if not collected.items and collected.without_student:
+        raise EmptyBuildError(f"Nothing to build: {collected.without_student_sentence()}")
     if not collected.items:
         outside = ", ".join(f"{g} ({n})" for g, n in collected.unassigned.items()) or "none"
         raise EmptyBuildError(f"No accepted examples belong to the groups of the {mix.name} mix "
@@ -167,6 +170,8 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     warnings = [s.sentence() for stage in stage_results for s in stage.shortfalls]
     warnings += [f"{n} accepted examples of {g} are outside the {mix.name} mix and were not used."
                  for g, n in collected.unassigned.items()]
+    if collected.without_student:
+        warnings.append(collected.without_student_sentence())
     _report(progress, "done", 1, 1)
     return BuildResult(name=resolved.name, path=destination, stages=stage_results, card=card,
                        seconds=time.perf_counter() - started, warnings=warnings)
@@ -205,6 +210,7 @@ def _write_stage(folder: Path, relative: str, choice: StageChoice, plan: SplitPl
                     handle.writelines(lines)
         _report(progress, f"validate {relative}: {fmt}", index, len(resolved.formats))
         formats[fmt] = validate_export(fmt, target, written, tokens.tokenizer)
+    _write_provenance(folder, splits)
     stats = stage_stats(splits, tokens)
     stage_card = {
         "size": choice.size, "path": relative, "targets": choice.targets, "taken": choice.taken,
@@ -226,12 +232,37 @@ def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, gene
         "spec": {**resolved.to_dict(), "mix": collected.mix.describe()},
         "pool": {
             "accepted": len(collected.items), "unassigned": dict(sorted(collected.unassigned.items())),
-            "malformed": collected.malformed, "dedup": dedup.stats(),
+            "malformed": collected.malformed, "without_student": len(collected.without_student),
+            "dedup": dedup.stats(),
             "general": {"format": general_format, "rows": len(general_items)},
         },
         "split_plan": {"units_per_split": dict(Counter(plan.units.values())), "group_by": plan.group_by},
         "stages": stages,
     }
+
+
+def _write_provenance(folder: Path, splits: dict[str, list[DatasetItem]]) -> None:
+    """`provenance.jsonl`: for each row of each split, in file order, where it came from.
+
+    WHY a file beside the rows and not in them: the rows are what the student is trained on, so the
+    teacher's request (template version, passage, request hash) must never be in them, yet a person must be
+    able to trace any row back to its example and passage.  Line N of a split's rows is the entry with that
+    split and line in every format (formats keep the same order; DPO keeps only the edited ones).
+    """
+    lines = []
+    for split in SPLITS:
+        for line, item in enumerate(splits.get(split, []), 1):
+            entry: dict[str, Any] = {"split": split, "line": line, "source": item.source}
+            if item.is_example:
+                entry.update(example=item.key, passage=item.passage_id, book=item.book_id, group=item.group,
+                             template=item.template_id, template_version=item.template_version,
+                             teacher=item.teacher, request_hash=item.request_hash, shape=item.shape,
+                             edited=item.edited)
+            else:
+                entry["general_line"] = -item.key
+            lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
+    with open(folder / "provenance.jsonl", "w", encoding="utf-8", newline="\n") as handle:
+        handle.writelines(lines)
 
 
 def _write_axolotl(folder: Path, resolved: ResolvedSpec) -> None:

@@ -31,6 +31,49 @@ def length_histogram(items: list[DatasetItem]) -> list[dict[str, Any]]:
     return rows
 
 
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def conversation_stats(items: list[DatasetItem], counter: TokenCounter) -> dict[str, Any]:
+    """What the rows teach: prompt vs answer token shares, turns per conversation, shapes by template.
+
+    WHY on the card: a row whose prompt is a long brief teaches the model to answer briefs; the answer share
+    (and the first user turn's length) shows at a glance whether the rows are conversations.
+    """
+    total = answer = final = 0
+    for item in items:
+        whole, answers, last = counter.shares(item)
+        total, answer, final = total + whole, answer + answers, final + last
+    user_turns: Counter[int] = Counter(len(i.user_turns) for i in items)
+    first_user = [len(i.user_turns[0]) for i in items if i.user_turns]
+    shapes: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in items:
+        if item.is_example:
+            shapes[item.template_id][item.shape or "(none)"] += 1
+    return {
+        "tokens": {"total": total, "prompt": total - answer, "answer": answer, "final_answer": final,
+                   "answer_share": round(answer / total, 4) if total else 0.0,
+                   "final_answer_share": round(final / total, 4) if total else 0.0},
+        "user_turns": {str(n): user_turns[n] for n in sorted(user_turns)},
+        "first_user_turn_chars": {"median": _median(first_user), "max": max(first_user, default=0)},
+        "shapes_by_template": {t: dict(sorted(c.items())) for t, c in sorted(shapes.items())},
+        "with_system_turn": sum(1 for i in items if i.messages and i.messages[0].get("role") == "system"),
+    }
+
+
+def provenance_stats(items: list[DatasetItem]) -> dict[str, Any]:
+    """Where the book rows came from (teachers, template versions, distinct teacher requests): never in a row."""
+    examples = [i for i in items if i.is_example]
+    return {"teachers": dict(sorted(Counter(i.teacher or "(unknown)" for i in examples).items())),
+            "distinct_requests": len({i.request_hash for i in examples if i.request_hash}),
+            "file": "provenance.jsonl"}
+
+
 def stage_stats(splits: dict[str, list[DatasetItem]], counter: TokenCounter) -> dict[str, Any]:
     """Counts by split, source group, template, tag and source; tokens; lengths; template versions."""
     everything = [item for split in SPLITS for item in splits.get(split, [])]
@@ -61,6 +104,8 @@ def stage_stats(splits: dict[str, list[DatasetItem]], counter: TokenCounter) -> 
         "reply_words": {"min": min(words, default=0), "max": max(words, default=0),
                         "mean": round(sum(words) / len(words), 1) if words else 0.0},
         "length_histogram": length_histogram(everything),
+        "conversation": conversation_stats(everything, counter),
+        "provenance": provenance_stats(everything),
     }
 
 
@@ -87,6 +132,30 @@ def _checked_with(report: dict[str, Any]) -> str:
     return "structure"
 
 
+def render_conversation(conversation: dict[str, Any]) -> str:
+    """The card's "what the rows teach" section: token shares, turns, shapes by template."""
+    tokens = conversation["tokens"]
+    share = f"{tokens['answer_share']:.0%}" if tokens["total"] else "-"
+    lines = [f"**What the rows teach** (answers are {share} of the tokens; mlx-lm's `--mask-prompt` trains on "
+             f"the final answer, {tokens['final_answer_share']:.0%})\n",
+             _table(["part", "tokens"], [["prompt (user turns, persona, chat markup)", tokens["prompt"]],
+                                         ["answers (every assistant turn)", tokens["answer"]],
+                                         ["final answers", tokens["final_answer"]], ["total", tokens["total"]]]),
+             "",
+             "Turns per conversation: " + (", ".join(
+                 f"{n} user turn{'s' if n != '1' else ''}: {c}" for n, c in conversation["user_turns"].items()) or "none")
+             + f". First user turn: median {conversation['first_user_turn_chars']['median']:g} characters, "
+               f"longest {conversation['first_user_turn_chars']['max']}."
+             + (f" Rows with the persona's system turn: {conversation['with_system_turn']}."
+                if conversation.get("with_system_turn") else ""),
+             ""]
+    shapes = conversation["shapes_by_template"]
+    if shapes:
+        lines.append("**Student shapes by template**\n\n" + _table(
+            ["template", "shape", "examples"], [[t, shape, n] for t, c in shapes.items() for shape, n in c.items()]))
+    return "\n".join(lines) + "\n"
+
+
 def render_stage(stage: dict[str, Any], heading: str) -> str:
     stats = stage["stats"]
     parts = [f"{heading}\n", f"Folder: `{stage['path']}`. Examples: {stats['examples']} "
@@ -106,6 +175,7 @@ def render_stage(stage: dict[str, Any], heading: str) -> str:
     tokens = stats["tokens"]
     parts.append(f"**Tokens** ({tokens['method']})\n\n" + _table(
         ["split", "tokens"], [[s, tokens["by_split"][s]] for s in SPLITS] + [["total", tokens["total"]]]) + "\n")
+    parts.append(render_conversation(stats["conversation"]))
     largest = max((row["count"] for row in stats["length_histogram"]), default=0)
     histogram = "\n".join(f"{row['words']:>9} words | {row['count']:>6} {_bar(row['count'], largest)}"
                           for row in stats["length_histogram"])
@@ -118,6 +188,11 @@ def render_stage(stage: dict[str, Any], heading: str) -> str:
     parts.append("**Template versions**\n\n" + _table(
         ["template", "version", "examples"],
         [[t, v, n] for t, versions in stats["template_versions"].items() for v, n in versions.items()]) + "\n")
+    provenance = stats["provenance"]
+    parts.append("**Provenance** (kept here and in the store, never in a training row)\n\n"
+                 + "Teachers: " + (", ".join(f"{t} {n}" for t, n in provenance["teachers"].items()) or "none")
+                 + f". Distinct teacher requests: {provenance['distinct_requests']}. Each row's passage, book, "
+                   f"template version, teacher and request hash, by split and line: `{provenance['file']}`.\n")
     parts.append("**Files** (rows per split, read back after writing)\n\n" + _table(
         ["format", *SPLITS, "checked with"],
         [[f, *[r["rows"][s] for s in SPLITS], _checked_with(r)] for f, r in stage["formats"].items()]) + "\n")
@@ -128,8 +203,9 @@ def render_readme(card: dict[str, Any]) -> str:
     spec = card["spec"]
     pool = card["pool"]
     lines = [f"# Dataset build `{card['name']}`\n",
-             f"Built {card['built_at']} by Interiority from the project's accepted examples "
-             f"(the reviewer's edited text where edited).\n",
+             f"Built {card['built_at']} by Interiority from the student conversations of the project's accepted "
+             f"examples (the reviewer's turns where edited). The teacher's requests are provenance and are not "
+             f"in any row.\n",
              "## What went in\n",
              _table(["", ""], [
                  ["mix", spec["mix"]["name"]],
@@ -142,10 +218,14 @@ def render_readme(card: dict[str, Any]) -> str:
                                   f"at ratio {spec['general_ratio']}" if spec["general_path"] else "none"],
                  ["near-duplicate ratio", spec["near_duplicate_ratio"] if spec["near_dedup"] else "off"],
                  ["tokenizer", spec["tokenizer_model"] or "none (token counts are estimates)"],
+                 ["persona (student system turn)", spec.get("persona") or "none"],
              ]) + "\n",
              f"Accepted examples in the mix's groups: {pool['accepted']}. Outside the mix (not used): "
              + (", ".join(f"{g} {n}" for g, n in pool["unassigned"].items()) or "none")
-             + f". Unusable (no user or assistant turn): {len(pool['malformed'])}.\n",
+             + f". Unusable (no user or assistant turn): {len(pool['malformed'])}."
+             + (f" Left out for want of a student conversation: {pool['without_student']} (run "
+                f"`interiority backfill` or press b on the Queue screen, then build again)."
+                if pool.get("without_student") else "") + "\n",
              f"Duplicates removed before choosing: {pool['dedup']['exact_removed']} exact, "
              f"{pool['dedup']['near_removed']} near (the edited copy, then the earlier one, was kept).\n",
              "Mix shares: " + ", ".join(f"{g} {s:.1%}" for g, s in spec["mix"]["shares"].items()) + ".\n"]

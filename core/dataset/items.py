@@ -1,10 +1,13 @@
 """What a build is made of: one `DatasetItem` per accepted example or general-data row.
 
 WHY a flat item: mixing, dedup, splitting, exporting and the card all need the same
-few facts (the conversation with the reviewer's text, the teacher's original, and the
-provenance: passage, book, source group, template, tags).  Collecting them once from
-the store means the rest of the build never touches the database and can run in a
-worker thread.
+few facts (the student conversation with the reviewer's turns, the teacher's original
+answer, and the provenance: passage, book, source group, template, teacher, request
+hash, shape, tags).  Collecting them once from the store means the rest of the build
+never touches the database and can run in a worker thread.
+
+`messages` is only ever the *student* conversation (plus the build's persona line, if
+one was set): the teacher's request is provenance and stays on the card, never in a row.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ class DatasetItem:
     """
 
     key: int
-    messages: list[dict[str, str]]  # system?/user/assistant, assistant = the final (edited) text
+    messages: list[dict[str, str]]  # persona system line?, then the student turns as exported (edited)
     source: str = "example"  # "example" or "general"
     group: str = ""  # source group of the mix (GENERAL_GROUP for general data)
-    original: str = ""  # the teacher's original assistant text
+    original: str = ""  # the teacher's original final answer (the DPO pair's rejected side)
     edited: bool = False
     passage_id: Optional[int] = None
     book_id: Optional[int] = None
@@ -36,6 +39,8 @@ class DatasetItem:
     teacher: str = ""
     tags: list[str] = field(default_factory=list)
     created: float = 0.0
+    shape: str = ""  # the template's student shape (single, conversation, continuity)
+    request_hash: str = ""  # sha256 of the teacher's request: provenance, on the card only
 
     @property
     def assistant_text(self) -> str:
@@ -50,6 +55,14 @@ class DatasetItem:
         return self.messages[:-1] if self.messages and self.messages[-1].get("role") == "assistant" else list(self.messages)
 
     @property
+    def user_turns(self) -> list[str]:
+        return [m["content"] for m in self.messages if m.get("role") == "user"]
+
+    @property
+    def answer_turns(self) -> list[str]:
+        return [m["content"] for m in self.messages if m.get("role") == "assistant"]
+
+    @property
     def is_example(self) -> bool:
         return self.source == "example"
 
@@ -62,19 +75,15 @@ class DatasetItem:
                 "book_id": self.book_id, "template_id": self.template_id}
 
 
-def final_messages(messages: list[dict[str, Any]], final_text: str) -> Optional[list[dict[str, str]]]:
-    """The conversation with its last assistant turn replaced by `final_text`.
+def student_messages(turns: list[dict[str, str]], persona: str = "") -> Optional[list[dict[str, str]]]:
+    """The exported conversation: the persona line (when set) as a system turn, then the student turns.
 
-    Returns None when the conversation has no user turn or no assistant turn (it
-    cannot train anything).
+    Returns None when the turns cannot train anything: no user turn, or no non-empty final answer.
     """
-    cleaned = [{"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages]
-    if not any(m["role"] == "user" for m in cleaned):
+    cleaned = [{"role": str(t.get("role", "")), "content": str(t.get("content", ""))} for t in turns]
+    if not cleaned or cleaned[-1]["role"] != "assistant" or not cleaned[-1]["content"].strip():
         return None
-    for index in range(len(cleaned) - 1, -1, -1):
-        if cleaned[index]["role"] == "assistant":
-            if not final_text.strip():
-                return None
-            cleaned[index] = {"role": "assistant", "content": final_text}
-            return cleaned[: index + 1]
-    return None
+    if not any(t["role"] == "user" for t in cleaned):
+        return None
+    head = [{"role": "system", "content": persona}] if persona.strip() else []
+    return head + cleaned

@@ -39,6 +39,8 @@ class MixPreview:
     general_taken: dict[str, int] = field(default_factory=dict)
     exact_duplicates: int = 0
     totals: dict[str, int] = field(default_factory=dict)  # stage label -> examples (with general)
+    without_student: int = 0  # accepted examples left out until a backfill gives them a student conversation
+    without_student_sentence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class MixPreview:
             "shortfalls": {k: [s.to_dict() for s in v] for k, v in self.shortfalls.items()},
             "unassigned": self.unassigned, "general_rows": self.general_rows, "general_taken": self.general_taken,
             "exact_duplicates_removed": self.exact_duplicates, "totals": self.totals,
+            "without_student": self.without_student,
             "note": "near-duplicates are removed only when building, so a build can be a little smaller",
         }
 
@@ -59,7 +62,7 @@ def stage_label(size: Optional[int]) -> str:
 def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
     """Counts per source group against each stage's targets, without writing anything."""
     resolved = spec.resolve(project.settings)
-    collected = collect_accepted(db, resolved.mix)
+    collected = collect_accepted(db, resolved.mix, resolved.persona)
     general_items: list[DatasetItem] = []
     if resolved.general_path is not None and resolved.general_ratio > 0:
         _, general_items = load_general(resolved.general_path)
@@ -85,4 +88,6 @@ def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
         totals[label] = len(choice.items)
     return MixPreview(mix=collected.mix.name, stages=list(resolved.stage_sizes), rows=list(rows.values()),
                       shortfalls=shortfalls, unassigned=collected.unassigned, general_rows=len(general_items),
-                      general_taken=general_taken, exact_duplicates=len(dedup.exact_removed), totals=totals)
+                      general_taken=general_taken, exact_duplicates=len(dedup.exact_removed), totals=totals,
+                      without_student=len(collected.without_student),
+                      without_student_sentence=collected.without_student_sentence())

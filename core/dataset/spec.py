@@ -29,6 +29,8 @@ class BuildSpec:
         stage is written to `exports/NAME/stage-SIZE/`.
     mix: "method", "balanced", a path to a TOML mix file, or a `Mix`.
     general_path / general_ratio: a JSONL file of general instruction data and its share of the build.
+    persona: an optional short line given to the student as a system turn in every book row ("" or None:
+        no system turn).  Never the teacher's instructions: a multi-line or long text is refused.
     """
 
     name: str
@@ -46,6 +48,7 @@ class BuildSpec:
     near_duplicate_ratio: Optional[float] = None
     tokenizer_model: Optional[str] = None
     overwrite: bool = False
+    persona: Optional[str] = None
 
     def resolve(self, settings: Settings) -> "ResolvedSpec":
         """Fill defaults from the settings and check every value; raises BuildSpecError."""
@@ -74,13 +77,32 @@ class BuildSpec:
         near_ratio = (settings.quality.near_duplicate_ratio if self.near_duplicate_ratio is None
                       else float(self.near_duplicate_ratio))
         tokenizer = dataset.tokenizer_model if self.tokenizer_model is None else self.tokenizer_model
+        persona = check_persona(self.persona or "")
         return ResolvedSpec(
             name=self.name, stage_sizes=list[Optional[int]](sizes) if sizes else [self.size],
             staged=bool(sizes), mix=resolve_mix(self.mix), formats=parse_formats(self.formats),
             general_path=Path(self.general_path) if self.general_path else None, general_ratio=general_ratio,
             valid_ratio=valid, test_ratio=test, seed=dataset.seed if self.seed is None else int(self.seed),
             group_by=self.group_by, near_dedup=self.near_dedup, near_duplicate_ratio=near_ratio,
-            tokenizer_model=tokenizer or "", overwrite=self.overwrite)
+            tokenizer_model=tokenizer or "", overwrite=self.overwrite, persona=persona)
+
+
+MAX_PERSONA_CHARS = 300
+
+
+def check_persona(text: str) -> str:
+    """The persona line, stripped; BuildSpecError when it is a brief rather than a line.
+
+    WHY so strict: the student's system turn is seen at inference too, so it must be what a deployed
+    model would be given (one short line), never the teacher's several-thousand-character instructions.
+    """
+    line = text.strip()
+    if "\n" in line or "\r" in line:
+        raise BuildSpecError("The persona is one line (it becomes the student's system turn); remove the line breaks.")
+    if len(line) > MAX_PERSONA_CHARS:
+        raise BuildSpecError(f"The persona is {len(line)} characters; keep it to one line of at most "
+                             f"{MAX_PERSONA_CHARS} (it is the student's system turn, not the teacher's instructions).")
+    return line
 
 
 @dataclass
@@ -102,6 +124,7 @@ class ResolvedSpec:
     near_duplicate_ratio: float
     tokenizer_model: str
     overwrite: bool
+    persona: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -43,6 +43,23 @@ class TokenCounter:
             return int(round(chars / CHARS_PER_TOKEN))
         return len(self.tokenizer.apply_chat_template(item.messages, return_dict=False))
 
+    def text_count(self, text: str) -> int:
+        """Tokens of one turn's text alone (no chat template, no special tokens)."""
+        if self.tokenizer is None:
+            return int(round(len(text) / CHARS_PER_TOKEN))
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def shares(self, item: DatasetItem) -> tuple[int, int, int]:
+        """(all tokens, tokens of every answer, tokens of the final answer) of one conversation.
+
+        The prompt share is the rest: user turns, the persona line and the chat template's markup.
+        mlx-lm's `--mask-prompt` trains on the final answer only; without it, on everything.
+        """
+        answers = item.answer_turns
+        counts = [self.text_count(text) for text in answers]
+        total = self.count(item)
+        return total, min(sum(counts), total), min(counts[-1] if counts else 0, total)
+
 
 def load_tokenizer(model_folder: str) -> Any:
     """An mlx-lm TokenizerWrapper for a local model folder; raises TokenizerError with the fix."""

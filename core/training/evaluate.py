@@ -26,11 +26,6 @@ from store.database import Database
 from store.records import Run
 
 OPENING_WORDS = 3
-# Used only when core.quality (the review engineer's cliche matcher) is not importable.
-FALLBACK_CLICHES = (
-    "a wave of", "i can't help but", "in this moment", "a testament to", "tapestry of", "i find myself",
-    "it's as if", "washed over me", "a sense of", "deep down", "little did i know", "the weight of",
-)
 
 
 class EvaluationError(UserError):
@@ -56,12 +51,9 @@ def opening_share(texts: Sequence[str], words: int = OPENING_WORDS) -> tuple[str
 
 
 def cliche_hits(texts: Sequence[str]) -> tuple[int, list[str], str]:
-    """Total cliche hits, the phrases hit, and which checker was used."""
-    try:
-        from core.quality import ClicheMatcher, PhraseList, normalize
-    except ImportError:
-        hits = [p for t in texts for p in FALLBACK_CLICHES if p in t.lower()]
-        return len(hits), sorted(set(hits)), "fallback list (core.quality not available)"
+    """Total cliche hits, the phrases hit, and which checker was used (the review's own matcher)."""
+    from core.quality.cliches import ClicheMatcher, PhraseList, normalize
+
     matcher = ClicheMatcher(PhraseList.build())
     phrases: list[str] = []
     for text in texts:

@@ -30,8 +30,12 @@ def random_text(rng: random.Random, words: int = 60) -> str:
 
 def add_book(db, title: str, author: str, group: str = "", passages: int = 10, per_passage: int = 3,
              templates: tuple[str, ...] = TEMPLATES, edited_every: int = 0, seed: Optional[int] = None,
-             status: str = "accepted", tags: tuple[str, ...] = ("memory", "desire")) -> Book:
-    """A book with `passages` passages, each with `per_passage` examples cycling through `templates`."""
+             status: str = "accepted", tags: tuple[str, ...] = ("memory", "desire"), student: bool = True) -> Book:
+    """A book with `passages` passages, each with `per_passage` examples cycling through `templates`.
+
+    Each example has a student conversation (a short user turn and the answer) unless `student` is False,
+    which makes examples as they were before student conversations (excluded from builds).
+    """
     rng = random.Random(seed if seed is not None else f"{title}|{author}")
     book = db.books.add(Book(title=title, author=author, group=group))
     examples = []
@@ -44,9 +48,12 @@ def add_book(db, title: str, author: str, group: str = "", passages: int = 10, p
             completion = random_text(rng, rng.randint(40, 120))
             edited = random_text(rng, 50) if edited_every and counter % edited_every == 0 else ""
             counter += 1
+            turns = ([{"role": "user", "content": random_text(rng, rng.randint(6, 18))},
+                      {"role": "assistant", "content": completion}] if student else [])
             examples.append(Example(
                 passage_id=passage.id, book_id=book.id, template_id=template, template_version=f"v-{template[:4]}",
-                teacher="fake:teacher", status=status, edited_text=edited,
+                teacher="fake:teacher", status=status, edited_text=edited, student=turns,
+                student_shape="single" if student else "",
                 messages=[{"role": "system", "content": "You write interiority."},
                           {"role": "user", "content": f"Passage: {passage.text}\nWrite the inner monologue."},
                           {"role": "assistant", "content": completion}]))

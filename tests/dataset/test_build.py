@@ -78,8 +78,8 @@ def test_no_passage_in_two_splits_and_book_mode(project, db) -> None:
     seen: dict[int, str] = {}
     for split in SPLITS:
         for row in read_jsonl(result.path / "mlx-chat" / f"{split}.jsonl"):
-            user = row["messages"][1]["content"]
-            passage = next(e.passage_id for e in examples.values() if e.messages[1]["content"] == user)
+            user = row["messages"][0]["content"]  # the student's user turn (no persona set)
+            passage = next(e.passage_id for e in examples.values() if e.student[0]["content"] == user)
             assert seen.setdefault(passage, split) == split
     by_book = build_dataset(project, db, BuildSpec(name="byb", group_by="book", formats=("mlx-chat",),
                                                    near_dedup=False))
@@ -131,16 +131,21 @@ def test_duplicates_removed_keeping_the_edited_then_earlier(project, db) -> None
     base = originals[0]
     reply = base.completion
     near = reply.replace(reply.split()[3], "changedword", 1) + " extra"
+    user = dict(base.student[0])
+
+    def student(answer: str) -> list[dict[str, str]]:
+        return [dict(user), {"role": "assistant", "content": answer}]
+
     edited_copy = Example(passage_id=originals[5].passage_id, book_id=book.id, template_id="conversational",
-                          status="accepted", messages=[dict(m) for m in base.messages[:2]]
-                          + [{"role": "assistant", "content": "teacher said something else entirely"}],
+                          status="accepted", messages=[dict(m) for m in base.messages],
+                          student=student("teacher said something else entirely"), student_shape="single",
                           edited_text=reply.upper())
     later_exact = Example(passage_id=originals[7].passage_id, book_id=book.id, template_id="conversational",
-                          status="accepted", messages=[dict(m) for m in base.messages[:2]]
-                          + [{"role": "assistant", "content": "  " + reply.lower() + " "}])
+                          status="accepted", messages=[dict(m) for m in base.messages],
+                          student=student("  " + reply.lower() + " "), student_shape="single")
     later_near = Example(passage_id=originals[9].passage_id, book_id=book.id, template_id="conversational",
-                         status="accepted", messages=[dict(m) for m in base.messages[:2]]
-                         + [{"role": "assistant", "content": near}])
+                         status="accepted", messages=[dict(m) for m in base.messages],
+                         student=student(near), student_shape="single")
     db.examples.add_many([edited_copy, later_exact, later_near])
     result = build_dataset(project, db, BuildSpec(name="d", formats=("mlx-chat", "dpo")))
     dedup = result.card["pool"]["dedup"]
@@ -149,7 +154,8 @@ def test_duplicates_removed_keeping_the_edited_then_earlier(project, db) -> None
     assert reply.upper() in texts  # the edited copy won over the earlier original
     assert reply not in texts and near not in texts
     dpo = [r for s in SPLITS for r in read_jsonl(result.path / "dpo" / f"{s}.jsonl")]
-    assert dpo == [{"prompt": edited_copy.messages[:2], "chosen": [{"role": "assistant", "content": reply.upper()}],
+    # The pair shares the student prompt (the user turn), never the teacher's request.
+    assert dpo == [{"prompt": [user], "chosen": [{"role": "assistant", "content": reply.upper()}],
                     "rejected": [{"role": "assistant", "content": "teacher said something else entirely"}]}]
 
 

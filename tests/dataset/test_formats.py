@@ -27,8 +27,9 @@ def rows(folder: Path) -> list[dict]:
 def test_every_format_with_the_tiny_model_tokenizer(project, db, tiny_model: Path) -> None:
     add_book(db, "War and Peace", "Leo Tolstoy", passages=12, per_passage=2, edited_every=3)
     add_book(db, "Swann's Way", "Marcel Proust", passages=12, per_passage=2)
+    persona = "You are someone who notices small things and says what is on your mind."
     result = build_dataset(project, db, BuildSpec(name="all", formats=("all",), tokenizer_model=str(tiny_model),
-                                                  near_dedup=False))
+                                                  near_dedup=False, persona=persona))
     stage = result.card["stages"][0]
     total = stage["stats"]["examples"]
     assert total == 48
@@ -58,7 +59,11 @@ def test_every_format_with_the_tiny_model_tokenizer(project, db, tiny_model: Pat
     assert [m["from"] for m in sharegpt] == ["system", "human", "gpt"]
     alpaca = rows(result.path / "alpaca")[0]
     assert set(alpaca) == {"instruction", "input", "output", "system"}
-    assert rows(result.path / "openai")[0]["messages"][0]["role"] == "system"
+    assert rows(result.path / "openai")[0]["messages"][0] == {"role": "system", "content": persona}
+    assert alpaca["system"] == persona
+    plain = build_dataset(project, db, BuildSpec(name="plain", formats=("mlx-chat", "sharegpt"), near_dedup=False))
+    assert all(r["messages"][0]["role"] == "user" for r in rows(plain.path / "mlx-chat"))  # no persona: no system turn
+    assert [m["from"] for m in rows(plain.path / "sharegpt")[0]["conversations"]] == ["human", "gpt"]
     assert "alpaca/train.jsonl" in (result.path / "axolotl.yaml").read_text()
     assert "tokenizer of" in (result.path / "README.md").read_text()
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 import pytest
 
-from tests.e2e.tmux_driver import ANSI_ESCAPE, TmuxSession, tmux_available
+from tests.e2e.tmux_driver import ANSI_ESCAPE, ScreenTimeout, TmuxSession, tmux_available
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not tmux_available(), reason="tmux is not installed")]
 
@@ -349,8 +349,15 @@ def test_the_whole_loop_by_keyboard(tmp_path, corpus, tiny_model, fake_anthropic
         tmux.send("6")
         tmux.wait_for(lambda s: "build-1" in s and "llama, 2 layers" in s, timeout=30,
                       what="the train form with the build and the model")
-        # Focus order from the form: build, model, method, then the numeric fields in order.
-        tmux.send("Tab", "Tab", "Tab", "Tab")
+        # No field has the focus on arrival (digits switch screens); Tab walks the form: build, model,
+        # method, then the numeric fields in order.  Tab until the first numeric field, as a person would.
+        for _press in range(8):
+            tmux.send("Tab")
+            try:
+                tmux.wait_for(focus_is(TRAIN_FORM[0][0]), styled=True, timeout=1.5)
+                break
+            except ScreenTimeout:
+                continue
         for index, (label, value) in enumerate(TRAIN_FORM):
             if index:
                 tmux.send("Tab")
@@ -402,9 +409,12 @@ def test_the_whole_loop_by_keyboard(tmp_path, corpus, tiny_model, fake_anthropic
             assert action in actions, f"no {action} decision in {actions}"
         assert any(d.action == "reject" and d.reason == "formulaic" and d.example_id == rejected for d in decisions)
         edit = next(d for d in decisions if d.action == "edit")
-        assert edit.example_id == edited and edit.edited_text.startswith(EDIT_PREFIX)
-        assert not examples[edited].completion.startswith(EDIT_PREFIX)  # the teacher's original is kept
-        assert examples[edited].final_text.startswith(EDIT_PREFIX)
+        # The edit is of the student conversation (every turn is editable); the teacher's original is kept.
+        assert edit.example_id == edited
+        assert any(EDIT_PREFIX.strip() in turn["content"] for turn in edit.edited_student)
+        assert not any(EDIT_PREFIX.strip() in turn["content"] for turn in examples[edited].student)
+        assert any(EDIT_PREFIX.strip() in turn["content"] for turn in examples[edited].final_student)
+        teacher_system = examples[edited].messages[0]["content"]
         runs = db.runs.all()
         assert len(runs) == 1 and runs[0].status == "done" and runs[0].iteration == 6
         assert runs[0].evaluation.get("tuned"), "the evaluation was not stored with the run"
@@ -417,6 +427,9 @@ def test_the_whole_loop_by_keyboard(tmp_path, corpus, tiny_model, fake_anthropic
     assert (exports / "README.md").is_file()
     train_rows = (exports / "mlx-chat" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert train_rows and all(json.loads(row)["messages"] for row in train_rows)
+    for row in train_rows:  # student conversations only: never the teacher's request
+        assert "<passage>" not in row and teacher_system[:200] not in row
+        assert json.loads(row)["messages"][0]["role"] == "user"
     split_files = [exports / "mlx-chat" / f"{split}.jsonl" for split in ("train", "valid", "test")]
     rows_in_splits = sum(len(path.read_text(encoding="utf-8").splitlines()) for path in split_files if path.exists())
     assert rows_in_splits == built

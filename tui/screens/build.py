@@ -81,6 +81,8 @@ def preview_text(preview: Any) -> Text:
         text.append(f"short: {group} ({'; '.join(parts)}); accept more from it or lower its weight\n", style="red")
     for group, count in preview.unassigned.items():
         text.append(f"outside the mix: {group} ({count} accepted examples, not used)\n", style="yellow")
+    if preview.without_student_sentence:
+        text.append(preview.without_student_sentence + "\n", style="yellow")
     text.append(f"exact duplicates removed: {preview.exact_duplicates}; near-duplicates are removed when building.",
                 style="italic")
     return text
