@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Union
 
 from store.books import BookRepository
-from store.comparisons import ComparisonRepository
+from store.comparisons import Answer, Comparison, ComparisonRepository, PairVerdict
 from store.decisions import DecisionRepository
 from store.examples import ExampleRepository
 from store.finder import DismissalRepository
@@ -19,7 +19,8 @@ from store.runs import RunRepository
 from store.templates import TemplateVersionRepository
 
 SCHEMA_VERSION = 1
-RECORD_CLASSES: tuple[type[Record], ...] = (Book, Passage, TemplateVersion, Job, Example, Decision, Run)
+RECORD_CLASSES: tuple[type[Record], ...] = (Book, Passage, TemplateVersion, Job, Example, Decision, Run,
+                                            Answer, Comparison, PairVerdict)
 
 # Migration n takes a database at schema n-1 to schema n.  Each runs once, in order,
 # and the version is recorded after it (so a crash mid-way reruns an idempotent step).
