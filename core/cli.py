@@ -39,6 +39,14 @@ COMMAND_MODULES = [
     "core.commands.finder",
 ]
 
+# Commands that only read the project: they open the database read-only (no lock, no write,
+# no compaction, no migration; `store.readonly`), so they run while the studio has it open.
+# A name here whose handler tried to write would fail with the store's read-only sentence,
+# never change anything.  Nested actions (`passages add`) are not listed, so they write.
+READ_ONLY_COMMANDS = frozenset({
+    "books", "book", "passages", "examples", "review-stats", "builds", "plan", "devices", "models",
+})
+
 
 @dataclass
 class CommandContext:
@@ -48,6 +56,7 @@ class CommandContext:
     json: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
+    read_only: bool = False  # open the database without its lock, refusing writes (READ_ONLY_COMMANDS)
     _project: Optional[Project] = None
     _db: Optional["Database"] = None
 
@@ -64,11 +73,14 @@ class CommandContext:
 
     @property
     def db(self) -> "Database":
-        """The project's database, opened (and locked) on first use: commands that need none never lock it."""
+        """The project's database, opened (and locked) on first use: commands that need none never lock it.
+
+        A read-only command's database takes no lock, so it opens while the studio writes.
+        """
         if self._db is None:
             from store.database import Database
 
-            self._db = Database(self.project.db_path)
+            self._db = Database(self.project.db_path, read_only=self.read_only)
         return self._db
 
     def print_json(self, obj: Any) -> None:
@@ -124,6 +136,8 @@ def add_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name
                 json_flag: bool = True, **kwargs: Any) -> argparse.ArgumentParser:
     """Add a subcommand that accepts `--project` (and `--json`) after its name too."""
     parser = sub.add_parser(name, help=help, description=help, parents=[_common_options()], **kwargs)
+    # A nested action's default overrides its command's, so `passages add` is not read-only.
+    parser.set_defaults(read_only=name in READ_ONLY_COMMANDS)
     if json_flag:
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     return parser
@@ -212,7 +226,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return _guarded(studio_ctx, open_studio)
     parser = build_parser()
     args = parser.parse_args(argv)
-    ctx = CommandContext(project_arg=args.project, json=getattr(args, "json", False))
+    ctx = CommandContext(project_arg=args.project, json=getattr(args, "json", False),
+                         read_only=bool(getattr(args, "read_only", False)))
     if args.command is None:  # e.g. `interiority --project P --json`: nothing to run
         parser.print_help(sys.stderr)
         return 2

@@ -34,14 +34,22 @@ class SchemaTooNewError(StoreError):
 
 
 class Database:
-    """All of a project's records.  Open once per process; `close()` releases the lock."""
+    """All of a project's records.  Open once per process; `close()` releases the lock.
 
-    def __init__(self, path: Union[str, Path], **storage_kwargs: Any) -> None:
+    `read_only=True` takes no lock, so it opens beside the studio: it reads the state as
+    of the open, never writes, compacts or migrates, and refuses any change with one sentence.
+    """
+
+    def __init__(self, path: Union[str, Path], read_only: bool = False, **storage_kwargs: Any) -> None:
         self.path = Path(path)
-        self.db = JournalDB(self.path, **storage_kwargs)
+        self.read_only = read_only
+        self.db = JournalDB(self.path, read_only=read_only, **storage_kwargs)
         try:
             self._check_documents()
-            self._migrate()
+            if read_only:
+                self._check_readable_schema()
+            else:
+                self._migrate()
         except BaseException:
             self.db.close()
             raise
@@ -72,6 +80,22 @@ class Database:
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise StoreCorruptError(self.path, f"the schema version is {str(version)[:20]!r}, not a whole number")
         return version
+
+    def _check_readable_schema(self) -> None:
+        """Read-only opens cannot migrate: refuse a schema they would misread, with the fix."""
+        version = self._stored_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"The database at {self.path} has schema {version}, newer than this Interiority "
+                f"understands ({SCHEMA_VERSION}). Upgrade Interiority to open it."
+            )
+        has_records = any(len(self.db.table(c.table)._read_table()) for c in RECORD_CLASSES)
+        if version < SCHEMA_VERSION and has_records:
+            raise StoreError(
+                f"The database at {self.path} has schema {version} and needs an upgrade that a read-only "
+                f"command cannot make; open the project once in the studio (or run a command that changes "
+                f"it) and try again."
+            )
 
     def _migrate(self) -> None:
         meta = self.db.table("meta")

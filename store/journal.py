@@ -16,6 +16,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from store.errors import StoreCorruptError, StoreError, StoreLockedError, StoreWriteError
+from store.readonly import ReadOnlyJournalStorage
 from store.storage import JOURNAL_NAME, LOCK_NAME, SNAPSHOT_NAME, JournalStorage
 
 Doc = dict[str, Any]
@@ -162,12 +163,17 @@ class JournalTable(Table):
 
 
 class JournalDB(TinyDB):
-    """TinyDB over a `JournalStorage` folder with `JournalTable` tables."""
+    """TinyDB over a `JournalStorage` folder with `JournalTable` tables.
+
+    `read_only=True` reads the folder without its lock and refuses every write
+    (`store.readonly`): for commands that only look while the studio writes.
+    """
 
     table_class = JournalTable  # type: ignore[assignment]
 
-    def __init__(self, path: Union[str, Path], **storage_kwargs: Any) -> None:
-        super().__init__(path, storage=JournalStorage, **storage_kwargs)
+    def __init__(self, path: Union[str, Path], read_only: bool = False, **storage_kwargs: Any) -> None:
+        storage = ReadOnlyJournalStorage if read_only else JournalStorage
+        super().__init__(path, storage=storage, **storage_kwargs)
 
     @property
     def journal(self) -> JournalStorage:
