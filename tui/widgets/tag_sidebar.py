@@ -30,6 +30,8 @@ from textual.widgets import Input, Label, OptionList, SelectionList, Static, Tex
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from tui.widgets.template_choices import TemplateChoices
+
 if TYPE_CHECKING:
     from store import Passage
 
@@ -215,7 +217,7 @@ class TagSidebar(VerticalScroll):
         yield Label("Note: why it is valuable", classes="field-label")
         yield TextArea(id="tag-note", soft_wrap=True, show_line_numbers=False)
         yield Label("Templates that fit", classes="field-label")
-        yield SelectionList[str](id="tag-templates")
+        yield TemplateChoices(id="tag-templates")
         yield Static("", id="tag-template-hint", markup=False)
         yield Static("", id="tag-templates-note", markup=False)
 
