@@ -11,85 +11,25 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from core.review.fatigue import SessionSample, fatigue_warning
+from core.review.bulk import bulk_key
 from core.review.edits import check_turns, replace_last_answer
-from core.review.log import (DUPLICATE_REASON, MAX_COUNTED_SECONDS, VERDICTS, Folded, ReviewError, check_reason,
+from core.review.fatigue import SessionSample, fatigue_warning
+from core.review.log import (MAX_COUNTED_SECONDS, VERDICTS, Folded, ReviewError, check_reason,
                              fold_events)
 from core.review.notes import add_failure_patterns, has_failure_patterns
+from core.review.session_bulk import SessionBulkActions
+from core.review.session_types import (FACETS, CardEntry, DecisionResult, Event, FacetValue, ListProgress, Progress,
+                                       SessionTally)
 from core.settings import Settings
 from store.database import Database
 from store.examples import ExampleHead
-from store.records import Decision, DecisionAction, Example, ExampleStatus, Unset
+from store.records import Decision, DecisionAction, Example, ExampleStatus
 
-FACETS = ("status", "template", "book", "tag", "teacher", "flag")
-FacetValue = Union[str, int]
+__all__ = ["FACETS", "CardEntry", "DecisionResult", "FacetValue", "ListProgress", "Progress", "ReviewSession"]
 
-
-# -- the session ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CardEntry:
-    """What the index knows about one example (no text: the card loads that on demand)."""
-
-    id: int
-    status: ExampleStatus
-    template: str
-    book: int
-    tags: tuple[str, ...]
-    teacher: str
-    flags: tuple[str, ...]
-    passage_id: int
-
-
-@dataclass
-class DecisionResult:
-    """What a key press did: `ok` False means refused, and `message` says why (the UI shows it)."""
-
-    ok: bool
-    message: str = ""
-    example_id: int = 0
-    status: Union[ExampleStatus, Unset] = ""
-    decision: Optional[Decision] = None
-
-
-@dataclass
-class Progress:
-    done: int  # accepted + rejected
-    total: int
-    pending: int
-    rate_per_hour: float  # this session's pace, over reviewer time on cards
-    eta_s: Optional[float]  # for the pending ones at that pace
-
-    @property
-    def text(self) -> str:
-        rate = f"{self.rate_per_hour:.0f}/h" if self.rate_per_hour else "–/h"
-        if self.eta_s is None:
-            eta = "ETA –"
-        else:
-            minutes = int(self.eta_s // 60)
-            eta = f"ETA {minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"ETA {minutes}m"
-        return f"{self.done}/{self.total} done · {rate} · {eta}"
-
-
-@dataclass
-class _Event:
-    decision_id: int
-    action: Union[DecisionAction, Unset]  # "" only in a hand-edited log; the fold ignores it
-    reason: str = ""
-    edited_text: str = ""
-    edited_student: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class _SessionTally:
-    verdicts: list[tuple[str, float]] = field(default_factory=list)  # (action, seconds)
-
-
-class ReviewSession:
+class ReviewSession(SessionBulkActions):
     """One reviewer's pass over the project's examples.
 
     Args:
@@ -108,14 +48,21 @@ class ReviewSession:
         self.entries: dict[int, CardEntry] = {}
         self.index: dict[str, dict[FacetValue, set[int]]] = {facet: {} for facet in FACETS}
         self.book_titles: dict[int, str] = {}
-        self._stacks: dict[int, list[_Event]] = {}
+        self._stacks: dict[int, list[Event]] = {}
         self._undo_log: list[tuple[int, int]] = []  # (example id, decision id) of events, in order
         self._in_force: set[int] = set()  # decision ids not undone
-        self.project_reviews = 0  # accept/reject events ever made in this project
-        self._earlier: dict[str, _SessionTally] = {}
-        self._tally = _SessionTally()
+        self._bulks: dict[str, list[tuple[int, int]]] = {}  # bulk key -> its (example id, decision id)s
+        # Accept / reject events in force (not undone) made on a card: the careful start counts these, so an
+        # undone review is no longer counted (issue 18, bug 9), nor a bulk action.
+        self.project_reviews = 0
+        self._earlier: dict[str, SessionTally] = {}
+        self._tally = SessionTally()
         self.filters: dict[str, FacetValue] = {}
+        self.search_text = ""  # the search within the examples ("" = none); its matches are `search_ids`
+        self.search_ids: Optional[frozenset[int]] = None
         self.order: list[int] = []
+        self._order_set: set[int] = set()
+        self._order_pending = 0  # examples of the order still pending (the list's progress bar)
         self.position = 0
         self._shown_at = clock()
         self._load()
@@ -132,11 +79,11 @@ class ReviewSession:
                                       tags=tags.get(head.passage_id, ()), teacher=head.teacher,
                                       flags=head.flag_codes, passage_id=head.passage_id))
         for decision in self.db.decisions.in_order():
-            self._apply_event(decision.example_id, _Event(decision.id, decision.action, decision.reason,
-                                                          decision.edited_text, decision.edited_student))
-            if decision.action in VERDICTS:
-                self.project_reviews += 1
-                tally = self._earlier.setdefault(decision.session, _SessionTally())
+            bulk = bulk_key(decision.session)
+            self._apply_event(decision.example_id, Event(decision.id, decision.action, decision.reason,
+                                                         decision.edited_text, decision.edited_student, bulk))
+            if decision.action in VERDICTS and not bulk:
+                tally = self._earlier.setdefault(decision.session, SessionTally())
                 tally.verdicts.append((decision.action, float(decision.seconds or 0.0)))
         self._repair_cached_folds(heads)
 
@@ -164,6 +111,8 @@ class ReviewSession:
     def _set_status(self, example_id: int, status: ExampleStatus) -> None:
         entry = self.entries[example_id]
         if entry.status != status:
+            if example_id in self._order_set:
+                self._order_pending += (status == "pending") - (entry.status == "pending")
             self.index["status"].get(entry.status, set()).discard(example_id)
             self.index["status"].setdefault(status, set()).add(example_id)
             entry.status = status
@@ -180,15 +129,20 @@ class ReviewSession:
                 ("tag", entry.tags), ("teacher", (entry.teacher,)),
                 ("flag", entry.flags + (("flagged",) if entry.flags else ()))]
 
-    def _apply_event(self, example_id: int, event: _Event) -> None:
+    def _apply_event(self, example_id: int, event: Event) -> None:
         stack = self._stacks.setdefault(example_id, [])
         if event.action == "undo":
             if stack:
-                self._in_force.discard(stack.pop().decision_id)
+                undone = stack.pop()
+                self._in_force.discard(undone.decision_id)
+                self.project_reviews -= undone.action in VERDICTS and not undone.bulk
             return
         stack.append(event)
         self._in_force.add(event.decision_id)
         self._undo_log.append((example_id, event.decision_id))
+        self.project_reviews += event.action in VERDICTS and not event.bulk
+        if event.bulk:
+            self._bulks.setdefault(event.bulk, []).append((example_id, event.decision_id))
 
     def add_example(self, example: Example) -> None:
         """Index an example that arrived while the session is open (it joins the end of the order)."""
@@ -198,6 +152,8 @@ class ReviewSession:
                                   tuple(sorted({str(f.get("code", "")) for f in example.flags})), example.passage_id))
         if self._matches(example.id):
             self.order.append(example.id)
+            self._order_set.add(example.id)
+            self._order_pending += example.status == "pending"
 
     def update_flags(self, example_id: int, flags: Sequence[Mapping[str, Any]]) -> None:
         """Keep the flag facet current after flags were recomputed."""
@@ -214,16 +170,30 @@ class ReviewSession:
 
     def _matches(self, example_id: int, filters: Optional[Mapping[str, FacetValue]] = None) -> bool:
         filters = self.filters if filters is None else filters
+        if self.search_ids is not None and example_id not in self.search_ids:
+            return False
         return all(example_id in self.index[facet].get(value, ()) for facet, value in filters.items())
 
-    def _ids_for(self, filters: Mapping[str, FacetValue]) -> set[int]:
-        if not filters:
-            return set(self.entries)
+    def _ids_for(self, filters: Mapping[str, FacetValue], searched: bool = True) -> set[int]:
+        """The examples matching `filters` (and the search, when `searched` and one is active)."""
         sets = sorted((self.index[f].get(v, set()) for f, v in filters.items()), key=len)
+        if searched and self.search_ids is not None:
+            sets.insert(0, set(self.search_ids))
+        if not sets:
+            return set(self.entries)
         result = set(sets[0])
         for other in sets[1:]:
             result &= other
         return result
+
+    def listed(self) -> set[int]:
+        """The examples that match the filters and the search now (the order is a snapshot of them)."""
+        return self._ids_for(self.filters)
+
+    def set_search(self, text: str, ids: Optional[Iterable[int]]) -> int:
+        """Show only `ids` (the matches of the search `text`, found by `core.review.search`); None ends it."""
+        self.search_text, self.search_ids = (text, frozenset(ids)) if ids is not None else ("", None)
+        return self.apply_filters(self.filters)
 
     def apply_filters(self, filters: Mapping[str, Optional[FacetValue]]) -> int:
         """Show only examples matching every facet=value given (e.g. {"status": "pending", "tag": "grief"}).
@@ -236,10 +206,30 @@ class ReviewSession:
                 raise ReviewError(f"Unknown filter {facet!r}; use one of: {', '.join(FACETS)}.")
         self.filters = {k: v for k, v in filters.items() if v is not None and v != ""}
         current = self.current_id()
-        self.order = sorted(self._ids_for(self.filters))
-        self.position = self.order.index(current) if current in self.order else 0
+        self._set_order(sorted(self._ids_for(self.filters)))
+        self.position = self.order.index(current) if current in self._order_set else 0
         self._shown_at = self.clock()
         return len(self.order)
+
+    def _set_order(self, order: list[int]) -> None:
+        self.order = order
+        self._order_set = set(order)
+        self._order_pending = len(self._order_set & self.index["status"].get("pending", set()))
+
+    def resume_at(self, example_id: Optional[int]) -> Optional[int]:
+        """Show `example_id` if the list holds it, else the first example of the list after it (by id).
+
+        Reopening Review (after a generation, or a new studio) must not bring back a card the filters no
+        longer show, such as the last one accepted in a "status=pending" list (issue 18, bug 9).
+        """
+        if example_id is not None and self.order:
+            later = [i for i, candidate in enumerate(self.order) if candidate >= example_id]
+            self.position = later[0] if later else len(self.order) - 1
+        return self._moved()
+
+    def list_progress(self) -> ListProgress:
+        """Of the list on screen, how many examples are no longer pending (the progress bar)."""
+        return ListProgress(len(self.order) - self._order_pending, len(self.order))
 
     def set_filter(self, facet: str, value: Optional[FacetValue]) -> int:
         filters: dict[str, Optional[FacetValue]] = dict(self.filters)
@@ -287,9 +277,8 @@ class ReviewSession:
         """Show this example; it joins the order when the filters hid it."""
         if example_id not in self.entries:
             raise ReviewError(f"No example with id {example_id}.")
-        if example_id not in self.order:
-            self.order.append(example_id)
-            self.order.sort()
+        if example_id not in self._order_set:
+            self._set_order(sorted([*self.order, example_id]))
         self.position = self.order.index(example_id)
         return self._moved()
 
@@ -318,19 +307,34 @@ class ReviewSession:
                edited_student: Optional[list[dict[str, str]]] = None) -> DecisionResult:
         seconds = round(self.seconds_on_card(), 3)
         self._shown_at = self.clock()  # the next decision's time starts now, even on the same card
-        turns = edited_student or []
-        decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
-                            edited_student=turns, seconds=seconds, session=self.session_id)
-        folded = fold_events([*self._stacks.get(example_id, []), decision])
-        # The event and the example's cached fold in one journal line; raises before anything below changes.
-        self.db.decisions.record(decision, folded.status, folded.edited_text, folded.edited_student)
-        self._apply_event(example_id, _Event(decision.id, action, reason, edited_text, [dict(t) for t in turns]))
-        status = folded.status
-        self._set_status(example_id, status)
+        result = self._write_many([(example_id, action, reason, edited_text, edited_student or [])], seconds)[0]
         if action in VERDICTS:
-            self.project_reviews += 1
             self._tally.verdicts.append((action, min(seconds, MAX_COUNTED_SECONDS)))
-        return DecisionResult(True, "", example_id, status, decision)
+        return result
+
+    def _write_many(self, items: Sequence[tuple[int, DecisionAction, str, str, list[dict[str, str]]]],
+                    seconds: float = 0.0, bulk: str = "") -> list[DecisionResult]:
+        """Record (example, action, reason, edited text, edited turns) events and their cached folds as ONE
+        journal change (all of them or, if anything raises or the process dies, none), then mirror them."""
+        stacks: dict[int, list[Any]] = {}
+        written: list[tuple[Decision, Folded]] = []
+        with self.db.transaction():
+            for example_id, action, reason, edited_text, turns in items:
+                decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
+                                    edited_student=turns, seconds=seconds, session=bulk or self.session_id)
+                stack = stacks.setdefault(example_id, list(self._stacks.get(example_id, [])))
+                stack.append(decision)
+                folded = fold_events(stack)
+                self.db.decisions.record(decision, folded.status, folded.edited_text, folded.edited_student)
+                written.append((decision, folded))
+        results = []
+        for decision, folded in written:  # only once the journal line is durable
+            self._apply_event(decision.example_id, Event(decision.id, decision.action, decision.reason,
+                                                         decision.edited_text, [dict(t) for t in decision.edited_student],
+                                                         bulk))
+            self._set_status(decision.example_id, folded.status)
+            results.append(DecisionResult(True, "", decision.example_id, folded.status, decision))
+        return results
 
     def _target(self, example_id: Optional[int]) -> int:
         target = self.current_id() if example_id is None else example_id
@@ -405,8 +409,10 @@ class ReviewSession:
         """Undo the latest decision still in force: of `example_id`, or of the whole project when None.
 
         Unlimited: repeated calls walk back through every decision ever made, across sessions.  The
-        undone example becomes the current card when `show`.
+        project-wide undo reverts a bulk action whole (all its decisions still in force, one journal
+        change).  The undone example becomes the current card when `show`.
         """
+        from_log = example_id is None
         if example_id is None:
             while self._undo_log:
                 candidate, decision_id = self._undo_log[-1]
@@ -421,8 +427,15 @@ class ReviewSession:
             return DecisionResult(False, f"Example {example_id} has no decision to undo.", example_id,
                                   entry.status if entry is not None else "")
         undone = self._stacks[example_id][-1]
-        result = self._write(example_id, "undo")
-        result.message = f"Undid {undone.action} of example {example_id}."
+        members = [m for m, d in self._bulks.get(undone.bulk, ()) if d in self._in_force] if undone.bulk else []
+        if len(members) > 1 and from_log:  # one undo reverts the whole bulk action, in one journal change
+            results = self._write_many([(m, "undo", "", "", []) for m in members])
+            result = DecisionResult(True, f"Undid the bulk {undone.action} of {len(results):,} examples.",
+                                    example_id, results[-1].status, results[-1].decision, len(results))
+            self.apply_filters(self.filters)
+        else:
+            result = self._write(example_id, "undo")
+            result.message = f"Undid {undone.action} of example {example_id}."
         if show:
             self.goto(example_id)
         return result
@@ -430,37 +443,6 @@ class ReviewSession:
     def events_in_force(self, example_id: int) -> list[tuple[str, str]]:
         """(action, reason) of the example's events still in force, oldest first (for the card)."""
         return [(e.action, e.reason) for e in self._stacks.get(example_id, [])]
-
-    # -- near-duplicate clusters ------------------------------------------------------------------------
-
-    def cluster_of(self, example_id: int) -> list[int]:
-        """The example's near-duplicate cluster (itself included), from the flags on the examples."""
-        seen = {example_id}
-        frontier = [example_id]
-        while frontier:
-            current = frontier.pop()
-            for flag in self.db.examples.get(current).flags:
-                if flag.get("code") == "near-duplicate":
-                    for other in flag.get("others", []):
-                        if other not in seen and other in self.entries:
-                            seen.add(other)
-                            frontier.append(other)
-        return sorted(seen)
-
-    def keep_best(self, keep_id: int, cluster: Optional[Sequence[int]] = None) -> list[DecisionResult]:
-        """Accept `keep_id` and reject the rest of its cluster as near-duplicates (each one undoable)."""
-        members = list(cluster) if cluster is not None else self.cluster_of(keep_id)
-        results = []
-        if self.entries[keep_id].status != "accepted":
-            results.append(self._write(keep_id, "accept"))
-        for other in members:
-            if other != keep_id and self.entries[other].status != "rejected":
-                results.append(self._write(other, "reject", reason=DUPLICATE_REASON))
-        return results
-
-    def reject_cluster(self, cluster: Sequence[int]) -> list[DecisionResult]:
-        return [self._write(m, "reject", reason=DUPLICATE_REASON) for m in cluster
-                if self.entries[m].status != "rejected"]
 
     # -- progress, careful start, fatigue ---------------------------------------------------------------
 

@@ -1,0 +1,69 @@
+"""Bulk accept / reject over the filtered list: many decisions, one journal transaction, one undo.
+
+A reviewer who filtered down to "flag=cliche, template=monologue" and read a dozen of them may decide the
+rest at once.  Each example still gets its own decision event in the append-only log (the fold, the
+analytics and `interiority decide N undo` keep working per example), but:
+
+- the events are written in ONE `db.transaction()`, so a process killed in the middle leaves all of them or
+  none (the journal writes one line at commit);
+- they share a bulk key, kept in the events' `session` field as `<session id>/bulk-<key>` (the log has no
+  other free field, and the session is what the key refines: which action of which session), so one `u`
+  undoes the whole bulk action, also after the studio was reopened;
+- they carry no reviewer time, and count neither towards the careful start nor towards fatigue: nobody read
+  those cards one by one.
+
+A bulk accept is refused during the careful start, whose purpose is to read each card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+from core.review.session_types import FacetValue
+
+BULK_MARK = "/bulk-"
+BULK_ACTIONS = ("accept", "reject")
+
+
+def bulk_session(session_id: str, key: str) -> str:
+    """The `session` field of a bulk action's events: the session, then the action's key."""
+    return f"{session_id}{BULK_MARK}{key}"
+
+
+def bulk_key(session: str) -> str:
+    """The bulk key of an event's `session` field ("" for a decision made on one card)."""
+    _base, mark, key = (session or "").rpartition(BULK_MARK)
+    return f"{_base}{BULK_MARK}{key}" if mark and key else ""
+
+
+def base_session(session: str) -> str:
+    """The reviewing session an event belongs to, bulk key removed (what the analytics group by)."""
+    base, mark, key = (session or "").rpartition(BULK_MARK)
+    return base if mark and key else (session or "")
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What a bulk action would do, computed before the reviewer confirms it."""
+
+    action: str  # "accept" or "reject"
+    reason: str  # the reject reason ("" for accept)
+    ids: tuple[int, ...]  # the examples it changes (those of the list not already in that state)
+    listed: int  # examples in the list
+    filters: Mapping[str, FacetValue] = field(default_factory=dict)
+    search: str = ""
+    refused: Optional[str] = None  # the sentence why it cannot be done, when it cannot
+
+    def question(self, book_titles: Mapping[int, str]) -> str:
+        """The confirmation, stating the count and what the list is."""
+        shown = [f"{facet}={book_titles.get(value, value) if facet == 'book' and isinstance(value, int) else value}"
+                 for facet, value in self.filters.items()]
+        if self.search:
+            shown.append(f"search \u201c{self.search}\u201d")
+        what = ", ".join(shown) if shown else "no filters"
+        verb = "Accept" if self.action == "accept" else f"Reject ({self.reason})"
+        already = self.listed - len(self.ids)
+        note = f" ({already:,} of the list already are)" if already else ""
+        return (f"{verb} all {len(self.ids):,} examples of this list ({what}){note}? "
+                f"Each gets its own decision; one u undoes them all.")
