@@ -26,7 +26,8 @@ from core.templates import load_templates
 from core.training.runner import TrainingRunner
 from store.records import Example
 from tests.dataset.synthetic import add_book
-from tests.queue.conftest import add_passages, make_queue
+# `_close_teachers` (autouse) closes the SDK clients `make_queue` opens, inside this test's event loop.
+from tests.queue.conftest import _close_teachers, add_passages, make_queue  # noqa: F401
 from tests.training.conftest import WORKER_ENV, small_config
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
