@@ -137,7 +137,7 @@ async def test_rows_are_student_conversations_and_meet_the_targets(project, db, 
     # The tiny model trains on these rows.
     runner = TrainingRunner(project, db, env=WORKER_ENV)
     run = await runner.begin("student", tiny_model, small_config(iters=2, steps_per_report=1, steps_per_eval=2,
-                                                                 save_every=2))
+                                                                 save_every=2, max_seq_length=1024))
     run = await runner.wait(run.name)
     assert run.status == "done", run.error
     assert run.last_train_loss is not None
