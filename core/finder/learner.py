@@ -15,14 +15,14 @@ dismissed suggestions.  "unsure" teaches nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from core.finder.features import HASH_BUCKETS, N_FEATURES
 from core.finder.logistic import fit_gradient
-from core.finder.scorer import local_logits, standardized
+from core.finder.scorer import LocalModel, local_logits, standardized
 
 Array = npt.NDArray[np.float64]
 
@@ -67,11 +67,15 @@ def row_norms(indptr: npt.NDArray[np.int64]) -> Array:
 
 
 def fit(examples: Sequence[TrainingExample], *, dense_l2: float = DENSE_L2,
-        sparse_l2: float = SPARSE_L2) -> LearnedModel:
+        sparse_l2: float = SPARSE_L2, local: Optional[LocalModel] = None,
+        base_logits: Optional[Array] = None) -> LearnedModel:
     """The correction that best explains the verdicts (an empty model when there are none).
 
     Only the buckets that occur in the verdicts get a column, so the system is (verdicts) x
-    (features + a few thousand buckets) whatever the library's size.
+    (features + a few thousand buckets) whatever the library's size.  `local` is the scorer the
+    correction sits on (the shipped one by default); `base_logits`, when given, are the examples'
+    log-odds before the correction in place of that scorer's (cross-validation passes out-of-fold
+    ones, so the learner corrects a scorer that never saw the verdicts' books).
     """
     if not examples:
         return LearnedModel()
@@ -85,7 +89,7 @@ def fit(examples: Sequence[TrainingExample], *, dense_l2: float = DENSE_L2,
         count = len(example.ngrams)
         np.add.at(sparse[row], inverse[position:position + count], 1.0 / np.sqrt(max(count, 1)))
         position += count
-    design = np.hstack([standardized(features), sparse])
+    design = np.hstack([standardized(features, local), sparse])
     # The penalty is per verdict: the more verdicts, the less the prior holds the model back.
     penalty = np.concatenate([np.full(N_FEATURES, dense_l2), np.full(len(active), sparse_l2)]) / len(examples)
     positives = labels.sum()
@@ -93,7 +97,8 @@ def fit(examples: Sequence[TrainingExample], *, dense_l2: float = DENSE_L2,
     # Balance the classes: a reader marks more misses than hits, and the ranking should not
     # learn "everything is plain" from that alone.
     balance = np.where(labels > 0, 0.5 / max(positives, 1.0), 0.5 / max(negatives, 1.0))
-    weights, bias = fit_gradient(design, labels, penalty, offset=local_logits(features), sample_weight=balance)
+    offset = local_logits(features, local) if base_logits is None else np.asarray(base_logits, dtype=np.float64)
+    weights, bias = fit_gradient(design, labels, penalty, offset=offset, sample_weight=balance)
     model = LearnedModel(bias=bias, verdicts=len(examples))
     model.dense = weights[:N_FEATURES]
     model.sparse[active] = weights[N_FEATURES:]

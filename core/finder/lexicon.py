@@ -89,6 +89,19 @@ shook bowed kissed nodded waved pointed rushed hurried dragged lifted laid place
 galloping marching crossed climbed mounted dismounted knocked poured ate drank
 """.split()
 
+# Present tense and the modals of deliberation: in past-tense narration, "is", "must", "can" outside
+# quotes are a mind's own time ("He must be cautious"; "Knows there are no catapults").
+PRESENT = """
+is am are isn't aren't does doesn't don't can can't cannot will won't shall must mustn't
+""".split()
+
+# Deixis of the here and now: free indirect discourse keeps the character's "now" and "here"
+# inside a past-tense sentence ("But it was her street, this"; "she dreaded, now, to learn").
+DEIXIS = "now here today tomorrow yesterday tonight".split()
+
+# Interjections outside quotes: the inner voice exclaiming ("O jumping Jupiter!", "Oh, the horror").
+INTERJECTIONS = "oh o ah alas aha hm hmm ugh pooh bah heavens".split()
+
 FAMILIES: dict[str, list[str]] = {
     "cognition": COGNITION,
     "perception": PERCEPTION,
@@ -103,6 +116,9 @@ FAMILIES: dict[str, list[str]] = {
     "first_person": "i me my myself mine".split(),
     "third_person": "he she him her his hers himself herself".split(),
     "modal_past": "had would".split(),
+    "present": PRESENT,
+    "deixis": DEIXIS,
+    "interjection": INTERJECTIONS,
 }
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 

@@ -8,7 +8,8 @@ moved the score, not a separate story.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -19,28 +20,49 @@ from core.finder.weights import BIAS, WEIGHTS
 
 Array = npt.NDArray[np.float64]
 
-_MEAN = np.array([WEIGHTS[name][0] for name in FEATURE_NAMES], dtype=np.float64)
-_SCALE = np.array([WEIGHTS[name][1] for name in FEATURE_NAMES], dtype=np.float64)
-_WEIGHT = np.array([WEIGHTS[name][2] for name in FEATURE_NAMES], dtype=np.float64)
+@dataclass(frozen=True)
+class LocalModel:
+    """A local scorer: per-feature mean and scale (for z-scores), a weight per feature, and a bias.
+
+    The shipped one is `DEFAULT` (the constant table in `weights.py`); measuring by cross-validation
+    fits one per fold, and every function below takes one so that a fold's model is used end to end.
+    """
+
+    mean: Array
+    scale: Array
+    weight: Array
+    bias: float
+
+    def standardized(self, features: npt.NDArray[np.floating]) -> Array:
+        z = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+        return np.clip(z, -_CLIP, _CLIP)
+
+    def logits(self, features: npt.NDArray[np.floating]) -> Array:
+        return self.standardized(features) @ self.weight + self.bias
+
+
 # A standardized feature beyond +-6 is an outlier the fit never saw (a 2-word line of dashes):
 # clipping keeps one freak count from deciding the score.
 _CLIP = 6.0
+DEFAULT = LocalModel(np.array([WEIGHTS[name][0] for name in FEATURE_NAMES], dtype=np.float64),
+                     np.array([WEIGHTS[name][1] for name in FEATURE_NAMES], dtype=np.float64),
+                     np.array([WEIGHTS[name][2] for name in FEATURE_NAMES], dtype=np.float64), BIAS)
+_WEIGHT = DEFAULT.weight
 
 
-def standardized(features: npt.NDArray[np.floating]) -> Array:
-    """Features as z-scores against the tune half, clipped to +-6 (what the weights expect)."""
-    z = (np.asarray(features, dtype=np.float64) - _MEAN) / _SCALE
-    return np.clip(z, -_CLIP, _CLIP)
+def standardized(features: npt.NDArray[np.floating], model: Optional[LocalModel] = None) -> Array:
+    """Features as z-scores against the fitting set, clipped to +-6 (what the weights expect)."""
+    return (model or DEFAULT).standardized(features)
 
 
-def local_logits(features: npt.NDArray[np.floating]) -> Array:
+def local_logits(features: npt.NDArray[np.floating], model: Optional[LocalModel] = None) -> Array:
     """The local model's log-odds of "interior" for each row of features."""
-    return standardized(features) @ _WEIGHT + BIAS
+    return (model or DEFAULT).logits(features)
 
 
-def local_scores(features: npt.NDArray[np.floating]) -> Array:
+def local_scores(features: npt.NDArray[np.floating], model: Optional[LocalModel] = None) -> Array:
     """Scores in [0, 1] for each row of features."""
-    return sigmoid(local_logits(features))
+    return sigmoid(local_logits(features, model))
 
 
 def score_texts(texts: Sequence[str]) -> Array:

@@ -1,8 +1,11 @@
 """The finder measured on the labelled set (figures printed with `pytest -s`).
 
-The floors are the figures measured when the weights were fitted, less a small margin, so a
-change that makes the finder worse fails here; the issue's targets (AUC 0.90 local, 0.92 with 30
-verdicts) are quoted beside them and not yet met on the held-out half.
+Protocols in `tests.finder.measure`: leave-one-book-out over the seven fitting books, and a fresh
+slice of two books (Ulysses, Alice) labelled before scoring and never used to choose anything.
+The floors are the figures measured when the weights were fitted, less a small margin, so a change
+that makes the finder worse fails here.  The issue's targets (AUC 0.90 local, 0.92 with 30
+verdicts) are quoted beside them: the local scorer meets 0.90 by leave-one-book-out, not on the
+fresh slice, and the learner does not reach 0.92.
 """
 
 from __future__ import annotations
@@ -16,38 +19,41 @@ pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus i
 
 def test_the_labelled_set_is_what_the_brief_asks_for() -> None:
     rows = labelled_paragraphs()  # also checks every span against its hash
-    assert len(rows) >= 120
-    assert len({r.book for r in rows}) >= 4
-    interior = sum(r.interior for r in rows) / len(rows)
-    assert 0.2 <= interior <= 0.4
-    assert {r.split for r in rows} == {"tune", "held"}
-    held = [r for r in rows if r.split == "held"]
-    assert len(held) >= 96 and len({r.book for r in held}) >= 4
+    fitting = [r for r in rows if r.split in ("tune", "held")]
+    fresh = [r for r in rows if r.split == "fresh"]
+    assert len(fitting) >= 120 and len({r.book for r in fitting}) >= 4
+    assert 0.2 <= sum(r.interior for r in rows) / len(rows) <= 0.4
+    assert {r.split for r in rows} == {"tune", "held", "fresh"}
+    # the fresh slice: 80+ paragraphs from books the fitting set does not hold
+    assert len(fresh) >= 80 and not {r.book for r in fresh} & {r.book for r in fitting}
 
 
-def test_local_scorer_on_the_held_out_half_beats_the_word_list() -> None:
-    from tests.finder.measure import local_figures
+def test_local_scorer_leave_one_book_out_and_on_the_fresh_slice() -> None:
+    from tests.finder.measure import fresh_local, lobo_local
 
-    held = local_figures("held")
-    tune = local_figures("tune")
-    print(f"\nlocal scorer: held AUC {held['auc']:.3f} P@20 {held['precision_at_20']:.2f}; "
-          f"tune AUC {tune['auc']:.3f} P@20 {tune['precision_at_20']:.2f}; "
-          f"word-list baseline held AUC {held['naive_auc']:.3f} P@20 {held['naive_precision_at_20']:.2f}")
-    assert held["auc"] >= 0.85  # measured 0.871 (target 0.90)
-    assert held["precision_at_20"] >= 0.6  # measured 0.65
-    assert held["auc"] >= held["naive_auc"] + 0.1  # word list: 0.683
-    assert tune["auc"] >= 0.91  # measured 0.933 (fitted on it)
+    lobo = lobo_local()
+    fresh = fresh_local()
+    print(f"\nlocal scorer, leave one book out: AUC {lobo['auc']:.3f} P@20 {lobo['precision_at_20']:.2f} "
+          f"(word list {lobo['naive_auc']:.3f}); fresh slice: AUC {fresh['auc']:.3f} "
+          f"P@20 {fresh['precision_at_20']:.2f} (word list {fresh['naive_auc']:.3f})")
+    assert lobo["auc"] >= 0.90  # measured 0.914 (target 0.90)
+    assert lobo["precision_at_20"] >= 0.85  # measured 0.95
+    assert lobo["auc"] >= lobo["naive_auc"] + 0.15  # word list: 0.727
+    assert fresh["auc"] >= 0.78  # measured 0.818 (target 0.90: not met on Ulysses and Alice)
+    assert fresh["auc"] >= fresh["naive_auc"] + 0.2  # word list: 0.456
 
 
 def test_learner_after_30_verdicts_is_no_worse_than_the_local_scorer() -> None:
-    """With 30 verdicts the learner only matches the local scorer (it gains ~0.01 with 60+)."""
-    from tests.finder.measure import learner_across, learner_within
+    """With 30 random verdicts the learner only matches the local scorer on these labels."""
+    from tests.finder.measure import learner_across_to_fresh, learner_fresh, learner_lobo
 
-    within = learner_within("held")
-    across = learner_across("tune", "held")
-    print(f"\nlearner after 30 verdicts (20 random draws): held AUC {within['learner_auc']:.3f} "
-          f"vs local {within['local_auc_same_rows']:.3f} on the same rows; verdicts from the tune half, "
-          f"AUC on the held half {across:.3f}")
-    assert within["draws"] >= 15
-    assert within["learner_auc"] >= within["local_auc_same_rows"] - 0.01  # measured 0.879 vs 0.878 (target 0.92)
-    assert across >= 0.85  # measured 0.866
+    lobo = learner_lobo()
+    fresh = learner_fresh()
+    across = learner_across_to_fresh()
+    print(f"\nlearner after 30 verdicts (20 draws): out-of-fold AUC {lobo['learner_auc']:.3f} vs local "
+          f"{lobo['local_auc_same_rows']:.3f} on the same rows; fresh slice {fresh['learner_auc']:.3f} vs "
+          f"{fresh['local_auc_same_rows']:.3f}; verdicts from the fitting books, fresh AUC {across:.3f}")
+    assert lobo["draws"] >= 15 and fresh["draws"] >= 15
+    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.913 vs 0.915 (target 0.92)
+    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.821 vs 0.810
+    assert across >= 0.78  # measured 0.808
