@@ -62,7 +62,7 @@ class Rows:
         return [TrainingExample((0, i, i), x.features[i], x.ngram_indices[x.ngram_indptr[i]:x.ngram_indptr[i + 1]],
                                 bool(self.labels[i])) for i in range(len(self.rows))]
 
-    def learned_logits(self, picked: Sequence[int], base: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def learned_logits(self, picked: npt.NDArray[np.int64], base: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Every row's log-odds after the learner has seen verdicts on rows `picked` over `base`."""
         x = self.extraction
         examples = self.examples()
@@ -170,8 +170,12 @@ def learner_across_to_fresh(verdicts: int = 30, draws: int = 20) -> float:
     return float(np.mean(aucs))
 
 
+def _rounded(figures: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in figures.items()}
+
+
 def report() -> dict[str, dict[str, float]]:
-    rounded = lambda d: {k: round(v, 3) for k, v in d.items()}  # noqa: E731
+    rounded = _rounded
     return {"local_lobo": rounded(lobo_local()), "local_fresh": rounded(fresh_local()),
             "learner_lobo": rounded(learner_lobo()), "learner_fresh": rounded(learner_fresh()),
             "learner_across_to_fresh": {"auc": round(learner_across_to_fresh(), 3)}}
