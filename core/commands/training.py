@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator, Optional
 
 from core.cli import CommandContext, add_command
 from core.training.config import (CHECKLIST_ITEMS, DEFAULT_ITERATIONS, METHOD_DEFAULTS, METHODS, SCHEDULES,
@@ -45,7 +47,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
     p.add_argument("--max-seq", type=int, help=f"maximum sequence length (default {TrainingConfig.max_seq_length})")
     p.add_argument("--grad-ckpt", action="store_true", default=None, help="gradient checkpointing")
-    p.add_argument("--mask-prompt", action="store_true", default=None, help="train on the answers only")
+    # Every loss is on answer tokens now (core.training.datasets.load_split); the flag stays accepted, hidden,
+    # so that scripts written for the old switch keep running and mean what they meant.
+    p.add_argument("--mask-prompt", action="store_true", default=None, help=argparse.SUPPRESS)
     p.add_argument("--report-every", type=int)
     p.add_argument("--val-every", type=int)
     p.add_argument("--val-batches", type=int)
@@ -92,7 +96,7 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
         args.method, rank=args.rank, scale=args.scale, dropout=args.dropout, num_layers=args.layers,
         learning_rate=args.lr, lr_schedule=args.schedule, warmup=args.warmup, iters=args.iters,
         epochs=args.epochs, batch_size=args.batch, grad_accumulation_steps=args.grad_accum,
-        max_seq_length=args.max_seq, grad_checkpoint=args.grad_ckpt, mask_prompt=args.mask_prompt,
+        max_seq_length=args.max_seq, grad_checkpoint=args.grad_ckpt,
         steps_per_report=args.report_every, steps_per_eval=args.val_every, val_batches=args.val_batches,
         save_every=args.save_every, seed=args.seed)
 
@@ -248,12 +252,37 @@ def cmd_stop(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (Python's and file descriptor 1's) to stderr for the duration.
+
+    WHY: mlx-lm and transformers print warnings with `print` (and native code writes to fd 1) while loading a
+    model; `eval --json` promises JSON alone on stdout, so the evaluation runs with stdout pointing at stderr.
+    """
+    sys.stdout.flush()
+    saved: Optional[int] = None
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no real descriptors (an embedded interpreter): Python-level redirection still applies
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def cmd_eval(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.training.evaluate import evaluate_run, format_report
     from core.training.runner import find_run
 
     run = find_run(ctx.db, args.run)
-    report = evaluate_run(ctx.project, ctx.db, run, prompts=args.prompts, max_tokens=args.max_tokens)
+    with stdout_to_stderr():
+        report = evaluate_run(ctx.project, ctx.db, run, prompts=args.prompts, max_tokens=args.max_tokens)
     if ctx.json:
         ctx.print_json(report)
     else:

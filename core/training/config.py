@@ -88,7 +88,6 @@ class TrainingConfig:
     grad_accumulation_steps: int = 1
     max_seq_length: int = 2048
     grad_checkpoint: bool = False
-    mask_prompt: bool = False
     steps_per_report: int = 10
     steps_per_eval: int = 200
     val_batches: int = 25

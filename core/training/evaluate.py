@@ -136,7 +136,7 @@ def evaluate_run(project: Project, db: Database, run: Run, prompts: int = 4, max
     from mlx_lm.tuner.utils import load_adapters
     from mlx_lm.utils import load
 
-    from core.training.datasets import load_split, read_rows
+    from core.training.datasets import answer_fit, load_split, loss_scope, read_rows
 
     run_dir = run_folder(project, run.name)
     adapter_dir = run_dir / ADAPTERS_DIR
@@ -153,7 +153,11 @@ def evaluate_run(project: Project, db: Database, run: Run, prompts: int = 4, max
                               f"a test split.")
     started = time.time()
     model, tokenizer = load(config.model_path)[:2]
-    dataset = load_split(split_path, tokenizer, config.mask_prompt)
+    dataset = load_split(split_path, tokenizer)
+    fit = answer_fit(split_name, dataset, config.max_seq_length)
+    if fit.lost:
+        raise EvaluationError(f"{fit.sentence(config.max_seq_length)}, so the {split_name} loss cannot be measured; "
+                              f"train again with Max sequence {fit.needed} or drop those examples.")
     held_out = _prompts(read_rows(split_path), prompts)
     base_loss = _loss(model, dataset, config)
     base_samples = _samples(model, tokenizer, held_out, max_tokens, temperature, seed)
@@ -161,12 +165,17 @@ def evaluate_run(project: Project, db: Database, run: Run, prompts: int = 4, max
     model.eval()
     tuned_loss = _loss(model, dataset, config)
     tuned_samples = _samples(model, tokenizer, held_out, max_tokens, temperature, seed)
+    for name, value in (("base", base_loss), ("tuned", tuned_loss)):
+        if not math.isfinite(value):
+            raise EvaluationError(f"The {name} model's {split_name} loss is {value}; the evaluation is not "
+                                  f"recorded. Check the run's settings (learning rate, Max sequence) and train again.")
 
     tuned_signs = warning_signs(tuned_samples)
     base_signs = warning_signs(base_samples)
     report = {
         "split": split_name,
         "examples": len(dataset),
+        "loss_on": loss_scope(dataset),
         "base": {"loss": round(base_loss, 4), "perplexity": round(math.exp(min(base_loss, 50)), 3)},
         "tuned": {"loss": round(tuned_loss, 4), "perplexity": round(math.exp(min(tuned_loss, 50)), 3)},
         "improved": tuned_loss < base_loss,
@@ -203,7 +212,7 @@ def checklist_rows(run: Run) -> list[tuple[str, str, str]]:
 def format_report(report: dict[str, Any]) -> str:
     """The evaluation as plain text for the CLI."""
     lines = [
-        f"Test loss on {report['split']} ({report['examples']} examples): base {report['base']['loss']:.3f} "
+        f"Test loss on {report.get('loss_on', 'answer tokens')} of {report['split']} ({report['examples']} examples): base {report['base']['loss']:.3f} "
         f"(ppl {report['base']['perplexity']:.1f}) -> tuned {report['tuned']['loss']:.3f} "
         f"(ppl {report['tuned']['perplexity']:.1f}): {'improved' if report['improved'] else 'NOT improved'}",
     ]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
 
-EVENT_KINDS = ("config", "train", "val", "checkpoint", "stopped", "done", "error", "failed")
+EVENT_KINDS = ("loading", "config", "step", "train", "val", "checkpoint", "stopping", "stopped", "done", "error",
+               "failed")
 TERMINAL_KINDS = ("stopped", "done", "error", "failed")
 
 
@@ -23,11 +24,14 @@ class ProgressEvent:
     """One line of a run's progress: its `event` kind and the fields that kind carries.
 
     Kinds and their main fields:
+      loading     iteration, message   (the worker started; the model loads, the data is tokenized)
       config      total_iterations, start_iteration, n_train, n_valid, trainable_parameters, settings
+      step        iteration   (each step before the first report, so a slow first report shows progress)
       train       iteration, loss, learning_rate, it_per_s, tokens_per_s, trained_tokens, peak_memory_gb
       val         iteration, val_loss, val_time
       checkpoint  iteration, path
-      stopped     iteration, adapter_path
+      stopping    iteration   (sent to listeners by the runner the moment a stop is asked; not in the file)
+      stopped     iteration, adapter_path, message, checkpoint (whether one is kept)
       done        iteration, adapter_path, seconds
       error       message, traceback, suggestion   (written by the worker)
       failed      message, log_tail, suggestion    (written by the runner for a worker that died)

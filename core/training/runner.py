@@ -32,9 +32,9 @@ from core.project import Project
 from core.training.config import TrainingConfig
 from core.training.process import read_pid, signal_worker, stop_worker_sync, worker_alive
 from core.training.progress import ProgressEvent, ProgressReader, ProgressWriter
-from core.training.runs import (RunNotFound, RunStateError, apply_event, create_run, find_run, last_checkpoint,
-                                log_tail, refresh_run, run_folder, trained_tokens_at)
-from core.training.worker import ADAPTERS_DIR, OOM_SUGGESTION
+from core.training.runs import (RunNotFound, RunStateError, apply_event, create_run, find_run, log_tail,
+                                refresh_run, run_folder, session_timing, trained_tokens_at)
+from core.training.worker import ADAPTERS_DIR, NOTHING_TO_RESUME, OOM_SUGGESTION, last_checkpoint
 from store.database import Database
 from store.records import Run
 
@@ -73,6 +73,8 @@ class _Followed:
     session_started: float = field(default_factory=time.time)
     last_save: float = 0.0
     killed_by_stop: bool = False
+    stop_requested: bool = False
+    session_ended: Optional[float] = None  # time of the terminal event, once the run has ended
 
 
 class TrainingRunner:
@@ -156,6 +158,12 @@ class TrainingRunner:
         size = progress.stat().st_size if progress.exists() else 0
         pid = read_pid(run.run_dir)
         followed = _Followed(run=run, reader=ProgressReader(progress, size), pid=pid)
+        # Elapsed and ETA continue from the file: when this session began and its latest reports.
+        started, samples = session_timing(progress)
+        if started is not None:
+            followed.session_started = started
+        followed.rate_samples.extend(samples)
+        followed.session_ended = None if run.status in ACTIVE_STATES else _last_event_time(progress)
         if run.status in ACTIVE_STATES or run.status == "created" and pid:
             self._follow(followed)
         else:
@@ -183,8 +191,10 @@ class TrainingRunner:
         if followed.finished.is_set():
             return followed.run
         grace = self.grace_s if grace_s is None else grace_s
-        followed.run.status = "stopping"
-        self.db.runs.save(followed.run)
+        followed.stop_requested = True
+        # Listeners hear "stopping" at once (the worker may need seconds to finish its step and save).
+        await self._handle(followed, ProgressEvent("stopping", {"iteration": followed.run.iteration},
+                                                   time.time()))
         if followed.pid:
             signal_worker(followed.pid, signal.SIGTERM)
         try:
@@ -223,6 +233,14 @@ class TrainingRunner:
     def eta_seconds(self, run_name: str) -> Optional[float]:
         followed = self._followed.get(run_name)
         return self._eta(followed) if followed else None
+
+    def elapsed_seconds(self, run_name: str) -> Optional[float]:
+        """Seconds since the run's current session began (to its end once it has ended); None if unknown."""
+        followed = self._followed.get(run_name)
+        if followed is None:
+            return None
+        end = followed.session_ended if followed.session_ended is not None else time.time()
+        return max(0.0, end - followed.session_started)
 
     def followed_runs(self) -> list[Run]:
         return [f.run for f in self._followed.values()]
@@ -282,17 +300,23 @@ class TrainingRunner:
             from core.training.calibrate import calibrate_from_run
 
             calibrate_from_run(self.project, run)
-        if event.event == "config":
+        if event.event == "loading":
             followed.session_started = event.time or received
+        if event.event in ("loading", "config"):
             followed.rate_samples.clear()
         if event.event == "train":
             followed.rate_samples.append((event.time or received, int(event.data["iteration"])))
+        if event.terminal:
+            followed.session_ended = event.time or received
+        elif event.event in ("loading", "config"):
+            followed.session_ended = None
         if event.terminal or event.event != "train" or received - followed.last_save >= self.save_interval:
             self.db.runs.save(run)
             followed.last_save = received
         update = RunUpdate(run_name=run.name, event=event, status=run.status, iteration=run.iteration,
                            total_iterations=run.total_iterations, eta_s=self._eta(followed),
-                           elapsed_s=received - followed.session_started, received=received)
+                           elapsed_s=self.elapsed_seconds(run.name) or received - followed.session_started,
+                           received=received)
         for listener in list(self._listeners):
             try:
                 result = listener(update)
@@ -319,13 +343,17 @@ class TrainingRunner:
             message = f"The training worker was killed by {name}."
         else:
             message = f"The training worker exited with status {code} without finishing."
-        if followed.killed_by_stop:
+        # SIGTERM before the worker installed its handler ends it at once: still the stop that was asked for.
+        if followed.killed_by_stop or (followed.stop_requested and code == -signal.SIGTERM):
             checkpoint = last_checkpoint(run_dir)
+            kept = (f"the checkpoint of iteration {checkpoint[0]} is kept." if checkpoint
+                    else NOTHING_TO_RESUME[0].lower() + NOTHING_TO_RESUME[1:])
             writer = ProgressWriter(run_dir / "progress.jsonl")
             try:
                 writer.emit("stopped", iteration=checkpoint[0] if checkpoint else 0, forced=True,
-                            adapter_path=str(run_dir / ADAPTERS_DIR),
-                            message="Stopped with SIGKILL after the grace period; the last checkpoint is kept.")
+                            adapter_path=str(run_dir / ADAPTERS_DIR), checkpoint=checkpoint is not None,
+                            message=(f"Stopped with SIGKILL after the grace period; {kept}" if followed.killed_by_stop
+                                     else f"Stopped while the worker was starting; {kept}"))
             finally:
                 writer.close()
             await self._drain(followed)
@@ -354,6 +382,11 @@ class TrainingRunner:
         rate = (i1 - i0) / (t1 - t0)
         return max(0.0, (run.total_iterations - run.iteration) / rate)
 
+
+
+def _last_event_time(progress: Path) -> Optional[float]:
+    events = ProgressReader(progress).read_new()
+    return events[-1].time if events else None
 
 
 # Re-exported: callers import the run operations from here (`runs`, `process` are the implementation).

@@ -20,14 +20,13 @@ from core.paths import inside, safe_name
 from core.project import Project
 from core.training.config import TrainingConfig, config_for_method, count_lines
 from core.training.progress import ProgressEvent, read_all
-from core.training.worker import ADAPTERS_DIR
+from core.training.worker import ADAPTERS_DIR, last_checkpoint
 from store.database import Database
 from store.records import Run
 
 RECENT_EVENTS = 30
 CURVE_POINTS = 300
 LOG_TAIL_LINES = 20
-CHECKPOINT_RE = re.compile(r"^(\d{7})_adapters\.safetensors$")
 
 
 class RunNotFound(UserError):
@@ -117,18 +116,6 @@ def find_run(db: Database, name_or_id: Union[str, int]) -> Run:
     return run
 
 
-def last_checkpoint(run_dir: Union[str, Path]) -> Optional[tuple[int, Path]]:
-    """The highest-numbered checkpoint (iteration, path) in RUN_DIR/adapters, or None."""
-    adapter_dir = Path(run_dir) / ADAPTERS_DIR
-    best: Optional[tuple[int, Path]] = None
-    if adapter_dir.is_dir():
-        for path in adapter_dir.iterdir():
-            match = CHECKPOINT_RE.match(path.name)
-            if match and (best is None or int(match.group(1)) > best[0]):
-                best = (int(match.group(1)), path)
-    return best
-
-
 def log_tail(run_dir: Union[str, Path], lines: int = LOG_TAIL_LINES) -> str:
     """The last lines of RUN_DIR/worker.log (mlx-lm's output and any traceback)."""
     path = Path(run_dir) / "worker.log"
@@ -155,6 +142,13 @@ def apply_event(run: Run, event: ProgressEvent) -> None:
         run.total_iterations = int(data.get("total_iterations") or run.total_iterations)
         run.iteration = int(data.get("start_iteration") or 0)
         run.error = ""
+    elif kind == "loading":
+        run.status = "running"
+        run.error = ""
+    elif kind == "step":
+        run.iteration = int(data.get("iteration") or run.iteration)
+    elif kind == "stopping":
+        run.status = "stopping"
     elif kind == "train":
         run.iteration = int(data["iteration"])
         run.last_train_loss = float(data["loss"])
@@ -198,6 +192,25 @@ def refresh_run(db: Database, run: Run) -> Run:
     if status_before == "stopping" and run.status == "running":
         run.status = "stopping"
     return db.runs.save(run)
+
+
+def session_timing(progress: Path, samples: int = 12) -> tuple[Optional[float], list[tuple[float, int]]]:
+    """When the file's latest session began (its "loading", else its "config" event) and its last train reports.
+
+    WHY: a studio that re-attaches to a running run must show its elapsed time and ETA at once, not "?".
+    """
+    started: Optional[float] = None
+    reports: list[tuple[float, int]] = []
+    loading_open = False  # a "loading" event began this session; its "config" does not begin another
+    for event in read_all(progress):
+        if event.event == "loading" or (event.event == "config" and not loading_open):
+            started, reports = event.time, []
+            loading_open = event.event == "loading"
+        elif event.event == "train" and event.iteration is not None:
+            reports.append((event.time, event.iteration))
+        if event.terminal or event.event == "config":
+            loading_open = False
+    return started, reports[-samples:]
 
 
 def trained_tokens_at(run_dir: Path, iteration: int) -> int:

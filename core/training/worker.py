@@ -17,31 +17,30 @@ Exit codes: 0 done or stopped, 1 error (an "error" event says why).
 
 from __future__ import annotations
 
-import json
+import math
 import os
+import re
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Union
 
 from core.errors import UserError
+from core.paths import inside
 from core.training.config import TrainingConfig
+from core.training.optimizer_state import load_optimizer_state, optimizer_file, save_optimizer_state
 from core.training.progress import ProgressWriter
+from core.training.worker_setup import (WorkerError, build_optimizer, check_model_folder, load_model,
+                                        parameter_count, prepare_model, write_adapter_config)
 
 ADAPTERS_DIR = "adapters"
 ADAPTER_FILE = "adapters.safetensors"
+CHECKPOINT_RE = re.compile(r"^(\d{7})_adapters\.safetensors$")
+NOTHING_TO_RESUME = "Stopped before the first checkpoint; nothing to resume (resume starts from the beginning)."
 OOM_SUGGESTION = ("Out of memory: use a smaller batch (--batch) or sequence length (--max-seq), turn on "
                   "gradient checkpointing (--grad-ckpt), train fewer layers (--layers), or use a quantized model.")
-
-
-class WorkerError(UserError):
-    """A run cannot start or continue; `suggestion` says what to change."""
-
-    def __init__(self, message: str, suggestion: str = "") -> None:
-        super().__init__(message)
-        self.suggestion = suggestion
 
 
 class StopRequested:
@@ -64,6 +63,31 @@ def checkpoint_name(iteration: int) -> str:
     return f"{iteration:07d}_adapters.safetensors"
 
 
+def last_checkpoint(run_dir: Union[str, Path]) -> Optional[tuple[int, Path]]:
+    """The highest-numbered checkpoint (iteration, path) in RUN_DIR/adapters, or None."""
+    adapter_dir = Path(run_dir) / ADAPTERS_DIR
+    best: Optional[tuple[int, Path]] = None
+    if adapter_dir.is_dir():
+        for path in adapter_dir.iterdir():
+            match = CHECKPOINT_RE.match(path.name)
+            if match and (best is None or int(match.group(1)) > best[0]):
+                best = (int(match.group(1)), path)
+    return best
+
+
+class NonFiniteLoss(WorkerError):
+    """A loss became NaN or infinite: the run fails (it is never "done", never calibrates the planner)."""
+
+
+def check_finite(kind: str, loss: float, iteration: int) -> None:
+    """Raise NonFiniteLoss for a NaN or infinite loss, with what usually causes it."""
+    if not math.isfinite(loss):
+        raise NonFiniteLoss(
+            f"The {kind} loss became {loss} at iteration {iteration}, so the run stops as failed.",
+            "Lower the learning rate (--lr), check that Max sequence keeps every answer, and resume from the "
+            "last checkpoint or start again.")
+
+
 class ProgressCallback:
     """mlx-lm TrainingCallback that turns reports into progress events with global iterations."""
 
@@ -77,9 +101,11 @@ class ProgressCallback:
 
     def on_train_loss_report(self, info: dict[str, Any]) -> None:
         self.last_train = info
+        iteration = int(info["iteration"]) + self.start_iteration
+        check_finite("training", float(info["train_loss"]), iteration)
         self.writer.emit(
             "train",
-            iteration=int(info["iteration"]) + self.start_iteration,
+            iteration=iteration,
             loss=float(info["train_loss"]),
             learning_rate=float(info["learning_rate"]),
             it_per_s=float(info["iterations_per_second"]),
@@ -110,9 +136,11 @@ class ProgressCallback:
                 "padded_seq_len": round(d_padded / d_seqs, 1) if d_seqs else 0.0}
 
     def on_val_loss_report(self, info: dict[str, Any]) -> None:
+        iteration = int(info["iteration"]) + self.start_iteration
+        check_finite("validation", float(info["val_loss"]), iteration)
         self.writer.emit(
             "val",
-            iteration=int(info["iteration"]) + self.start_iteration,
+            iteration=iteration,
             val_loss=float(info["val_loss"]),
             val_time=float(info["val_time"]),
         )
@@ -129,8 +157,10 @@ class TrainingLoopControl:
 
     def __init__(self, model: Any, adapter_dir: Path, start_iteration: int, save_every: int,
                  stop: StopRequested, writer: ProgressWriter,
-                 base_iterate: Callable[..., Iterator[Any]]) -> None:
+                 base_iterate: Callable[..., Iterator[Any]], optimizer: Any = None, report_every: int = 1) -> None:
         self.model = model
+        self.optimizer = optimizer
+        self.report_every = report_every
         self.adapter_dir = adapter_dir
         self.start_iteration = start_iteration
         self.save_every = save_every
@@ -157,6 +187,8 @@ class TrainingLoopControl:
         mx.save_safetensors(str(path), weights)
         # Keep adapters.safetensors at the latest checkpoint, so a killed run still has usable adapters.
         mx.save_safetensors(str(self.adapter_dir / ADAPTER_FILE), weights)
+        if self.optimizer is not None:
+            save_optimizer_state(self.optimizer, optimizer_file(path))
         self.last_checkpoint = iteration
         self.writer.emit("checkpoint", iteration=iteration, path=str(path))
         return path
@@ -172,6 +204,9 @@ class TrainingLoopControl:
         for batch in inner:
             if not first:
                 self.completed += 1
+                if self.completed < self.report_every:
+                    # Before the first report (minutes on a slow machine) each step says it finished.
+                    self.writer.emit("step", iteration=self.global_iteration)
                 if self.global_iteration % self.save_every == 0:
                     self.save_checkpoint(self.global_iteration)
             first = False
@@ -192,114 +227,16 @@ class TrainingLoopControl:
             pass  # another batch layout: the calibration falls back to mlx-lm's own rate
 
 
-def check_model_folder(config: TrainingConfig) -> Path:
-    """The model folder, or a WorkerError saying what is missing."""
-    model_path = Path(config.model_path).expanduser()
-    if not model_path.is_dir():
-        raise WorkerError(f"The model folder {model_path} does not exist.",
-                          "Pick a local MLX model folder (with config.json and *.safetensors).")
-    if not (model_path / "config.json").exists():
-        raise WorkerError(f"{model_path} has no config.json, so it is not an MLX model folder.",
-                          "Convert the model with `mlx_lm.convert` or pick another folder.")
-    return model_path
-
-
-def parameter_count(parameters: Any) -> int:
-    """Scalars in an mlx parameter tree."""
-    from mlx.utils import tree_flatten
-
-    flat: Any = tree_flatten(parameters)  # typed by mlx as a list or a str
-    return sum(int(value.size) for _name, value in flat)
-
-
-def load_model(config: TrainingConfig) -> tuple[Any, Any, dict[str, Any]]:
-    """mlx-lm model, tokenizer and config, with errors a user can act on."""
-    model_path = check_model_folder(config)
-    from mlx_lm.utils import load
-
-    try:
-        loaded: Any = load(str(model_path), return_config=True)  # mlx-lm types it as 2 or 3 values
-        model, tokenizer, model_config = loaded
-    except FileNotFoundError as exc:
-        raise WorkerError(f"Cannot load the model in {model_path}: {exc}.",
-                          "Check that the folder holds the model's *.safetensors files.") from None
-    except ValueError as exc:
-        raise WorkerError(f"Cannot load the model in {model_path}: {exc}.",
-                          "Check that mlx-lm supports this architecture, or convert it again.") from None
-    return model, tokenizer, model_config
-
-
-def write_adapter_config(adapter_dir: Path, config: TrainingConfig, total_iterations: int) -> None:
-    """The adapter_config.json `mlx_lm.load(adapter_path=...)` and fuse read."""
-    doc = {
-        "fine_tune_type": config.method,
-        "num_layers": config.num_layers,
-        "lora_parameters": {"rank": config.rank, "scale": config.scale, "dropout": config.dropout},
-        "model": config.model_path,
-        "data": config.data_dir,
-        "iters": total_iterations,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-        "max_seq_length": config.max_seq_length,
-        "mask_prompt": config.mask_prompt,
-        "grad_accumulation_steps": config.grad_accumulation_steps,
-        "seed": config.seed,
-    }
-    (adapter_dir / "adapter_config.json").write_text(json.dumps(doc, indent=4), encoding="utf-8")
-
-
-def build_optimizer(config: TrainingConfig, total_iterations: int) -> Any:
-    """Optimizer with the schedule shifted by the start iteration (resume continues the curve)."""
-    import mlx.optimizers as optim
-    from mlx_lm.tuner.utils import build_schedule
-
-    schedule_config = config.lr_schedule_config(total_iterations)
-    learning_rate: Any = config.learning_rate
-    if schedule_config is not None:
-        schedule = build_schedule(schedule_config)
-        offset = config.start_iteration
-        learning_rate = (lambda step: schedule(step + offset)) if offset else schedule
-    classes = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "adafactor": optim.Adafactor}
-    if config.optimizer not in classes:
-        raise WorkerError(f"Unknown optimizer {config.optimizer!r}.", f"Use one of {', '.join(classes)}.")
-    return classes[config.optimizer](learning_rate=learning_rate)
-
-
-def prepare_model(model: Any, config: TrainingConfig) -> int:
-    """Freeze, convert to LoRA/DoRA (or unfreeze for full), load resume weights; return trainable count."""
-    from mlx_lm.tuner.utils import linear_to_lora_layers
-
-    model.freeze()
-    n_layers = len(model.layers)
-    if config.num_layers > n_layers:
-        raise WorkerError(f"Asked to train {config.num_layers} layers but the model has only {n_layers}.",
-                          f"Use --layers {n_layers} or fewer (-1 for all).")
-    num_layers = n_layers if config.num_layers == -1 else config.num_layers
-    if config.method == "full":
-        for layer in model.layers[-num_layers:]:
-            layer.unfreeze()
-    else:
-        linear_to_lora_layers(model, num_layers,
-                              {"rank": config.rank, "scale": config.scale, "dropout": config.dropout},
-                              use_dora=(config.method == "dora"))
-    if config.resume_adapter_file:
-        resume = Path(config.resume_adapter_file)
-        if not resume.exists():
-            raise WorkerError(f"The checkpoint {resume} to resume from is missing.",
-                              "Start a new run, or resume from an earlier checkpoint.")
-        model.load_weights(str(resume), strict=False)
-    return parameter_count(model.trainable_parameters())
-
-
 def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str:
     """Train the run in `run_dir`; return the final event kind ("done" or "stopped")."""
-    from core.training.datasets import check_rows, load_splits
+    from core.training.datasets import check_answers_fit, check_rows, load_splits, loss_scope
 
     started = time.time()
     config = TrainingConfig.load(run_dir / "config.json").validate()
     # Cheap checks first: a bad line or a missing model fails in a second, before mlx is even imported.
     check_rows(Path(config.data_dir))
     check_model_folder(config)
+    writer.emit("loading", iteration=config.start_iteration, message="loading the model and tokenizing the data")
 
     import mlx.core as mx
     import numpy as np
@@ -308,7 +245,8 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
     np.random.seed(config.seed)
     mx.random.seed(config.seed)
     model, tokenizer, model_config = load_model(config)
-    splits = load_splits(Path(config.data_dir), tokenizer, config.mask_prompt)
+    splits = load_splits(Path(config.data_dir), tokenizer)
+    fits = check_answers_fit(splits, config.max_seq_length)  # refuses a run whose answers would be cut away
     train_set, valid_set = splits["train"], splits["valid"]
     if len(train_set) < config.batch_size:
         raise WorkerError(f"The train split has {len(train_set)} examples, fewer than the batch size "
@@ -321,6 +259,8 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
         writer.emit("done", iteration=config.start_iteration, adapter_path=str(run_dir / ADAPTERS_DIR),
                     seconds=0.0)
         return "done"
+    if stop.requested:  # stopped while loading: nothing was trained, nothing is saved
+        return _stopped_before_training(writer, config, run_dir, total_iterations, started)
 
     mx.random.seed(config.seed)  # as mlx-lm's train_model does, right before building the adapters
     trainable = prepare_model(model, config)
@@ -329,6 +269,7 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
     adapter_dir.mkdir(parents=True, exist_ok=True)
     write_adapter_config(adapter_dir, config, total_iterations)
     optimizer = build_optimizer(config, total_iterations)
+    restored = _restore_optimizer(optimizer, config)
 
     writer.emit(
         "config",
@@ -341,10 +282,14 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
         total_parameters=int(total_parameters),
         quantization=model_config.get("quantization"),
         pid=os.getpid(),
+        loss_on=loss_scope(train_set),
+        answers_cut={fit.split: fit.cut for fit in fits if fit.cut},
+        optimizer_restored=restored,
         settings=config.to_dict(),
     )
     control = TrainingLoopControl(model, adapter_dir, config.start_iteration, config.save_every, stop, writer,
-                                  mlx_trainer.iterate_batches)
+                                  mlx_trainer.iterate_batches, optimizer=optimizer,
+                                  report_every=config.steps_per_report)
     callback = ProgressCallback(writer, config.start_iteration,
                                 config.trained_tokens_before)
     callback.loop = control
@@ -363,16 +308,44 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
     mlx_trainer.train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
                       args=args, iterate_batches=control,
                       training_callback=callback)  # type: ignore[arg-type]  # duck-typed like mlx-lm's own
-    if control.stopped:
-        final_iteration = control.global_iteration
-    else:
-        final_iteration = total_iterations
+    final_iteration = control.global_iteration if control.stopped else total_iterations
+    if control.stopped and final_iteration == config.start_iteration:
+        return _stopped_before_training(writer, config, run_dir, total_iterations, started)
     if control.last_checkpoint != final_iteration:
         control.save_checkpoint(final_iteration)
     kind = "stopped" if control.stopped else "done"
+    message = f"Stopped at iteration {final_iteration}; its checkpoint is saved." if control.stopped else ""
     writer.emit(kind, iteration=final_iteration, total_iterations=total_iterations,
-                adapter_path=str(adapter_dir), seconds=round(time.time() - started, 3))
+                adapter_path=str(adapter_dir), seconds=round(time.time() - started, 3), message=message)
     return kind
+
+
+def _restore_optimizer(optimizer: Any, config: TrainingConfig) -> bool:
+    """Load the optimizer state saved with the checkpoint a resume starts from; False when there is none."""
+    if not config.resume_adapter_file:
+        return False
+    path = optimizer_file(Path(config.resume_adapter_file))
+    if not path.is_file():  # a checkpoint written before optimizer states were saved
+        return False
+    load_optimizer_state(optimizer, path)
+    return True
+
+
+def _stopped_before_training(writer: ProgressWriter, config: TrainingConfig, run_dir: Path, total_iterations: int,
+                             started: float) -> str:
+    """The "stopped" event of a stop that came before any step of this session: no checkpoint is claimed."""
+    iteration = config.start_iteration
+    kept = last_checkpoint(run_dir)
+    if kept is None:  # mlx-lm's trainer saved its untrained adapters on the way out: not a checkpoint
+        untrained = inside(run_dir, ADAPTERS_DIR, ADAPTER_FILE)
+        if untrained.is_file():
+            untrained.unlink()
+    message = (f"Stopped before training resumed; the checkpoint of iteration {kept[0]} is kept." if kept
+               else NOTHING_TO_RESUME)
+    writer.emit("stopped", iteration=iteration, total_iterations=total_iterations,
+                adapter_path=str(run_dir / ADAPTERS_DIR), seconds=round(time.time() - started, 3),
+                message=message, checkpoint=kept is not None)
+    return "stopped"
 
 
 def classify_error(exc: BaseException) -> tuple[str, str]:

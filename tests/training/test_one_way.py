@@ -63,8 +63,10 @@ def test_a_staged_build_trains(project, db, tiny_model) -> None:
 
     async def go():
         runner = TrainingRunner(project, db, env=WORKER_ENV)
+        # Max sequence 768: the student prompts of a real build are long, and a shorter one refuses the run.
         run = await runner.begin("st/stage-20", tiny_model, small_config(iters=2, steps_per_report=1,
-                                                                          steps_per_eval=2, save_every=2))
+                                                                          steps_per_eval=2, save_every=2,
+                                                                          max_seq_length=768))
         return await runner.wait(run.name)
 
     run = asyncio.run(go())

@@ -36,8 +36,10 @@ def test_run_trains_and_loss_falls(finished_run) -> None:
     assert run.iteration == 30 and run.total_iterations == 30
     events = read_all(Path(run.run_dir) / "progress.jsonl")
     kinds = [e.event for e in events]
-    assert kinds[0] == "config" and kinds[-1] == "done"
+    assert kinds[:2] == ["loading", "config"] and kinds[-1] == "done"
     assert {"train", "val", "checkpoint"} <= set(kinds)
+    # Each step before the first report (every 5) says so: a slow first report still shows progress.
+    assert [e.iteration for e in events if e.event == "step"] == [1, 2, 3, 4]
     train = [e for e in events if e.event == "train"]
     assert [e.iteration for e in train] == [5, 10, 15, 20, 25, 30]
     assert train[-1].data["loss"] < train[0].data["loss"] - 0.3
