@@ -27,10 +27,13 @@ from tui.screens.base import StudioScreen
 from tui.screens.review_cards import CardSource
 from tui.widgets.review_analytics import ReviewAnalyticsModal, analytics_text
 from tui.widgets.review_card import CardView, ReviewCard
-from tui.widgets.review_cluster import ClusterChoice, ReviewClusterModal
+from tui.widgets.review_cluster import ReviewClusterModal
 from tui.widgets.review_filters import CLEAR_ALL, FilterChoice, ReviewFilterModal, ReviewFiltersBar
+from tui.widgets.review_guidelines import ReviewGuidelinesModal
 from tui.widgets.review_passage import ReviewPassagePane
 from tui.widgets.review_reasons import RejectReasonModal
+from tui.widgets.review_search import ReviewSearchModal
+from tui.widgets.review_tools import SAVE_EVERY_S, ReviewPlace, ReviewTools
 
 if TYPE_CHECKING:
     from core.review import DecisionResult, ReviewSession
@@ -43,17 +46,19 @@ FATIGUE_EVERY = 10  # verdicts between fatigue checks (the check reads every ear
 
 # Actions that need a card on screen, and those still allowed while the in-place editor is open.
 CARD_ACTIONS = {"accept", "reject", "edit", "skip", "next", "previous", "next_flagged", "cluster",
-                "toggle_original", "scroll"}
+                "toggle_original", "toggle_diff", "scroll", "bulk_accept", "bulk_reject"}
 EDITING_ACTIONS = {"save_edit", "cancel_edit"}
-REVIEW_ACTIONS = CARD_ACTIONS | EDITING_ACTIONS | {"undo", "filters", "analytics", "failure_patterns"}
+REVIEW_ACTIONS = CARD_ACTIONS | EDITING_ACTIONS | {"undo", "filters", "analytics", "failure_patterns", "search",
+                                                   "guidelines"}
 
 
-class ReviewScreen(StudioScreen):
+class ReviewScreen(ReviewTools, StudioScreen):
     """Keyboard review of generated examples."""
 
     SCREEN_ID = "review"
     AUTO_FOCUS = ""  # nothing takes the keys, the screen's bindings get them all (None: the app's "*")
-    BINDING_SOURCES = (RejectReasonModal, ReviewFilterModal, ReviewClusterModal, ReviewAnalyticsModal)
+    BINDING_SOURCES = (RejectReasonModal, ReviewFilterModal, ReviewClusterModal, ReviewAnalyticsModal,
+                       ReviewSearchModal, ReviewGuidelinesModal)
     BINDINGS = [
         # Letters only: the digits belong to the app's screen switching (and to the reject reasons).
         Binding("a", "accept", "Accept", id="review.accept"),
@@ -69,6 +74,16 @@ class ReviewScreen(StudioScreen):
         Binding("t", "analytics", "Analytics", id="review.analytics"),
         Binding("o", "toggle_original", "Teacher's original", id="review.original", show=False),
         Binding("p", "failure_patterns", "Name failure patterns", id="review.failure_patterns", show=False),
+        Binding("d", "toggle_diff", "Diff", id="review.diff", show=False,
+                tooltip="Show an edited example as a word diff against the teacher's original"),
+        Binding("ctrl+f", "search", "Search", id="review.search",
+                tooltip="Search within the examples' text, within the filters"),
+        Binding("A", "bulk_accept", "Accept all", id="review.bulk_accept", show=False,
+                tooltip="Accept every example of the list shown, after a confirmation"),
+        Binding("R", "bulk_reject", "Reject all", id="review.bulk_reject", show=False,
+                tooltip="Reject every example of the list shown with one reason, after a confirmation"),
+        Binding("g", "guidelines", "Guidelines", id="review.guidelines",
+                tooltip="Show the template's AVOID list and the teacher's failure patterns"),
         Binding("pagedown", "scroll(1)", "Scroll texts down", id="review.scroll_down", show=False),
         Binding("pageup", "scroll(-1)", "Scroll texts up", id="review.scroll_up", show=False),
         Binding("ctrl+s", "save_edit", "Save edit", id="review.save_edit"),
@@ -99,11 +114,11 @@ class ReviewScreen(StudioScreen):
         self.is_loading = True
         self.load_seconds = 0.0
         self.cards: Optional[CardSource] = None
-        self._showing_original = False
+        self._showing_original = self._showing_diff = False
         self._verdicts = 0
         self._asked_failure_patterns = False
         self._fatigue_warning: Optional[str] = None
-        self._restore: tuple[dict[str, Any], Optional[int]] = ({}, None)
+        self._restore = ReviewPlace()
         self._editing_id: Optional[int] = None
         self._progress_plain = ""
 
@@ -124,6 +139,8 @@ class ReviewScreen(StudioScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
+        self._restore = ReviewPlace.read(self.ui_state)  # the list and card of the last studio session
+        self.set_interval(SAVE_EVERY_S, self.save_place)  # off the key path: a move is never a file write
         self._show_state()
         self._start_loading()
 
@@ -131,7 +148,8 @@ class ReviewScreen(StudioScreen):
         # Examples generated (or books deleted) while the reviewer was elsewhere: rebuild the index.
         session = self.session
         if session is not None and not self.is_loading and len(self.studio.db.examples) != len(session.entries):
-            self._restore = (dict(session.filters), session.current_id())
+            self._restore = ReviewPlace.of(session)
+            self.search_index = None  # new examples: the next search reads them
             self._start_loading()
 
     def _start_loading(self) -> None:
@@ -146,22 +164,29 @@ class ReviewScreen(StudioScreen):
 
         started = time.perf_counter()
         session = ReviewSession(self.studio.db, self.studio.settings)
+        search = self._restore.search
+        if search:  # a search kept from before: find its matches here, off the UI thread
+            from core.review import SearchIndex, parse_query
+
+            self.search_index = SearchIndex(self.studio.db.examples.all())
+            query = parse_query(search)
+            if not query.empty:
+                session.set_search(query.text, self.search_index.search(query))
         self.post_message(self.SessionLoaded(session, time.perf_counter() - started))
 
     def on_review_screen_session_loaded(self, message: SessionLoaded) -> None:
         session = message.session
         self.session, self.is_loading, self.load_seconds = session, False, message.seconds
         self.cards = CardSource(self.studio.db, self.studio.project)
-        filters, current = self._restore
-        self._restore = ({}, None)
-        if filters:
-            session.apply_filters(filters)
+        place, self._restore = self._restore, ReviewPlace()
+        if place.saved:
+            session.apply_filters(place.filters)
         elif session.index["status"].get("pending"):
             session.apply_filters({"status": "pending"})  # a reviewer's work is what is left to do
-        if current is None or current not in session.entries:
-            current = session.current_id()
-        if current is not None:
-            session.goto(current)  # the time on this card starts now that it is on screen, not at load
+        # The card the reviewer left, or the next one of the list when the filters no longer show it (an
+        # accepted card in a "pending" list: issue 18, bug 9); its time starts now that it is on screen.
+        session.resume_at(place.example)
+        self._saved_place = place if place.saved else None
         self._show_state()
         self.refresh_bindings()
         if session.entries:
@@ -208,7 +233,7 @@ class ReviewScreen(StudioScreen):
         """The card for the session's current example (None when the filters show nothing)."""
         if self.session is None or self.cards is None:
             return None
-        return self.cards.view(self.session, self._showing_original)
+        return self.cards.view(self.session, self._showing_original, self._showing_diff)
 
     def _prepare_next(self) -> None:
         """While idle after a card is painted: wrap the next card's texts, so the next key only repaints."""
@@ -244,7 +269,11 @@ class ReviewScreen(StudioScreen):
     def _show_progress(self) -> None:
         session = self.session
         assert session is not None
-        text = Text(session.progress().text)
+        text = Text(session.list_progress().bar(), style="green")
+        text.append(" of this list  \u00b7  ")
+        text.append(session.progress().text)
+        if session.search_text:
+            text.append(f"  \u00b7  search \u201c{session.search_text}\u201d (ctrl+f)", style="cyan")
         if session.careful:
             limit = session.settings.review.careful_reviews
             text.append(f"  \u00b7  careful start: review {session.project_reviews + 1} of {limit} "
@@ -265,9 +294,10 @@ class ReviewScreen(StudioScreen):
         if not result.ok:
             self.notify(result.message, title=title or "Review", severity="warning", markup=False)
             return
-        self._showing_original = False
+        self._showing_original = self._showing_diff = False
         if self.session and self.cards and result.decision and result.decision.action in ("edit", "undo"):
             self.cards.refresh_student_flags(self.session, result.example_id)  # they follow the edited turns
+            self.refresh_search_entry(result.example_id)
         self.show_card()
         decision = result.decision
         if decision is not None and decision.action in ("accept", "reject"):
@@ -353,13 +383,13 @@ class ReviewScreen(StudioScreen):
     def action_next(self) -> None:
         assert self.session is not None
         self.session.next()
-        self._showing_original = False
+        self._showing_original = self._showing_diff = False
         self.show_card()
 
     def action_previous(self) -> None:
         assert self.session is not None
         self.session.previous()
-        self._showing_original = False
+        self._showing_original = self._showing_diff = False
         self.show_card()
 
     def action_next_flagged(self) -> None:
@@ -367,7 +397,7 @@ class ReviewScreen(StudioScreen):
         if self.session.next_flagged() is None:
             self.notify("No flagged example in this list.", title="Review", markup=False)
             return
-        self._showing_original = False
+        self._showing_original = self._showing_diff = False
         self.show_card()
 
     def action_toggle_original(self) -> None:
@@ -375,7 +405,7 @@ class ReviewScreen(StudioScreen):
         if view is None or not view.edited:
             self.notify("This example has not been edited: the text shown is the teacher's.", markup=False)
             return
-        self._showing_original = not self._showing_original
+        self._showing_original, self._showing_diff = not self._showing_original, False
         self.show_card()
 
     def action_scroll(self, pages: int) -> None:
@@ -438,63 +468,11 @@ class ReviewScreen(StudioScreen):
                 self.session.apply_filters({})
             else:
                 self.session.set_filter(facet, value)
-            self._showing_original = False
+            self._showing_original = self._showing_diff = False
             self.show_card()
 
         self.app.push_screen(ReviewFilterModal(session.filter_counts(), session.filters, session.book_titles), chosen)
 
-    def action_cluster(self) -> None:
-        session = self.session
-        assert session is not None
-        current = session.current_id()
-        if current is None:
-            return
-        members = session.cluster_of(current)
-        if len(members) < 2:
-            self.notify(f"Example #{current} has no near-duplicates.", title="Cluster", markup=False)
-            return
-        assert self.cards is not None
-        shown = self.cards.cluster_members(session, members)
-
-        def chosen(choice: Optional[ClusterChoice]) -> None:
-            if choice is None or self.session is None:
-                return
-            action, keep = choice
-            if action == "keep" and keep is not None:
-                results = self.session.keep_best(keep, members)
-                self.notify(f"Kept #{keep}; rejected {sum(1 for r in results if r.example_id != keep)} "
-                            f"near-duplicate(s). u undoes them one by one.", title="Cluster", markup=False)
-            else:
-                results = self.session.reject_cluster(members)
-                self.notify(f"Rejected {len(results)} example(s) of the cluster as near-duplicates.",
-                            title="Cluster", markup=False)
-            self._verdicts += len(results)
-            self.show_card()
-
-        self.app.push_screen(ReviewClusterModal(shown, current), chosen)
-
     def action_analytics(self) -> None:
         db = self.studio.db
         self.app.push_screen(ReviewAnalyticsModal(lambda: analytics_text(db)))
-
-    def action_failure_patterns(self) -> None:
-        from tui.widgets.modals import PromptModal
-
-        def answered(text: Optional[str]) -> None:
-            if text and self.session is not None:
-                try:
-                    self.session.record_failure_patterns(text)
-                except UserError as exc:
-                    self.studio.show_error(exc)
-                    return
-                self.notify("Noted: the analytics (t) list the failure patterns you named.",
-                            title="Failure patterns", markup=False)
-            elif self.session is not None and self.session.needs_failure_patterns:
-                self.notify("You can name the teacher's failure patterns later with p.", markup=False)
-
-        self.app.push_screen(PromptModal(
-            "You have finished the careful start. Which failure patterns of the teacher did you see? "
-            "(e.g. opens with the weather; explains the feeling; quotes the book)",
-            placeholder="the teacher's failure patterns, in a sentence",
-            validate=lambda value: None if value.strip() else "Write at least one pattern, or press Escape."),
-            answered)

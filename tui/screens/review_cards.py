@@ -55,7 +55,7 @@ class CardSource:
             self._passages[passage_id] = self.db.passages.find(passage_id) if passage_id else None
         return self._passages[passage_id]
 
-    def view(self, session: "ReviewSession", showing_original: bool) -> Optional[CardView]:
+    def view(self, session: "ReviewSession", showing_original: bool, showing_diff: bool = False) -> Optional[CardView]:
         """The card for the session's current example (None when the filters show nothing)."""
         example = session.current()
         if example is None:
@@ -72,7 +72,8 @@ class CardSource:
             events=tuple(session.events_in_force(example.id)),
             copied=self._copied(example.id, turns, text, passage),
             position=session.position + 1, count=len(session.order), showing_original=showing_original,
-            turns=turns, original_turns=original_turns, shape=str(example.student_shape or ""))
+            turns=turns, original_turns=original_turns, shape=str(example.student_shape or ""),
+            showing_diff=showing_diff)
 
     @staticmethod
     def _key(example_id: int, turns: tuple[Turn, ...], text: str, passage_text: str) -> tuple[Any, ...]:

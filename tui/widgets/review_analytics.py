@@ -32,6 +32,7 @@ class ReviewAnalyticsModal(ModalScreen[None]):
     """Analytics of the whole project's review, computed when opened."""
 
     BINDINGS = [Binding("escape,t", "close", "Close", id="review.analytics_close")]
+    HEADING = "Reviewer analytics (t or Escape closes)"
     DEFAULT_CSS = """
     ReviewAnalyticsModal #analytics-box { width: 110; max-width: 96%; height: 90%; border: thick $primary;
                                           background: $surface; padding: 0 1; }
@@ -51,7 +52,7 @@ class ReviewAnalyticsModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="analytics-box"):
-            yield Label("Reviewer analytics (t or Escape closes)", classes="modal-question", markup=False)
+            yield Label(self.HEADING, classes="modal-question", markup=False)
             with VerticalScroll(id="analytics-scroll"):
                 yield Static("Computing the analytics\u2026", id="analytics-text", markup=False)
 

@@ -59,6 +59,7 @@ class CardView:
     original_turns: tuple[Turn, ...] = ()  # the teacher's student conversation
     shape: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    showing_diff: bool = False  # the edit as a word diff against the teacher's original
 
     @property
     def has_student(self) -> bool:
@@ -119,8 +120,9 @@ def meta_text(view: CardView) -> Text:
     text.append(f"  {view.position}/{view.count}  ")
     text.append(view.status, style=STATUS_STYLES.get(view.status, ""))
     if view.edited:
-        text.append("  edited" + (" (showing the teacher's original)" if view.showing_original else ""),
-                    style="italic cyan")
+        shown = (" (showing the teacher's original)" if view.showing_original
+                 else " (showing the word diff)" if view.showing_diff else " (d: word diff)")
+        text.append("  edited" + shown, style="italic cyan")
     if view.has_student:
         users = sum(1 for role, _content in view.turns if role == "user")
         text.append(f"  {view.shape or 'student'}: {users} user turn{'s' if users != 1 else ''}")
@@ -190,7 +192,11 @@ class ReviewCard(Vertical):
         self.view = view
         # Every part repaints without a screen layout pass (see `ReviewText`); the flags only when they change.
         self.query_one("#card-meta", ReviewText).show(meta_text(view))
-        if view.showing_original:
+        if view.showing_diff and view.edited:
+            from tui.widgets.review_diff import diff_body
+
+            body = diff_body(view.original_turns, view.turns, view.original, view.text)
+        elif view.showing_original:
             body = (conversation_body(view.original_turns) if view.has_student
                     else answer_body(view.original, has_student=False))
         else:

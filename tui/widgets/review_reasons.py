@@ -31,10 +31,11 @@ class RejectReasonModal(ModalScreen[Optional[str]]):
     RejectReasonModal .modal-box { width: 48; }
     """
 
-    def __init__(self, reasons: Sequence[str], example_id: int) -> None:
+    def __init__(self, reasons: Sequence[str], example_id: int, title: Optional[str] = None) -> None:
         super().__init__(classes="modal")
         self.reasons = list(reasons)[:MAX_REASONS]
         self.example_id = example_id
+        self.title_text = title or f"Reject example #{example_id} because\u2026"  # a bulk reject names its count
 
     def compose(self) -> ComposeResult:
         body = Text()
@@ -44,7 +45,7 @@ class RejectReasonModal(ModalScreen[Optional[str]]):
             body.append(f" {index} ", style="bold reverse")
             body.append(f"  {reason}")
         with Vertical(classes="modal-box"):
-            yield Label(f"Reject example #{self.example_id} because\u2026", classes="modal-question", markup=False)
+            yield Label(self.title_text, classes="modal-question", markup=False)
             yield Static(body, id="reason-list")
             yield Label("Press a digit, or Escape to cancel.", classes="modal-question", markup=False)
 
