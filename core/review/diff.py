@@ -3,7 +3,7 @@
 A reviewer checking an edit (theirs from yesterday, or a colleague's) wants to see what changed, not to
 read two conversations side by side.  `turn_diffs` pairs each turn of the conversation as it will be
 trained on (`Example.final_student`) with the teacher's turn at the same place (`Example.student`) and
-diffs them word by word (whitespace kept, so joining the pieces gives both texts back exactly).  Pure
+diffs them word by word (each word with the whitespace after it, so joining the pieces gives both texts back exactly).  Pure
 and cheap; the screen computes it only when the reviewer asks for the diff.
 """
 
@@ -17,7 +17,9 @@ from typing import Literal, Mapping, Sequence
 Op = Literal["equal", "insert", "delete"]
 Piece = tuple[Op, str]
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+# A word with the whitespace after it (leading whitespace alone): a replaced phrase stays one piece instead of
+# words interleaved with the unchanged spaces between them.
+_TOKEN = re.compile(r"^\s+|\S+\s*")
 
 
 def word_diff(original: str, edited: str) -> list[Piece]:
