@@ -327,6 +327,46 @@ def load_settings(path: Union[str, Path]) -> Settings:
     return settings
 
 
+# What a running studio can take from an edited file without reopening: the teacher it talks to,
+# the queue's limits and the prices that turn tokens into cost.  (Keys, reader and review settings
+# are read once by the screens that use them.)
+RELOADABLE_SECTIONS = ("teacher", "queue", "prices")
+
+
+def settings_stamp(path: Optional[Path]) -> Optional[tuple[int, int, int]]:
+    """What tells one version of the settings file from the next (None: no such file).
+
+    Why a stamp: a watcher stats the file cheaply and reads it only when this changes.
+    """
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def changed_sections(current: Settings, fresh: Settings) -> list[str]:
+    """The reloadable sections whose values differ between the loaded settings and the file's."""
+    return [name for name in RELOADABLE_SECTIONS if getattr(current, name) != getattr(fresh, name)]
+
+
+def reload_sections(current: Settings) -> list[str]:
+    """Re-read `current.source` with `load_settings` and copy the changed reloadable sections in place.
+
+    In place, because the studio, its project and its screens share this one `Settings` object.
+    A bad file raises its `SettingsError` sentence and changes nothing.  Returns the sections changed.
+    """
+    if current.source is None:
+        return []
+    fresh = load_settings(current.source)
+    changed = changed_sections(current, fresh)
+    for name in changed:
+        setattr(current, name, getattr(fresh, name))
+    return changed
+
+
 DEFAULT_TOML = '''# Interiority project settings. Every key is optional; the values shown are the defaults.
 # A bad key or value stops the app with a message naming it.
 

@@ -95,6 +95,9 @@ def generate(args: argparse.Namespace, ctx: Any) -> int:
                                 teacher=teacher.name)
     if args.retry_failed:
         retry_failed(db, teacher.name)
+    skipped = added.skipped_sentence()
+    if skipped and not ctx.json:  # never silently: the same sentence the Queue screen shows
+        ctx.warn(f"interiority: {skipped}")
     for template_id, count in added.unknown_templates.items():
         ctx.warn(f"interiority: {count} passages name the template {template_id!r}, which is not in "
                  f"{project.templates_dir}; they were skipped for it.")

@@ -51,6 +51,41 @@ def select_passages(db: Database, book_id: Optional[int] = None, tag: Optional[s
     return sorted(passages, key=lambda p: (p.book_id, p.start, p.id))
 
 
+NO_TEMPLATE = "no template chosen"
+NOT_VALUABLE = "judged not valuable"
+UNKNOWN_TEMPLATES = "its templates are not in the templates folder"
+SKIP_FIXES = {
+    NO_TEMPLATE: "choose templates on them in the reader's sidebar (T)",
+    UNKNOWN_TEMPLATES: "choose templates that exist, or restore the template files",
+}
+
+
+@dataclass(frozen=True)
+class SkippedPassage:
+    """A passage in the chosen book/tag that makes no job, and why (so enqueue never skips silently)."""
+
+    passage_id: int
+    book_id: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passage": self.passage_id, "book": self.book_id, "reason": self.reason}
+
+
+def skipped_passages(db: Database, book_id: Optional[int] = None, tag: Optional[str] = None) -> list[SkippedPassage]:
+    """The passages `select_passages` leaves out of this book/tag, each with its reason."""
+
+    def left_out(doc: Mapping[str, Any]) -> bool:
+        if book_id is not None and int(doc.get("book_id", 0)) != int(book_id):
+            return False
+        if tag is not None and tag not in (doc.get("tags") or []):
+            return False
+        return doc.get("verdict") == "not" or not doc.get("template_ids")
+
+    passages = sorted(db.passages.where(left_out), key=lambda p: (p.book_id, p.start, p.id))
+    return [SkippedPassage(p.id, p.book_id, NOT_VALUABLE if p.verdict == "not" else NO_TEMPLATE) for p in passages]
+
+
 @dataclass
 class EnqueueResult:
     created: int = 0
@@ -58,10 +93,40 @@ class EnqueueResult:
     revived: int = 0  # cancelled jobs made pending again
     unknown_templates: dict[str, int] = field(default_factory=dict)  # template id -> passages naming it
     job_ids: list[int] = field(default_factory=list)
+    skipped: list[SkippedPassage] = field(default_factory=list)  # passages that made no job, with why
 
     def to_json(self) -> dict[str, Any]:
         return {"created": self.created, "existing": self.existing, "revived": self.revived,
-                "unknown_templates": dict(self.unknown_templates)}
+                "unknown_templates": dict(self.unknown_templates),
+                "skipped": [s.to_json() for s in self.skipped]}
+
+    def skipped_sentence(self, shown: int = 8) -> str:
+        """One sentence per reason naming the skipped passages and the fix ("" when none was skipped)."""
+        by_reason: dict[str, list[int]] = {}
+        for skip in self.skipped:
+            by_reason.setdefault(skip.reason, []).append(skip.passage_id)
+        parts = []
+        for reason in (NO_TEMPLATE, UNKNOWN_TEMPLATES, NOT_VALUABLE):
+            ids = by_reason.get(reason)
+            if not ids:
+                continue
+            named = ", ".join(str(i) for i in ids[:shown])
+            if len(ids) > shown:
+                named += f" and {len(ids) - shown} more"
+            noun = "passage" if len(ids) == 1 else "passages"
+            fix = SKIP_FIXES.get(reason)
+            parts.append(f"Skipped {len(ids)} {noun} ({named}): {reason}" + (f"; {fix}." if fix else "."))
+        return " ".join(parts)
+
+    def summary(self, passages: int) -> str:
+        """What the Queue screen and `interiority generate` both say after enqueueing."""
+        line = f"Enqueued {self.created} new jobs from {passages} passages ({self.existing} already queued or done)."
+        skipped = self.skipped_sentence()
+        if skipped:
+            line += " " + skipped
+        if not passages:
+            line += " No passage qualifies: choose templates on passages in the reader."
+        return line
 
 
 def enqueue(db: Database, passages: Iterable[Passage], templates: list[Template], teacher: str,
@@ -73,6 +138,8 @@ def enqueue(db: Database, passages: Iterable[Passage], templates: list[Template]
     new_jobs: list[Job] = []
     revive: list[int] = []
     for passage in passages:
+        if passage.template_ids and not any(t in by_id for t in passage.template_ids):
+            result.skipped.append(SkippedPassage(passage.id, passage.book_id, UNKNOWN_TEMPLATES))
         for template_id in passage.template_ids:
             template = by_id.get(template_id)
             if template is None:

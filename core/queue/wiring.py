@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from core.queue.backfill import load_backfill_system
 from core.queue.context import EventSink, QueueConfig
-from core.queue.jobs import EnqueueResult, enqueue, select_passages
+from core.queue.jobs import EnqueueResult, enqueue, select_passages, skipped_passages
 from core.queue.service import GenerationQueue
 from core.teacher import make_teacher, teacher_name
 from core.teacher.base import Teacher
@@ -23,12 +23,14 @@ def enqueue_passages(project: Any, db: Database, *, book_id: Optional[int] = Non
                      samples: Optional[int] = None, teacher: Optional[str] = None) -> tuple[EnqueueResult, int]:
     """Queue the missing jobs of the qualifying passages (see `select_passages`) for the configured teacher.
 
-    Returns the enqueue result and how many passages qualified.
+    Returns the enqueue result and how many passages qualified.  The passages of this book/tag that
+    made no job are in `result.skipped` with their reason, and `result.summary(passages)` says so.
     """
     settings = project.settings
     templates = load_templates(project, db)
     passages = select_passages(db, book_id=book_id, tag=tag)
     result = enqueue(db, passages, templates, teacher or teacher_name(settings), samples or settings.queue.samples)
+    result.skipped = skipped_passages(db, book_id=book_id, tag=tag) + result.skipped
     return result, len(passages)
 
 

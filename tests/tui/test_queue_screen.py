@@ -94,3 +94,76 @@ async def test_backfill_from_the_queue_screen(make_app, db, fake_anthropic):
         await pilot.pause()
         assert "Nothing to backfill" in screen.last_message
         assert "no student conversation" not in text_of(screen.query_one("#queue-stats"))
+
+
+async def test_enqueue_names_the_skipped_passages_and_why(make_app, db, fake_anthropic):
+    add_passages(db, 2, templates=("monologue",), tag="grief")
+    bare = add_passages(db, 1, templates=(), tag="grief", book_title="Bare")[0]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        notes = record_notifications(app)
+        screen.query_one("#queue-tag").value = "grief"
+        await pilot.press("e")
+        await pilot.pause()
+        expected = (f"Enqueued 2 new jobs from 2 passages (0 already queued or done). Skipped 1 passage "
+                    f"({bare.id}): no template chosen; choose templates on them in the reader's sidebar (T).")
+        assert screen.last_message == expected and any(expected in n for n in notes)
+        assert f"Skipped 1 passage ({bare.id})" in text_of(screen.query_one("#queue-stats"))
+
+
+async def test_the_start_shows_a_starting_state_at_once(make_app, db, fake_anthropic):
+    add_passages(db, 1)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        started: list[bool] = []
+        screen.run_queue = lambda batch: started.append(batch)  # the worker never reports: only the at-once state
+        await pilot.press("g")
+        assert started == [False] and screen.snapshot is None
+        stats = text_of(screen.query_one("#queue-stats"))
+        host = fake_anthropic.base_url.split("://", 1)[1].rstrip("/")
+        assert "starting" in stats and f"connecting to {host}" in stats and "Not running" not in stats
+
+
+async def test_teacher_endpoint_and_settings_changed_on_disk(make_app, db, fake_anthropic, project):
+    settings_file = project.settings_path
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        host = fake_anthropic.base_url.split("://", 1)[1].rstrip("/")
+        teacher = text_of(screen.query_one("#queue-teacher"))
+        assert "Teacher: anthropic:claude-sonnet-4-6" in teacher and f"Endpoint: {host}" in teacher
+        assert "changed since" not in teacher
+        original = settings_file.read_text(encoding="utf-8")
+        edited = original.replace('model = "claude-sonnet-4-6"', 'model = "claude-haiku-4-5"', 1).replace(
+            'base_url = ""', 'base_url = "http://teacher.example:8080"', 1)
+        assert edited != original
+        settings_file.write_text(edited, encoding="utf-8")
+        # The screen's own check (every 2 s) finds it; nothing is reloaded without the key.
+        await wait_until(pilot, lambda: "changed since the studio loaded it" in text_of(
+            screen.query_one("#queue-teacher")))
+        assert "(teacher): R reloads it" in text_of(screen.query_one("#queue-teacher"))
+        assert app.settings.teacher.model == "claude-sonnet-4-6"
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.settings.teacher.model == "claude-haiku-4-5" and app.project.settings is app.settings
+        teacher = text_of(screen.query_one("#queue-teacher"))
+        assert "Teacher: anthropic:claude-haiku-4-5" in teacher and "Endpoint: teacher.example:8080" in teacher
+        assert "changed since" not in teacher and "Reloaded teacher" in screen.last_message
+        # A bad file: its sentence, and the settings the studio runs on stay as they were.
+        settings_file.write_text(edited.replace("concurrency = 8", "concurrency = -3", 1), encoding="utf-8")
+        errors: list[str] = []
+        app.show_error = lambda error: errors.append(str(error))  # type: ignore[method-assign]
+        await wait_until(pilot, lambda: "cannot be used" in text_of(screen.query_one("#queue-teacher")))
+        assert "queue.concurrency" in text_of(screen.query_one("#queue-teacher"))
+        await pilot.press("R")
+        await pilot.pause()
+        assert errors and "queue.concurrency" in errors[0] and "keeps the settings it loaded" in errors[0]
+        assert app.settings.queue.concurrency == 8 and app.settings.teacher.model == "claude-haiku-4-5"

@@ -18,7 +18,9 @@ second, forever).
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import work
@@ -32,11 +34,21 @@ from core.queue.events import RunSnapshot
 from tui.screens.base import StudioScreen
 
 ALL = "__all__"
+SETTINGS_CHECK_S = 2.0
 JOB_STATES = ("pending", "running", "done", "failed", "cancelled")
 
 
 def _money(value: float) -> str:
     return f"${value:,.4f}" if value < 10 else f"${value:,.2f}"
+
+
+def teacher_endpoint(settings: Any) -> str:
+    """Where the configured teacher's requests go: the API host, or the local model folder."""
+    teacher = settings.teacher
+    if teacher.provider == "mlx":
+        return f"local model {teacher.local_model or '(none set)'}"
+    url = teacher.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+    return urlsplit(url).netloc or url
 
 
 def _duration(seconds: Optional[float]) -> str:
@@ -60,6 +72,8 @@ class QueueScreen(StudioScreen):
         Binding("m", "toggle_mode", "Live/batch", id="queue.mode"),
         Binding("r", "retry_failed", "Retry failed", id="queue.retry_failed"),
         Binding("b", "backfill", "Backfill", id="queue.backfill"),
+        Binding("R", "reload_settings", "Reload settings", id="queue.reload_settings",
+                tooltip="Read the teacher, queue and prices settings again from interiority.toml"),
     ]
     DEFAULT_CSS = """
     QueueScreen #queue-body { padding: 0 1; }
@@ -98,6 +112,10 @@ class QueueScreen(StudioScreen):
         self.repaints = 0  # stats repaints (the benchmark counts them)
         self.last_message = ""
         self.estimate_text = ""
+        # The settings file as last checked, and what to say about it (changed on disk, or unusable).
+        self.settings_stamp: Optional[tuple[int, int, int]] = None
+        self.settings_checked = False
+        self.settings_notice = ""
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -114,10 +132,69 @@ class QueueScreen(StudioScreen):
 
     def on_mount(self) -> None:
         self.reload_choices()
+        self.check_settings()
         self.refresh_view()
+        # A stat every two seconds; the file is read only when its stamp changes.
+        self.set_interval(SETTINGS_CHECK_S, self._check_settings_tick)
 
     def on_screen_resume(self) -> None:
         self.reload_choices()
+        self.check_settings()
+        self.refresh_view()
+
+    # -- settings edited on disk ---------------------------------------------------------------
+    def _check_settings_tick(self) -> None:
+        if self.check_settings():
+            self.refresh_view()
+
+    def check_settings(self) -> bool:
+        """Compare interiority.toml with the settings the studio runs on; True when the notice changed.
+
+        Why: the studio reads the file once, so an edited teacher did nothing and said nothing.
+        """
+        from core.errors import SettingsError
+        from core.settings import changed_sections, load_settings, settings_stamp
+
+        settings = self.studio.settings
+        stamp = settings_stamp(settings.source)
+        if self.settings_checked and stamp == self.settings_stamp:
+            return False
+        self.settings_stamp, self.settings_checked = stamp, True
+        before = self.settings_notice
+        name = settings.source.name if settings.source is not None else "interiority.toml"
+        try:
+            fresh = load_settings(settings.source) if settings.source is not None else settings
+        except SettingsError as exc:
+            self.settings_notice = (f"{name} changed on disk but cannot be used: {exc} The studio keeps the "
+                                    f"settings it loaded.")
+        else:
+            changed = changed_sections(settings, fresh)
+            self.settings_notice = (f"{name} changed since the studio loaded it ({', '.join(changed)}): "
+                                    f"R reloads it." if changed else "")
+        return self.settings_notice != before
+
+    def action_reload_settings(self) -> None:
+        """Re-read interiority.toml's teacher, queue and prices; a bad file keeps the old settings."""
+        from core.errors import SettingsError
+        from core.settings import reload_sections
+
+        if self.queue_running():
+            self.notify("Reload the settings when the queue is not running (x cancels it).", markup=False)
+            return
+        try:
+            changed = reload_sections(self.studio.settings)
+        except SettingsError as exc:
+            self.studio.show_error(f"{exc} The studio keeps the settings it loaded.")
+            self.settings_checked = False
+            self.check_settings()
+            self.refresh_view()
+            return
+        self.settings_checked = False
+        self.check_settings()
+        self.last_message = (f"Reloaded {', '.join(changed)} from the settings file: the teacher is "
+                             f"{self.teacher_name()} at {teacher_endpoint(self.studio.settings)}."
+                             if changed else "The settings file holds what the studio already uses.")
+        self.notify(self.last_message, title="Queue", markup=False)
         self.refresh_view()
 
     def reload_choices(self) -> None:
@@ -162,9 +239,16 @@ class QueueScreen(StudioScreen):
         teacher = self.query_one("#queue-teacher", Static)
         mode = "batch (Message Batches, discounted, slower)" if self.batch_mode else "live"
         if problem:
-            teacher.update(Text.assemble(("⚠ ", "bold red"), (problem, "bold")))
+            line = Text.assemble(("⚠ ", "bold red"), (problem, "bold"))
         else:
-            teacher.update(Text.assemble(("Teacher: ", "bold"), self.teacher_name(), ("   Mode: ", "bold"), mode))
+            line = Text.assemble(("Teacher: ", "bold"), self.teacher_name(),
+                                 ("   Endpoint: ", "bold"), teacher_endpoint(self.studio.settings),
+                                 ("   Mode: ", "bold"), mode)
+        if self.settings_notice:
+            line.append("\n")
+            line.append("⚠ ", style="bold yellow")
+            line.append(self.settings_notice, style="bold")
+        teacher.update(line)
         self.refresh_stats()
 
     def refresh_stats(self) -> None:
@@ -179,6 +263,10 @@ class QueueScreen(StudioScreen):
         text.append("Jobs  ", style="bold")
         text.append("   ".join(f"{state} {counts.get(state, 0)}" for state in JOB_STATES))
         text.append("\n")
+        if s is None and self.run_active:  # build_queue and the preflight take a second or more
+            text.append("Run   starting: ", style="bold yellow")
+            text.append(f"connecting to {teacher_endpoint(self.studio.settings)} and estimating the cost...")
+            return text
         if s is None:
             text.append("Not running. ", style="bold")
             text.append("e: enqueue the passages of the chosen book/tag (templates chosen on each passage) · "
@@ -237,11 +325,9 @@ class QueueScreen(StudioScreen):
         except UserError as exc:
             self.studio.show_error(exc)
             return
-        self.last_message = (f"Enqueued {result.created} new jobs from {passages} passages "
-                             f"({result.existing} already queued or done).")
-        if not passages:
-            self.last_message += " No passage qualifies: choose templates on passages in the reader."
-        self.notify(self.last_message, title="Queue", markup=False)
+        self.last_message = result.summary(passages)  # the same sentence `interiority generate` prints
+        self.notify(self.last_message, title="Queue", markup=False,
+                    severity="warning" if result.skipped_sentence() else "information")
         self.refresh_view()
 
     def action_start(self) -> None:
@@ -254,6 +340,8 @@ class QueueScreen(StudioScreen):
             return
         self.run_active = True
         self.queue, self.queue_loop, self.snapshot = None, None, None
+        self.estimate_text = ""
+        self.refresh_stats()  # "starting" at once: the first report comes a second or more later
         self.run_queue(self.batch_mode)
 
     def _control(self, method: str) -> None:
