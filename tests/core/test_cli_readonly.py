@@ -84,3 +84,15 @@ def test_read_only_names_are_commands_and_nested_actions_write() -> None:
     extra = {"decide": ["1", "accept"], "import": ["x"], "export": ["b"]}
     for name in ("decide", "import", "flag", "runs", "templates", "export"):
         assert parser.parse_args([name] + extra.get(name, [])).read_only is False, name
+
+
+def test_every_read_only_command_that_opens_the_database_runs_beside_the_studio(tmp_path: Path) -> None:
+    """None of them tries a write (the read-only store would refuse it with exit 2)."""
+    project = open_project(tmp_path / "p")
+    with Database(project.db_path) as writer:
+        book = writer.books.add(Book(title="Mrs Dalloway", author="Woolf", chars=10, sha256="ef" * 32))
+        writer.examples.add(make_example("She would buy the flowers herself.", book_id=book.id))
+        for args in (["books"], ["passages"], ["examples"], ["review-stats"], ["builds"], ["devices"]):
+            result = _run(project.root, *args, "--json")
+            assert result.returncode == 0, (args, result.stderr)
+            json.loads(result.stdout)
