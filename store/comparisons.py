@@ -85,6 +85,9 @@ class PairVerdict(Record):
     cost_usd: float = 0.0
     teacher: str = ""
     session: str = ""
+    # The Message Batch a "pending" teacher event was sent in ("submitting" until the API names it), so a
+    # rerun polls that batch instead of paying for the pair-order twice (core.evaluation.judge_batch).
+    batch_id: str = ""
 
 
 class AnswerRepository(Repository[Answer]):

@@ -26,6 +26,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--budget", type=float, help="judge budget cap in USD (default: queue.budget_usd)")
     p.add_argument("--yes", action="store_true", help="judge without asking after the cost estimate")
+    p.add_argument("--batch", action="store_true",
+                   help="with --judge teacher: send the judge's requests as Message Batches (half price, "
+                        "answered within 24 hours; the command waits, and a rerun resumes without paying twice)")
     p.set_defaults(handler=cmd_compare)
 
     p = add_command(sub, "stages", help="a staged build's runs side by side: loss, diversity, capability, win "
@@ -67,6 +70,8 @@ def cmd_compare(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise UserError("--n must be a whole number of probes, 1 or more.")
     if args.max_tokens < 1:
         raise UserError("--max-tokens must be 1 or more.")
+    if args.batch and args.judge != "teacher":
+        raise UserError("--batch sends the teacher judge's requests as Message Batches; add --judge teacher.")
     decoding = Decoding(max_tokens=args.max_tokens, temperature=args.temperature,
                         top_p=0.95 if args.temperature else 0.0)
     progress = (lambda text: ctx.warn(text)) if not args.json else None
@@ -103,26 +108,55 @@ def cmd_compare(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def _judge(args: argparse.Namespace, ctx: CommandContext, comparison: Any) -> dict[str, Any]:
     from core.errors import UserError
-    from core.evaluation.judge import estimate, judge_comparison, judge_summary
+    from core.evaluation.judge import in_batches, judge_comparison, judge_summary
+    from core.evaluation.judge import estimate as estimate_cost
+    from core.evaluation.judge_batch import batch_client, judge_comparison_batch
     from core.teacher import make_teacher
 
     teacher = make_teacher(ctx.settings, ctx.project.root)
+
+    async def closing(work: Any) -> Any:
+        """Run `work` and close the teacher's client in the same event loop (its connections belong to it)."""
+        try:
+            return await work
+        finally:
+            await teacher.aclose()
+
+    started = False  # once the judge runs, `closing` closes the teacher in the judge's own event loop
     try:
-        cost = estimate(ctx.db, comparison, teacher)
+        if args.batch:
+            batch_client(teacher)  # one sentence now, before any estimate, when batches cannot be used
+        cost = estimate_cost(ctx.db, comparison, teacher, batch=args.batch)
         budget = args.budget if args.budget is not None else float(ctx.settings.queue.budget_usd)
+        how = "in Message Batches " if args.batch else ""
         if cost.requests and not args.yes and not args.json:
-            ctx.warn(f"Judging sends {cost.requests} requests to {teacher.name}, at most "
+            ctx.warn(f"Judging sends {cost.requests} requests {how}to {teacher.name}, at most "
                      f"${cost.worst_case_usd:.4f}; rerun with --yes to go ahead.")
             return {}
         if cost.requests and not args.yes:
-            raise UserError(f"Judging would send {cost.requests} requests (at most ${cost.worst_case_usd:.4f}); "
-                            f"add --yes to go ahead.")
-        report = asyncio.run(judge_comparison(ctx.db, comparison, teacher, budget,
-                                              concurrency=int(ctx.settings.queue.concurrency)))
+            raise UserError(f"Judging would send {cost.requests} requests {how}(at most "
+                            f"${cost.worst_case_usd:.4f}); add --yes to go ahead.")
+        waiting = len(in_batches(ctx.db, comparison))
+        started = True
+        if args.batch:
+            if not args.json and (cost.requests or waiting):
+                ctx.warn(f"Judging in Message Batches ({cost.requests} to send, {waiting} already in flight); "
+                         f"this waits until the batches end. Stopping it leaves them running: the same command "
+                         f"collects them later without paying twice.")
+            report = asyncio.run(closing(judge_comparison_batch(ctx.db, comparison, teacher, budget,
+                                                                poll_s=float(ctx.settings.queue.batch_poll_s))))
+        else:
+            if waiting and not args.json:
+                ctx.warn(f"{waiting} pair-orders wait in a Message Batch and are not sent again; rerun with "
+                         f"--batch to collect them.")
+            report = asyncio.run(closing(judge_comparison(ctx.db, comparison, teacher, budget,
+                                                          concurrency=int(ctx.settings.queue.concurrency))))
     finally:
-        asyncio.run(teacher.aclose())
+        if not started:
+            asyncio.run(teacher.aclose())
     summary = judge_summary(ctx.db, comparison)
-    summary.update(estimate=cost.to_dict(), sent=report.sent, failed=report.failed, stopped=report.stopped)
+    summary.update(estimate=cost.to_dict(), sent=report.sent, failed=report.failed, stopped=report.stopped,
+                   batch=bool(args.batch))
     return summary
 
 

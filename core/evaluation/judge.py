@@ -23,13 +23,14 @@ from typing import Any, Callable, Optional
 from core.errors import UserError
 from core.evaluation.arena import outcome_of
 from core.evaluation.stats import Outcome, cohen_kappa, position_bias_rate, win_rate
-from core.queue.budget import Budget
-from core.teacher.base import (Teacher, TeacherFatal, TeacherOutputError, TeacherRequest, TeacherRetryable,
-                               clean_text)
+from core.queue.budget import Budget, usage_problem
+from core.teacher.base import (Teacher, TeacherFatal, TeacherOutputError, TeacherRequest, TeacherResult,
+                               TeacherRetryable, clean_text)
 from core.teacher.pricing import estimate_tokens, worst_case_usd
 from core.templates import Prompt
 from store.comparisons import Answer, Comparison, PairVerdict
 from store.database import Database
+from store.jobs import SUBMITTING
 
 JUDGE_MAX_TOKENS = 400
 MAX_ATTEMPTS = 5
@@ -98,6 +99,11 @@ class PairOrder:
     a_first: bool
 
 
+def order_key(comparison: Comparison, order: PairOrder) -> str:
+    """The request's idempotency key and batch custom_id: one per pair and order, stable across runs."""
+    return f"judge-{comparison.id}-{order.pair}-{'ab' if order.a_first else 'ba'}"
+
+
 @dataclass
 class JudgeEstimate:
     requests: int
@@ -148,29 +154,68 @@ def judge_spent(db: Database, teacher: str) -> float:
     return total
 
 
+def in_batches(db: Database, comparison: Comparison) -> dict[tuple[int, bool], PairVerdict]:
+    """The pending events of pair-orders sent in a Message Batch that has not answered them yet.
+
+    Why every judge path reads this: such a pair-order is paid for once its batch runs, so neither a live
+    run nor another batch may send it again; the next batch run polls its batch instead.  An order still
+    "submitting" (killed before the API named the batch) is not in a known batch and is sent again.
+    """
+    latest: dict[tuple[int, bool], PairVerdict] = {}
+    for event in _events(db, comparison):
+        latest[(event.pair, event.a_left)] = event
+    return {key: event for key, event in latest.items()
+            if event.verdict == PENDING and event.batch_id not in ("", SUBMITTING)}
+
+
 def remaining_orders(db: Database, comparison: Comparison) -> list[PairOrder]:
+    """The pair-orders with no teacher verdict that are not waiting in a batch: what is still to send."""
     done = standing_orders(db, comparison)
+    waiting = in_batches(db, comparison)
     return [PairOrder(index, a_first) for index in range(len(comparison.pairs)) for a_first in (True, False)
-            if (index, a_first) not in done]
+            if (index, a_first) not in done and (index, a_first) not in waiting]
 
 
-def _answers(db: Database, comparison: Comparison) -> dict[str, Answer]:
+def record_event(db: Database, comparison: Comparison, order: PairOrder, teacher: str, verdict: str,
+                 cost_usd: float = 0.0, reason: str = "", batch_id: str = "") -> PairVerdict:
+    """Append one teacher event on a pair-order (a verdict, or a pending / failed / unparsed request)."""
+    return db.comparisons.verdicts.add(PairVerdict(
+        comparison_id=comparison.id, pair=order.pair, judge="teacher", a_left=order.a_first, teacher=teacher,
+        verdict=verdict, cost_usd=cost_usd, reason=reason, batch_id=batch_id))
+
+
+def answer_cost(teacher: Teacher, result: TeacherResult, prompt: Prompt, worst: float) -> tuple[float, Optional[str]]:
+    """What a judge answer cost, and why its usage cannot be trusted (then its worst case is charged).
+
+    Why: the budget cap is only as good as the usage the server reports; an answer claiming more output
+    than `max_tokens` or a prompt far larger than the one sent is charged as the worst it could have been.
+    """
+    if teacher.is_free:
+        return 0.0, None
+    problem = usage_problem(result.usage, JUDGE_MAX_TOKENS, prompt.chars)
+    if problem is not None:
+        return worst, problem
+    return max(0.0, float(result.cost_usd)), None
+
+
+def comparison_answers(db: Database, comparison: Comparison) -> dict[str, Answer]:
     return db.comparisons.answers.by_keys([p[s] for p in comparison.pairs for s in ("a", "b")])
 
 
-def _shown(comparison: Comparison, answers: dict[str, Answer], order: PairOrder) -> tuple[Answer, Answer]:
+def shown_answers(comparison: Comparison, answers: dict[str, Answer], order: PairOrder) -> tuple[Answer, Answer]:
     raw = comparison.pairs[order.pair]
     a, b = answers[raw["a"]], answers[raw["b"]]
     return (a, b) if order.a_first else (b, a)
 
 
-def estimate(db: Database, comparison: Comparison, teacher: Teacher) -> JudgeEstimate:
-    """How many requests are still to send and their worst-case cost (identical answers need none)."""
-    answers = _answers(db, comparison)
+def estimate(db: Database, comparison: Comparison, teacher: Teacher, batch: bool = False) -> JudgeEstimate:
+    """How many requests are still to send and their worst-case cost (identical answers need none);
+    `batch` prices them at the Message Batches discount."""
+    answers = comparison_answers(db, comparison)
     requests, tokens, worst = 0, 0, 0.0
-    row = teacher.price_row()
+    row = teacher.price_row(batch=batch)
     for order in remaining_orders(db, comparison):
-        first, second = _shown(comparison, answers, order)
+        first, second = shown_answers(comparison, answers, order)
         if first.replies == second.replies:
             continue
         prompt_tokens = estimate_tokens(judge_prompt(first, second).chars)
@@ -185,7 +230,7 @@ async def judge_comparison(db: Database, comparison: Comparison, teacher: Teache
                            sleep: Callable[[float], Any] = asyncio.sleep) -> JudgeReport:
     """Judge every pair of `comparison` in both orders that has no teacher verdict yet; resumable."""
     report = JudgeReport()
-    answers = _answers(db, comparison)
+    answers = comparison_answers(db, comparison)
     todo = remaining_orders(db, comparison)
     budget = Budget(budget_usd, spent_before_usd=db.jobs.spent(teacher.name) + judge_spent(db, teacher.name))
     row = teacher.price_row()
@@ -195,12 +240,10 @@ async def judge_comparison(db: Database, comparison: Comparison, teacher: Teache
 
     async def one(order: PairOrder) -> None:
         nonlocal finished
-        first, second = _shown(comparison, answers, order)
+        first, second = shown_answers(comparison, answers, order)
 
         def event(verdict: str, cost_usd: float = 0.0, reason: str = "") -> PairVerdict:
-            return db.comparisons.verdicts.add(PairVerdict(
-                comparison_id=comparison.id, pair=order.pair, judge="teacher", a_left=order.a_first,
-                teacher=teacher.name, verdict=verdict, cost_usd=cost_usd, reason=reason))
+            return record_event(db, comparison, order, teacher.name, verdict, cost_usd, reason)
 
         if first.replies == second.replies:
             event("tie", reason="identical answers")
@@ -215,8 +258,7 @@ async def judge_comparison(db: Database, comparison: Comparison, teacher: Teache
                 report.stopped = budget.stop_message(worst)
                 return
             event(PENDING, worst)
-            key = f"judge-{comparison.id}-{order.pair}-{'ab' if order.a_first else 'ba'}"
-            request = TeacherRequest(prompt, key=key, max_tokens=JUDGE_MAX_TOKENS)
+            request = TeacherRequest(prompt, key=order_key(comparison, order), max_tokens=JUDGE_MAX_TOKENS)
             for attempt in range(MAX_ATTEMPTS):
                 try:
                     result = await teacher.generate(request)
@@ -244,16 +286,19 @@ async def judge_comparison(db: Database, comparison: Comparison, teacher: Teache
                     fatal.append(exc)
                     return
             budget.release(worst)
-            budget.charge(result.cost_usd)
+            cost, problem = answer_cost(teacher, result, prompt, worst)
+            budget.charge(cost)
             report.sent += 1
-            report.spent_usd += result.cost_usd
+            report.spent_usd += cost
             try:
+                if problem is not None:
+                    raise TeacherOutputError(f"{problem}; charged at its worst case")
                 verdict = parse_verdict(clean_text(result.text))
             except TeacherOutputError as exc:
                 report.failed.append(f"pair {order.pair}: {exc}")
-                event("unparsed", result.cost_usd, str(exc)[:200])
+                event("unparsed", cost, str(exc)[:200])
                 return
-            event(verdict, result.cost_usd)
+            event(verdict, cost)
         finished += 1
         if progress is not None:
             progress(finished, len(todo))

@@ -39,3 +39,23 @@ def test_compare_twice_makes_no_model_call_the_second_time(eval_project, monkeyp
         assert code == 0 and {row["name"] for row in json.loads(out)} >= {"inner-life", "continuity"}
     finally:
         db.__init__(project.db_path)  # the session fixture's Database, open again for later tests
+
+
+def test_compare_with_the_live_judge(eval_project, fake_anthropic, monkeypatch) -> None:
+    """The teacher's client is used and closed in one event loop (a second loop would find it closed)."""
+    project, db = eval_project
+    fake_anthropic.model_text = "VERDICT: 1"
+    monkeypatch.setenv("MLX_DISABLE_COMPILE", "1")
+    db.close()
+    try:
+        argv = ["--project", str(project.root), "compare", "stage-500", "stage-200", "--probes", "inner-life",
+                "--n", "2", "--max-tokens", "3", "--temperature", "0", "--seed", "6", "--judge", "teacher"]
+        code, out, err = _run(argv, monkeypatch)
+        assert code == 0 and "4 requests to" in err and fake_anthropic.message_requests() == []
+        code, out, err = _run(argv + ["--yes", "--json"], monkeypatch)
+        assert code == 0, err
+        judged = json.loads(out)["judge"]
+        assert judged["sent"] == 4 and judged["batch"] is False and judged["position_bias"] == 1.0
+        assert len(fake_anthropic.message_requests()) == 4
+    finally:
+        db.__init__(project.db_path)

@@ -13,8 +13,10 @@ import pytest
 
 from core.evaluation.answers import Decoding
 from core.evaluation.compare import compare, comparison_outcomes
-from core.evaluation.judge import (RUBRIC, estimate, judge_comparison, judge_prompt, judge_spent, judge_summary,
-                                   parse_verdict)
+from core.evaluation.judge import (JUDGE_MAX_TOKENS, RUBRIC, comparison_answers, estimate, judge_comparison,
+                                   judge_prompt, judge_spent, judge_summary, parse_verdict, remaining_orders,
+                                   shown_answers, standing_orders)
+from core.teacher.pricing import estimate_tokens, worst_case_usd
 from core.teacher import TeacherOutputError, make_teacher
 from tests.evaluation.conftest import WORKER_ENV
 
@@ -26,6 +28,23 @@ def _compare(eval_project, a: str, b: str, seed: int):
     project, db = eval_project
     return compare(project, db, a, b, ["inner-life", "continuity"], n=4, seed=seed, decoding=DECODING,
                    env=WORKER_ENV)
+
+
+def _teacher_name(eval_project) -> str:
+    project, _ = eval_project
+    teacher = make_teacher(project.settings, project.root)
+    asyncio.run(teacher.aclose())
+    return teacher.name
+
+
+def _worst_cases(eval_project, comparison) -> list[float]:
+    """Each remaining pair-order's worst case, in the order the judge reserves them."""
+    project, db = eval_project
+    teacher = make_teacher(project.settings, project.root)
+    asyncio.run(teacher.aclose())
+    answers = comparison_answers(db, comparison)
+    return [worst_case_usd(estimate_tokens(judge_prompt(*shown_answers(comparison, answers, order)).chars),
+                           JUDGE_MAX_TOKENS, teacher.price_row()) for order in remaining_orders(db, comparison)]
 
 
 def _judge(eval_project, comparison, budget: float = 5.0):
@@ -63,6 +82,7 @@ def test_a_first_preferring_judge_gives_half_and_full_position_bias(eval_project
     before = estimate(db, comparison, teacher)
     asyncio.run(teacher.aclose())
     assert before.requests == 8 and before.worst_case_usd > 0  # 4 pairs x 2 orders, priced before sending
+    spent_before = judge_spent(db, teacher.name)  # the project's judging so far (other tests share it)
     report = _judge(eval_project, comparison)
     assert report.sent == 8 and not report.failed and not report.stopped
     summary = judge_summary(db, comparison)
@@ -75,7 +95,11 @@ def test_a_first_preferring_judge_gives_half_and_full_position_bias(eval_project
     # resume: nothing left, nothing sent again
     again = _judge(eval_project, comparison)
     assert again.sent == 0 and len(fake_anthropic.message_requests()) == 8
-    assert judge_spent(db, make_teacher(project.settings, project.root).name) == pytest.approx(summary["spent_usd"], abs=1e-5)
+    # Money: every pending reservation is settled by its verdict, so the project's judging spend grew by
+    # exactly the verdicts' real costs; the summary shows that sum rounded to a millionth of a dollar.
+    exact = sum(event.cost_usd for event in standing_orders(db, comparison).values())
+    assert exact > 0 and judge_spent(db, teacher.name) - spent_before == pytest.approx(exact, rel=1e-9)
+    assert summary["spent_usd"] == round(exact, 6)
 
 
 def test_identical_models_tie_without_asking(eval_project, fake_anthropic) -> None:
@@ -92,13 +116,13 @@ def test_budget_cap_stops_before_crossing_then_resumes(eval_project, fake_anthro
     project, db = eval_project
     fake_anthropic.model_text = "VERDICT: 2"
     comparison = _compare(eval_project, "stage-500", "stage-200", seed=23).comparison
-    teacher = make_teacher(project.settings, project.root)
-    one = estimate(db, comparison, teacher).worst_case_usd / 8
-    spent = judge_spent(db, teacher.name)
-    asyncio.run(teacher.aclose())
-    report = _judge(eval_project, comparison, budget=spent + one * 2.5)
+    spent = judge_spent(db, _teacher_name(eval_project))
+    worst = _worst_cases(eval_project, comparison)
+    assert len(worst) == 8
+    # room for the first two reservations and half the third, whatever each prompt's length
+    report = _judge(eval_project, comparison, budget=spent + worst[0] + worst[1] + worst[2] / 2)
     assert report.sent == 2 and "budget" in report.stopped
-    report = _judge(eval_project, comparison, budget=spent + one * 20)
+    report = _judge(eval_project, comparison, budget=spent + 2 * sum(worst))
     assert report.sent == 6 and not report.stopped
     assert judge_summary(db, comparison)["position_bias"] == 1.0
 
