@@ -3,7 +3,10 @@
 Imports run in a thread worker (parsing War and Peace takes a moment) while the
 screen shows an indeterminate progress bar and stays usable; the table is
 rebuilt from the store whenever the screen is shown again, so counts changed in
-the reader or the review screen are current.
+the reader or the review screen are current.  The last column, strong suggestions of the finder
+from each book's reading position on, is counted in a thread worker (scoring a book the first
+time takes a moment; after that its scores come from the cache of its text version) and filled
+in when it arrives.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
+from textual.widgets.data_table import ColumnKey
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -29,7 +33,9 @@ from tui.widgets.path_input import PathInput
 if TYPE_CHECKING:
     from store import Book, Database
 
-COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted")
+COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted", "Suggested")
+COUNTING = "\u2026"  # the Suggested cell while the worker counts
+UNREADABLE = "\u2013"  # the book's text cannot be read: nothing to suggest
 
 
 def library_rows(db: "Database") -> list[BookRow]:
@@ -62,6 +68,13 @@ class LibraryScreen(StudioScreen):
         Binding("escape", "focus_table", "Back to the list", id="library.back", show=False),
     ]
 
+    class SuggestionsCounted(Message):
+        """Strong unread suggestions per book (posted from the counting worker; None: unreadable)."""
+
+        def __init__(self, counts: dict[int, Optional[int]]) -> None:
+            super().__init__()
+            self.counts = counts
+
     class ImportFinished(Message):
         """A book was imported (posted from the import worker)."""
 
@@ -76,12 +89,13 @@ class LibraryScreen(StudioScreen):
         self._importing: Optional[str] = None
         self._import_started = 0.0
         self._import_ticker: Optional[Timer] = None
+        self._suggested_column: Optional[ColumnKey] = None  # set in compose
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="library-steps")
         table: DataTable[str] = DataTable(id="books", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        self._suggested_column = table.add_columns(*COLUMNS)[-1]
         yield table
         with Horizontal(id="import-progress"):
             yield ProgressBar(total=None, show_eta=False, id="import-bar")
@@ -109,7 +123,9 @@ class LibraryScreen(StudioScreen):
         table.clear()
         for row in self._rows:
             table.add_row(row.title, row.author or "unknown", row.size, str(row.chapters), str(row.passages),
-                          str(row.examples), str(row.accepted), key=str(row.id))
+                          str(row.examples), str(row.accepted), COUNTING, key=str(row.id))
+        if self._rows:
+            self._count_suggestions([row.id for row in self._rows])
         empty = not self._rows
         table.display = not empty
         self._show_steps(full=empty)
@@ -126,6 +142,30 @@ class LibraryScreen(StudioScreen):
                     break
         if not isinstance(self.focused, Input):
             table.focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="library-suggestions")
+    def _count_suggestions(self, book_ids: list[int]) -> None:
+        """Strong suggestions from each book's reading position on, off the UI thread."""
+        from tui.widgets.finder_reader import finder_for
+
+        db = self.studio.db
+        positions = {}
+        for book_id in book_ids:
+            book = db.books.find(book_id)
+            if book is not None:
+                positions[book_id] = int((list(book.position or []) + [0])[0])
+        counts = finder_for(self.studio, self.studio.project, db).strong_unread(positions)
+        self.post_message(self.SuggestionsCounted(counts))
+
+    @on(SuggestionsCounted)
+    def _suggestions_counted(self, message: SuggestionsCounted) -> None:
+        table = self.query_one("#books", DataTable)
+        if self._suggested_column is None:
+            return
+        shown = {row.id for row in self._rows}
+        for book_id, count in message.counts.items():
+            if book_id in shown:  # the table may have been rebuilt without it meanwhile
+                table.update_cell(str(book_id), self._suggested_column, UNREADABLE if count is None else str(count))
 
     def _show_steps(self, full: bool) -> None:
         """The whole checklist on an empty project; afterwards only the next step, until the loop is done."""

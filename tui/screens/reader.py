@@ -21,8 +21,10 @@ from textual.widgets import Static
 
 from tui.screens.base import StudioScreen
 from tui.widgets.deliberate_confirm import DeliberateConfirmModal
+from tui.widgets.finder_reader import SUGGESTION_BINDINGS, ReaderSuggestions, SuggestionsModal, SuggestionsReady
 from tui.widgets.modals import PromptModal
 from tui.widgets.reader_chapters import ChapterModal, chapter_label
+from tui.widgets.reader_status import status_line
 from tui.widgets.reader_view import ReaderView
 from tui.widgets.reader_words import extend_end, parse_percent, trim_end
 from tui.widgets.tag_sidebar import TagSidebar, load_template_hints
@@ -43,7 +45,7 @@ class ReaderScreen(StudioScreen):
     """Read a book, make passages, tag them."""
 
     SCREEN_ID = "reader"
-    BINDING_SOURCES = (ReaderView, TagSidebar)
+    BINDING_SOURCES = (ReaderView, TagSidebar, SuggestionsModal)
     BINDINGS = [
         Binding("c", "toc", "Chapters", id="reader.toc"),
         Binding("percent_sign", "go_to_percent", "Go to %", id="reader.goto_percent"),
@@ -62,6 +64,7 @@ class ReaderScreen(StudioScreen):
         Binding("T", "tag_field('templates')", "Templates", id="reader.tag_templates", show=False),
         Binding("s", "toggle_sidebar", "Sidebar", id="reader.sidebar",
                 tooltip="Hide or show the tagging sidebar (it hides by itself under 100 columns)"),
+        *SUGGESTION_BINDINGS,  # f F S a x: the finder's suggestions (tui/widgets/finder_reader.py)
     ]
 
     class BookLoaded(Message):
@@ -89,6 +92,7 @@ class ReaderScreen(StudioScreen):
         self._sidebar_for_edit = False  # shown only because a tagging key asked for a field
         self._restore_cursor: Optional[int] = None  # the cursor of the last session, put back on load
         self._saved_cursor: Optional[tuple[int, int]] = None  # (book, cursor) last written to the ui state
+        self.suggestions = ReaderSuggestions(self)  # the finder's marks and keys
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -184,6 +188,7 @@ class ReaderScreen(StudioScreen):
         self._show_status()
         self._refresh_tag_counts()  # other screens or the command line may have tagged since
         self.sidebar.show_passage(self._passage(view.cursor_passage.id) if view.cursor_passage else None)
+        self.suggestions.book_opened()
 
     def _put_back_cursor(self, view: ReaderView, cursor: int) -> None:
         self._restore_cursor = None
@@ -260,16 +265,8 @@ class ReaderScreen(StudioScreen):
         if self.book is None or self.book_text is None or self._position is None:
             status.update("")
             return
-        paragraph, char = self._position
-        text = self.book_text
-        offset = (text.paragraphs[paragraph][0] + char) if paragraph < len(text.paragraphs) else len(text.text)
-        percent = 100.0 * offset / max(1, len(text.text))
-        chapter_index = text.chapter_at(paragraph)
-        chapter = text.chapters[chapter_index] if chapter_index >= 0 else None
-        # The Book/Part as well as the chapter: "CHAPTER IV" alone does not say which of War and Peace's.
-        parts = [self.book.title, chapter.part if chapter else "", chapter.title if chapter else "",
-                 f"{percent:.0f}%"]
-        status.update("  \u00b7  ".join(part for part in parts if part))
+        status.update(status_line(self.book.title, self.book_text, self._position,
+                                  self.suggestions.ahead(self._position[0])))
 
     # ---- navigation -------------------------------------------------------------------------
 
@@ -347,6 +344,7 @@ class ReaderScreen(StudioScreen):
         self._refresh_tag_counts()  # a deleted passage takes its tags' uses with it
         current = view.cursor_passage
         self.sidebar.show_passage(self._passage(current.id) if current is not None else None)
+        self.suggestions.passages_changed()  # taken paragraphs are no longer suggested; verdicts re-rank
 
     @on(ReaderView.SelectionMade)
     def _selection_made(self, event: ReaderView.SelectionMade) -> None:
@@ -387,6 +385,8 @@ class ReaderScreen(StudioScreen):
             return
         if "tags" in event.fields:
             self._refresh_tag_counts()
+        if "verdict" in event.fields:
+            self.suggestions.passages_changed()  # the learner hears the verdict
         self.sidebar.edit_saved(passage)
         view = self.view
         if view is not None and self.book_id is not None:
@@ -453,6 +453,15 @@ class ReaderScreen(StudioScreen):
         # A `y` typed in a stream of keys must not answer a question nobody has read yet (issue 18, bug 4).
         self.app.push_screen(DeliberateConfirmModal(f"Delete passage {passage.id} (\u201c{snippet}\u2026\u201d) "
                                                     f"with its tags and note?", yes_label="Delete"), answered)
+
+    def action_suggestion(self, name: str) -> None:
+        """Next / previous suggestion, the list, take or dismiss the one under the cursor."""
+        self.suggestions.act(name)
+
+    @on(SuggestionsReady)
+    def _suggestions_ready(self, message: SuggestionsReady) -> None:
+        self.suggestions.ready(message)
+        self._show_status()
 
     # ---- tagging ------------------------------------------------------------------------------
 

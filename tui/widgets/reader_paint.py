@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tui.widgets.reader_layout import ReaderLayout
 
 Overlay = tuple[int, int, Style]  # [start, end) text offsets and the style laid over them
+Mark = tuple[str, Style]  # one cell drawn in the left margin (the finder's score of the paragraph)
 
 VERDICT_COMPONENTS = {
     "valuable": "reader-view--passage-valuable",
@@ -110,17 +111,19 @@ def paint_line(
     margin: int,
     width: int,
     line_key: int,
+    mark: Mark | None = None,
 ) -> Strip:
     """The strip of the text line `text[start:end]`, centred by `margin`, `width` cells wide.
 
     `Strip.apply_offsets(-margin, line_key)` tags every cell with the character it
     stands for (negative in the margin), which is how Textual's mouse selection
-    reports positions that map back to text offsets.
+    reports positions that map back to text offsets.  `mark` is drawn one cell left of
+    the text when the margin has room for a space between them, else in the first cell.
     """
     shown = display_text(text[start:end])
     if caret_after:
         shown += " "  # room for the caret after a paragraph's last character
-    segments = [Segment(" " * margin, base)] if margin else []
+    segments = margin_segments(margin, base, mark)
     segments.extend(
         Segment(shown[run_start - start : run_end - start], style)
         for run_start, run_end, style in style_runs(start, start + len(shown), base, overlays)
@@ -132,6 +135,19 @@ def paint_line(
     if cells > width:
         strip = strip.crop(0, width)
     return strip.apply_offsets(-margin, line_key)
+
+
+def margin_segments(margin: int, base: Style, mark: Mark | None) -> list[Segment]:
+    """The left margin of a line: spaces, with the mark's glyph near the text when there is one."""
+    if not margin:
+        return []
+    if mark is None:
+        return [Segment(" " * margin, base)]
+    glyph, style = mark
+    before = margin - 2 if margin >= 2 else 0
+    after = margin - before - 1
+    return [segment for segment in (Segment(" " * before, base), Segment(glyph, base + style),
+                                    Segment(" " * after, base)) if segment.text]
 
 
 def blank_line(width: int, base: Style, line_key: int) -> Strip:
@@ -156,8 +172,10 @@ class LinePainter:
         self._look += 1
 
     def line(self, virtual_y: int, *, cursor: int, overlays: Callable[[int, int], Sequence[Overlay]],
-             base: Callable[[], Style], margin: int, width: int) -> Strip:
-        """The strip of virtual line `virtual_y`; `overlays(start, end)` gives the styled spans of a text line."""
+             base: Callable[[], Style], margin: int, width: int,
+             marks: Callable[[int, int], Mark | None] | None = None) -> Strip:
+        """The strip of virtual line `virtual_y`; `overlays(start, end)` gives the styled spans of a text line,
+        `marks(paragraph, line)` its margin mark (part of the cache key, so a new score repaints the line)."""
         layout = self.layout
         paragraph, line = layout.locate(virtual_y)
         width = max(width, 1)
@@ -170,10 +188,11 @@ class LinePainter:
         start, end = layout.line_span(paragraph, line)
         caret_after = cursor == end == layout.paragraphs[paragraph][1]
         shown = tuple(overlays(start, end + caret_after))
-        key = (paragraph, line, self._look, caret_after, shown)
+        mark = marks(paragraph, line) if marks is not None else None
+        key = (paragraph, line, self._look, caret_after, shown, mark)
         strip = self._strips.get(key)
         if strip is None:
             strip = paint_line(layout.text, start, end, caret_after=caret_after, overlays=shown, base=base(),
-                               margin=margin, width=width, line_key=layout.line_key(paragraph, line))
+                               margin=margin, width=width, line_key=layout.line_key(paragraph, line), mark=mark)
             self._strips[key] = strip
         return strip

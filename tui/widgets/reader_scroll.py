@@ -19,10 +19,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.widgets.reader_layout import Anchor, ReaderLayout
-from tui.widgets.reader_paint import LinePainter, Overlay
+from tui.widgets.reader_paint import LinePainter, Mark, Overlay
 
 if TYPE_CHECKING:
     from books.model import BookText
+
+
+# The finder's margin marks by level (core.finder.reading.margin_levels): a dim dot on the first line
+# of a paragraph that may be worth reading, a bar along every line of a strong one, heavier when stronger.
+MARK_GLYPHS = ("", "\u00b7", "\u2502", "\u2503")
+MARK_COMPONENTS = ("", "reader-view--finder-maybe", "reader-view--finder-strong", "reader-view--finder-best")
 
 
 class BookScrollView(ScrollView):
@@ -31,6 +37,16 @@ class BookScrollView(ScrollView):
     Args:
         book_text: The book (its normalized text and paragraph spans).
         measure: The readable width in cells; narrower when the widget is narrower.
+    """
+
+    COMPONENT_CLASSES = {MARK_COMPONENTS[1], MARK_COMPONENTS[2], MARK_COMPONENTS[3]}
+
+    DEFAULT_CSS = """
+    BookScrollView {
+        & > .reader-view--finder-maybe { color: $foreground 35%; }
+        & > .reader-view--finder-strong { color: $success 75%; }
+        & > .reader-view--finder-best { color: $success; text-style: bold; }
+    }
     """
 
     def __init__(self, book_text: BookText, measure: int = 72, **kwargs: object) -> None:
@@ -47,6 +63,7 @@ class BookScrollView(ScrollView):
         self._laid_out = False
         self._margin = 0
         self._view_width = 0
+        self._levels: bytes | None = None  # the finder's margin level of each paragraph (None: no marks)
 
     @property
     def layout_model(self) -> ReaderLayout:
@@ -109,6 +126,20 @@ class BookScrollView(ScrollView):
             anchor = layout.anchor_at(top)
         self._set_anchor(anchor)
         self.refresh()
+
+    def _centre_span(self, start: int, end: int) -> None:
+        """Scroll so that `[start, end)` sits in the middle of the view; when taller than the view, its
+        first line comes a few lines below the top, so that what leads into it shows too."""
+        if not self._spans:
+            return
+        paragraph, char = self._layout.position_of(start)
+        self._show(Anchor(paragraph, char))  # the lines around it made exact first
+        if self._laid_out:
+            layout, height = self._layout, self._view_height()
+            top, bottom = layout.y_of_offset(start), layout.y_of_offset(max(start, end - 1))
+            lines = bottom - top + 1
+            first = top - (height - lines) // 2 if lines <= height - 2 else top - min(3, height // 4)
+            self._show(layout.anchor_at(max(0, first)))
 
     def _centre_on(self, offset: int) -> None:
         """Scroll so that the line holding text `offset` is the middle line of the view (less at the ends)."""
@@ -190,9 +221,28 @@ class BookScrollView(ScrollView):
             self._styles[component] = style
         return style
 
+    def set_marks(self, levels: bytes | None) -> None:
+        """Show the finder's margin mark of each paragraph (`levels[i]` in 0-3), or none (None).
+
+        Lines whose mark did not change come from the strip cache: a re-rank repaints only
+        what it moved.
+        """
+        self._levels = levels
+        self._changed()
+
+    def _mark(self, paragraph: int, line: int) -> Mark | None:
+        levels = self._levels
+        if levels is None or paragraph >= len(levels):
+            return None
+        level = levels[paragraph]
+        if not level or (level == 1 and line):
+            return None
+        return MARK_GLYPHS[level], self._style(MARK_COMPONENTS[level])
+
     def render_line(self, y: int) -> Strip:
         return self._painter.line(round(self.scroll_y) + y, cursor=self._cursor_offset(), overlays=self._overlays,
-                                  base=self._base_style, margin=self._margin, width=self._view_width)
+                                  base=self._base_style, margin=self._margin, width=self._view_width,
+                                  marks=self._mark if self._levels is not None else None)
 
     def _cursor_offset(self) -> int:
         """Where the caret is drawn after a paragraph's end (-1: no cursor)."""

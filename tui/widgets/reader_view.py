@@ -1,17 +1,16 @@
 """The book reader: a cursor, selections, search and passages on a lazily wrapped book.
 
-`BookScrollView` (reader_scroll.py) scrolls and paints the book the toolong way;
-`ReaderCursor` (reader_cursor.py) knows where keys move the cursor and what each line
-is overlaid with.  This widget joins them to keys, the mouse and messages.  Everything
-the user can point at, the reading position, the cursor, a keyboard or mouse
-selection, passages and search matches, is held as text offsets or `(paragraph, char)`,
+`BookScrollView` (reader_scroll.py) scrolls and paints the book the toolong way (with the
+finder's marks in the margin); `ReaderCursor` (reader_cursor.py) knows where keys move the
+cursor and what each line is overlaid with.  This widget joins them to keys, the mouse and
+messages.  Everything the user can point at, the reading position, the cursor, a keyboard or
+mouse selection, passages and search matches, is held as text offsets or `(paragraph, char)`,
 never as line numbers, so it survives a resize exactly.
 
 Mouse selection uses Textual's own text selection: each rendered line carries
-`Strip.apply_offsets(x, key)` metadata where `key` names the line as
-`ReaderLayout.line_key(paragraph, line)` (stable while other paragraphs' estimates are
-corrected) and `x` is the character within the line (negative in the left margin),
-so the selection Textual reports maps straight back to text offsets.
+`Strip.apply_offsets(x, key)` metadata where `key` names the line as `ReaderLayout.line_key`
+(stable while other paragraphs' estimates are corrected) and `x` is the character within the
+line (negative in the left margin), so the selection maps straight back to text offsets.
 """
 
 from __future__ import annotations
@@ -180,9 +179,7 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
     def go_to_percent(self, percent: float) -> None:
         """Go to `percent` (0-100) of the book, measured in characters."""
         percent = min(max(percent, 0.0), 100.0)
-        offset = int(len(self._text) * percent / 100.0)
-        paragraph, char = self._layout.position_of(offset)
-        self.go_to(paragraph, char)
+        self.go_to_offset(int(len(self._text) * percent / 100.0))
 
     def move_cursor(self, offset: int) -> None:
         """Put the cursor on a text offset, scrolling only as far as needed to show it."""
@@ -190,8 +187,15 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
 
     def go_to_offset(self, offset: int) -> None:
         """Go to a text offset (the line holding it comes to the top)."""
-        paragraph, char = self._layout.position_of(offset)
-        self.go_to(paragraph, char)
+        self.go_to(*self._layout.position_of(offset))
+
+    def go_to_paragraph(self, paragraph: int) -> None:
+        """Put the cursor at the start of `paragraph` and the paragraph in the middle of the view."""
+        if self._spans:
+            start, end = self._spans[min(max(paragraph, 0), len(self._spans) - 1)]
+            self._at.place(start)
+            self._centre_span(start, end)
+            self._cursor_moved()
 
     def search(self, query: str) -> int:
         """Find `query` (case-insensitive) in the whole book, highlight the matches, go to the first one at or after the cursor.
