@@ -52,6 +52,18 @@ METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def defaults_for_model(method: str, model_layers: int, context_length: int) -> dict[str, int]:
+    """The method's layer count and the default max sequence, fitted to one model (0: the model does not say).
+
+    WHY: the method's 16 layers ask a 2-layer model for more blocks than it has, and 2,048 tokens ask a
+    512-token model for positions it never saw; the Train form starts from what the chosen model can take.
+    """
+    layers = int(METHOD_DEFAULTS.get(method, METHOD_DEFAULTS["lora"])["num_layers"])
+    seq = int(TrainingConfig.max_seq_length)
+    return {"num_layers": min(layers, model_layers) if model_layers > 0 else layers,
+            "max_seq_length": min(seq, context_length) if context_length > 0 else seq}
+
+
 class TrainingConfigError(UserError):
     """A training setting is out of range or a required input is missing."""
 

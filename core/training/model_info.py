@@ -29,6 +29,7 @@ class ModelInfo:
     vocab_size: int
     size_bytes: int
     quantization: Optional[dict[str, Any]]
+    context_length: int = 0  # max_position_embeddings (or the like) of config.json; 0 when it does not say
 
     @property
     def quantization_label(self) -> str:
@@ -47,7 +48,7 @@ class ModelInfo:
         return {"path": self.path, "model_type": self.model_type, "num_layers": self.num_layers,
                 "hidden_size": self.hidden_size, "vocab_size": self.vocab_size, "size_bytes": self.size_bytes,
                 "size_gib": round(self.size_gib, 3), "quantization": self.quantization,
-                "quantization_label": self.quantization_label}
+                "quantization_label": self.quantization_label, "context_length": self.context_length}
 
 
 @dataclass
@@ -89,7 +90,20 @@ def model_info(path: Union[str, Path]) -> ModelInfo:
     return ModelInfo(path=str(folder.resolve()), model_type=str(get("model_type", "?")),
                      num_layers=int(get("num_hidden_layers", 0) or 0), hidden_size=int(get("hidden_size", 0) or 0),
                      vocab_size=int(get("vocab_size", 0) or 0), size_bytes=size,
-                     quantization=config.get("quantization") or config.get("quantization_config"))
+                     quantization=config.get("quantization") or config.get("quantization_config"),
+                     context_length=_context_length(get))
+
+
+CONTEXT_KEYS = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions", "n_ctx")
+
+
+def _context_length(get: Any) -> int:
+    """The longest sequence the model was trained for, from the first config.json key that names it."""
+    for key in CONTEXT_KEYS:
+        value = get(key, 0)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return 0
 
 
 def machine_memory_gib() -> float:

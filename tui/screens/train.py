@@ -4,49 +4,35 @@ resume, compare runs, evaluate.
 All work is `core.training`'s: the screen holds a `TrainingRunner` on the app's event
 loop (the worker is a separate process that keeps running when the studio closes;
 on mount the screen re-attaches to active runs), turns its updates into a
-`RunProgress` message, and renders.  Evaluation runs in a thread worker.
+`RunProgress` message, and renders.  Evaluation runs in a thread worker; a stop runs
+as an async worker, so the screen keeps taking the runner's updates ("stopping ...")
+while the worker finishes its step.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Log, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Log, ProgressBar, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from core.training.config import METHOD_DEFAULTS, config_for_method
 from tui.screens.base import StudioScreen
 from tui.widgets.train_chart import LossChart
+from tui.widgets.train_eval import EvalReport
+from tui.widgets.train_form import (FIELD_LABELS, NUMERIC_FIELDS, TrainForm, form_values, method_values,
+                                    model_values)
+from tui.widgets.train_status import format_seconds, status_text
 
-NUMERIC_FIELDS = {  # input id -> (config field, type)
-    "train-iters": ("iters", int), "train-batch": ("batch_size", int), "train-lr": ("learning_rate", float),
-    "train-rank": ("rank", int), "train-layers": ("num_layers", int), "train-seq": ("max_seq_length", int),
-    "train-report": ("steps_per_report", int), "train-eval": ("steps_per_eval", int),
-    "train-save": ("save_every", int),
-}
-FIELD_LABELS = {"train-iters": "Iterations", "train-batch": "Batch", "train-lr": "Learning rate",
-                "train-rank": "LoRA rank", "train-layers": "Layers (-1 all)", "train-seq": "Max sequence",
-                "train-report": "Report every", "train-eval": "Validate every", "train-save": "Checkpoint every"}
-
-
-def form_values(method: str) -> dict[str, str]:
-    """The form's starting values for `method`: the defaults of `core.training.config`, nothing of our own."""
-    config = config_for_method(method)
-    return {input_id: f"{getattr(config, field):g}" if kind is float else str(getattr(config, field))
-            for input_id, (field, kind) in NUMERIC_FIELDS.items()}
-
-
-def method_values(method: str) -> dict[str, str]:
-    """What changes in the form when the method changes (its own defaults), from `METHOD_DEFAULTS`."""
-    values = form_values(method)
-    by_field = {field: input_id for input_id, (field, _kind) in NUMERIC_FIELDS.items()}
-    return {by_field[field]: values[by_field[field]] for field in METHOD_DEFAULTS.get(method, {}) if field in by_field}
+FORM_WIDE, FORM_NARROW, NARROW_SCREEN = 46, 32, 110  # the form's columns; under 110 the chart needs them
+REMEMBERED = ("train-data", "train-model", "train-method", *NUMERIC_FIELDS)
+HISTORY_COLUMNS = ("run", "status", "iter", "loss", "val", "tok/s", "method", "lr", "batch", "latest comparison")
 
 
 class RunProgress(Message):
@@ -64,11 +50,7 @@ class EvaluationDone(Message):
         self.report = report
 
 
-def _format_seconds(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+_format_seconds = format_seconds  # kept under its old name for callers of this module
 
 
 class TrainScreen(StudioScreen):
@@ -83,16 +65,20 @@ class TrainScreen(StudioScreen):
         Binding("f8", "evaluate", "Evaluate", id="train.evaluate"),
         Binding("f9", "compare", "Compare", id="train.compare"),
         Binding("f4", "refresh", "Refresh lists", id="train.refresh"),
+        Binding("f3", "zoom", "Zoom", id="train.zoom",
+                tooltip="Zoom the loss chart: all iterations, the last 200, the last 50"),
     ]
     DEFAULT_CSS = """
     TrainScreen #train-form { width: 46; padding: 0 1; border-right: solid $panel; }
     TrainScreen #train-form Input, TrainScreen #train-form Select { width: 100%; }
     TrainScreen #train-model-info { height: auto; margin-bottom: 1; }
+    TrainScreen #train-tabs { width: 1fr; }
     TrainScreen #train-stats { height: auto; }
+    TrainScreen #train-progress { height: 1; }
     TrainScreen LossChart { height: 1fr; min-height: 10; }
     TrainScreen #train-log { height: 8; }
     TrainScreen #train-history { height: 1fr; }
-    TrainScreen #train-compare, TrainScreen #train-eval-report { height: auto; }
+    TrainScreen #train-compare { height: auto; }
     """
 
     def __init__(self) -> None:
@@ -102,28 +88,19 @@ class TrainScreen(StudioScreen):
         self.last_update: Any = None
         self.compare_marks: list[str] = []
         self.last_report: dict[str, Any] = {}
+        self.model_shape: tuple[int, int] = (0, 0)  # (layers, context) of the chosen model, once known
 
     # ---- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         with Horizontal():
-            with VerticalScroll(id="train-form"):
-                yield Label("Dataset build")
-                yield Select([], id="train-data", prompt="exports/ ...")
-                yield Label("Model folder (local MLX)")
-                yield Input(id="train-model", placeholder="/path/to/mlx-model")
-                yield Static("", id="train-model-info")
-                yield Label("Method")
-                yield Select([("LoRA", "lora"), ("DoRA", "dora"), ("Full", "full")], value="lora",
-                             id="train-method", allow_blank=False)
-                for input_id, value in form_values("lora").items():
-                    yield Label(FIELD_LABELS[input_id])
-                    yield Input(value, id=input_id)
+            yield TrainForm(id="train-form")
             with TabbedContent(id="train-tabs"):
                 with TabPane("Live", id="tab-live"):
                     with Vertical():
                         yield Static("No run yet: pick a build and a model, then F5.", id="train-stats")
+                        yield ProgressBar(id="train-progress", show_eta=False)
                         yield LossChart(id="train-chart")
                         yield Log(id="train-log", max_lines=500)
                 with TabPane("History", id="tab-history"):
@@ -133,19 +110,24 @@ class TrainScreen(StudioScreen):
                         yield LossChart(id="train-compare-chart")
                 with TabPane("Eval", id="tab-eval"):
                     with VerticalScroll():
-                        # Not "train-eval": that id is the "Validate every" input of the form.
-                        yield Static("Select a run in History and press F8 to evaluate it.", id="train-eval-report")
+                        yield EvalReport(id="train-eval-view")
         yield from self.compose_footer()
+
+    @property
+    def form(self) -> TrainForm:
+        return self.query_one("#train-form", TrainForm)
 
     async def on_mount(self) -> None:  # type: ignore[override]  # Textual awaits an async handler
         from core.training.runner import TrainingRunner
 
         table = self.query_one("#train-history", DataTable)
-        table.add_columns("run", "status", "iter", "loss", "val", "tok/s", "method", "lr", "batch")
+        table.add_columns(*HISTORY_COLUMNS)
         default_model = self.studio.settings.training.local_model
         if default_model:
             self.query_one("#train-model", Input).value = default_model
-        self.refresh_lists()
+        self.form.restore({key: self.ui_state.get_str(key) for key in REMEMBERED})
+        self.refresh_lists(prefer=self.ui_state.get_str("train-data"))
+        self._fit_form(self.size.width or self.app.size.width)
         self.runner = TrainingRunner(self.studio.project, self.studio.db)
         self.runner.add_listener(lambda update: self.post_message(RunProgress(update)))
         try:
@@ -156,21 +138,36 @@ class TrainScreen(StudioScreen):
         if active:
             self.current_run = active[-1].name
             self._show_run(active[-1])
+        else:
+            await self._show_latest()
         self.refresh_history()
 
     async def on_unmount(self) -> None:
         if self.runner is not None:
             await self.runner.close()  # stop following; the workers keep training
 
+    def on_screen_resume(self) -> None:
+        self.refresh_lists()  # a build made on the Build screen since is offered at once
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_form(event.size.width)
+
+    def _fit_form(self, width: int) -> None:
+        self.form.styles.width = FORM_NARROW if 0 < width < NARROW_SCREEN else FORM_WIDE
+
+    def save_state(self) -> None:
+        for key, value in self.form.values().items():
+            self.ui_state.set(key, value)
+
     # ---- lists and model info ---------------------------------------------------------------
 
-    def refresh_lists(self) -> None:
+    def refresh_lists(self, prefer: Optional[str] = None) -> None:
         from core.dataset.builds import training_choices
 
         # The same list `interiority train` resolves names from: each stage of a staged build is a choice.
         builds = [choice.label for choice in training_choices(self.studio.project)]
         select = self.query_one("#train-data", Select)
-        current = select.value
+        current = prefer or select.value
         select.set_options([(name, name) for name in builds])
         if current in builds:
             select.value = current
@@ -188,8 +185,13 @@ class TrainScreen(StudioScreen):
 
     @on(Select.Changed, "#train-method")
     def _method_changed(self, event: Select.Changed) -> None:
-        for input_id, value in method_values(str(event.value)).items():
-            self.query_one(f"#{input_id}", Input).value = value
+        method = str(event.value)
+        values = method_values(method)
+        if self.model_shape != (0, 0):
+            values.update({k: v for k, v in model_values(method, *self.model_shape).items() if k in values})
+        for input_id, value in values.items():
+            self.query_one(f"#{input_id}", Input).value = value  # a method is an explicit choice: its values win
+            self.form.auto[input_id] = value
         self.update_model_info()
 
     def update_model_info(self) -> None:
@@ -209,16 +211,24 @@ class TrainScreen(StudioScreen):
             config = self._config_or_none()
             fit = memory_fit(info, config) if config is not None else None
         except UserError as exc:
-            self.app.call_from_thread(self.query_one("#train-model-info", Static).update, f"[red]{exc}[/]")
+            self.app.call_from_thread(self.query_one("#train-model-info", Static).update, Text(str(exc), "red"))
             return
-        lines = [f"{info.model_type}, {info.num_layers} layers, {info.size_gib:.2f} GiB on disk",
+        context = f", context {info.context_length:,}" if info.context_length else ""
+        lines = [f"{info.model_type}, {info.num_layers} layers{context}, {info.size_gib:.2f} GiB on disk",
                  f"quantization: {info.quantization_label}"]
         if fit is not None and fit.peak_gib is not None:
             colour = "green" if fit.fits else "red"
             lines.append(f"[{colour}]needs ~{fit.peak_gib:.2f} GiB of {fit.machine_gib:.0f} GiB[/]")
         if fit is not None:
             lines += [f"[yellow]{reason}[/]" for reason in fit.reasons[:2]]
-        self.app.call_from_thread(self.query_one("#train-model-info", Static).update, "\n".join(lines))
+        self.app.call_from_thread(self._model_described, (info.num_layers, info.context_length), "\n".join(lines))
+
+    def _model_described(self, shape: tuple[int, int], info: str) -> None:
+        self.query_one("#train-model-info", Static).update(info)
+        if shape != self.model_shape:
+            self.model_shape = shape
+            for input_id, value in model_values(self.form.method(), *shape).items():
+                self.form.set_default(input_id, value)
 
     # ---- the form ---------------------------------------------------------------------------
 
@@ -230,16 +240,7 @@ class TrainScreen(StudioScreen):
 
     def read_config(self) -> Any:
         """The form as a TrainingConfig (raises UserError naming a bad field)."""
-        from core.errors import UserError
-
-        values: dict[str, Any] = {}
-        for input_id, (field, kind) in NUMERIC_FIELDS.items():
-            raw = self.query_one(f"#{input_id}", Input).value.strip()
-            try:
-                values[field] = kind(float(raw)) if kind is int else kind(raw)
-            except ValueError:
-                raise UserError(f"{field.replace('_', ' ')} must be a number, not {raw!r}.") from None
-        return config_for_method(str(self.query_one("#train-method", Select).value), **values).validate()
+        return self.form.read_config()
 
     # ---- actions ----------------------------------------------------------------------------
 
@@ -254,24 +255,38 @@ class TrainScreen(StudioScreen):
             if not model:
                 raise UserError("Enter a local MLX model folder first.")
             self.query_one("#train-log", Log).clear()
+            self.query_one(TabbedContent).active = "tab-live"
             # The same call as `interiority train`: create the run folder and record, start the worker.
             run = await self.runner.begin(str(data), model, self.read_config())
             self.current_run = run.name
         except UserError as exc:
             self.studio.show_error(exc)
             return
+        self.save_state()
+        self.studio.save_ui_state()
         self._show_run(run)
         self.refresh_history()
         self.notify(f"Training {run.name}: {run.total_iterations} iterations.")
 
-    async def action_stop(self) -> None:
+    def action_stop(self) -> None:
         if not self.current_run:
+            self.studio.show_error("No run is training here; start one with F5 or resume one with F7.")
             return
+        name = self.current_run
+        run = next((r for r in self.runner.followed_runs() if r.name == name), None)
+        if run is None or run.status not in ("running", "stopping", "created"):
+            self.studio.show_error(f"Run {name} is not running ({run.status if run else 'not followed'}).")
+            return
+        # At once, before the worker has finished its step: the runner's own "stopping" update follows.
+        run.status = "stopping"
+        self._show_run(run)
+        self.run_worker(self._stop(name), group="train-stop", exit_on_error=False)
+
+    async def _stop(self, name: str) -> None:
         from core.errors import UserError
 
         try:
-            self.notify(f"Stopping {self.current_run}: saving a checkpoint first.")
-            await self.runner.stop(self.current_run)
+            await self.runner.stop(name)
         except UserError as exc:
             self.studio.show_error(exc)
 
@@ -287,7 +302,15 @@ class TrainScreen(StudioScreen):
             self.studio.show_error(exc)
             return
         self.current_run = run.name
+        self.query_one(TabbedContent).active = "tab-live"
         self._show_run(run)
+
+    def action_zoom(self) -> None:
+        label = self.query_one("#train-chart", LossChart).cycle_zoom()
+        self.query_one("#train-compare-chart", LossChart).zoom = self.query_one("#train-chart", LossChart).zoom
+        self.query_one("#train-compare-chart", LossChart).show_runs(
+            self.query_one("#train-compare-chart", LossChart).series)
+        self.notify(f"Loss chart: {label} iterations.")
 
     def selected_run_name(self) -> Optional[str]:
         table = self.query_one("#train-history", DataTable)
@@ -301,7 +324,7 @@ class TrainScreen(StudioScreen):
         if not name:
             self.studio.show_error("Select a finished run in History first.")
             return
-        self.query_one("#train-eval-report", Static).update(f"Evaluating {name}: base and tuned model on the test split ...")
+        self.query_one(EvalReport).show_message(f"Evaluating {name}: base and tuned model on the test split ...")
         self.query_one(TabbedContent).active = "tab-eval"
         self._evaluate_worker(name)
 
@@ -317,29 +340,25 @@ class TrainScreen(StudioScreen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A failed evaluation must not leave "Evaluating ..." on the tab: say why there too.
         if event.worker.group == "train-eval" and event.state is WorkerState.ERROR:
-            from rich.text import Text
-
-            self.query_one("#train-eval-report", Static).update(
+            self.query_one(EvalReport).show_message(
                 Text(f"The evaluation did not run: {event.worker.error}", style="red"))
         super().on_worker_state_changed(event)
 
     def on_evaluation_done(self, message: EvaluationDone) -> None:
-        from core.training.evaluate import checklist_rows, format_report
+        from core.training.evaluate import checklist_rows
         from core.training.runner import find_run
 
         self.last_report = message.report
         run = find_run(self.studio.db, message.run_name)
         checklist = "\n".join(f"  {label}: {answer or '-'}" for _item, label, answer in checklist_rows(run))
-        from rich.text import Text
-
-        # Plain Text, not markup: the models' samples may hold "[" and would break a markup string.
-        self.query_one("#train-eval-report", Static).update(Text(
-            f"{message.run_name}\n{format_report(message.report)}\n\nChecklist (interiority checklist RUN --set "
-            f"item=yes|no|unsure):\n{checklist}"))
+        self.query_one(EvalReport).show_report(message.run_name, message.report, checklist)
 
     def action_compare(self) -> None:
+        """Mark the run under History's cursor (from any tab) and show the comparison on History."""
+        self.query_one(TabbedContent).active = "tab-history"
         name = self.selected_run_name()
         if not name:
+            self.studio.show_error("No runs to compare yet: train two runs first (F5).")
             return
         if name in self.compare_marks:
             self.compare_marks.remove(name)
@@ -348,84 +367,62 @@ class TrainScreen(StudioScreen):
         self.render_comparison()
 
     def render_comparison(self) -> None:
-        from core.training.runner import find_run
+        from tui.widgets.train_history import comparison_text
 
-        runs = [find_run(self.studio.db, name) for name in self.compare_marks]
-        chart = self.query_one("#train-compare-chart", LossChart)
-        chart.show_runs([(run.name, run.curves) for run in runs])
-        if len(runs) < 2:
-            self.query_one("#train-compare", Static).update(
-                f"Marked: {', '.join(self.compare_marks) or 'none'}. Mark two runs (F9) to compare.")
-            return
-        keys = ("method", "learning_rate", "rank", "num_layers", "batch_size", "max_seq_length", "total_iterations")
-        lines = [f"{'setting':18} {runs[0].name[:28]:28} {runs[1].name[:28]:28}"]
-        for key in keys:
-            a, b = runs[0].config.get(key), runs[1].config.get(key)
-            marker = "  *" if a != b else ""
-            lines.append(f"{key:18} {str(a):28} {str(b):28}{marker}")
-        for label, attr in (("final loss", "last_train_loss"), ("final val", "last_val_loss")):
-            a, b = getattr(runs[0], attr), getattr(runs[1], attr)
-            lines.append(f"{label:18} {('-' if a is None else f'{a:.3f}'):28} {('-' if b is None else f'{b:.3f}'):28}")
-        self.query_one("#train-compare", Static).update("\n".join(lines))
+        runs = [self.studio.db.runs.by_name(name) for name in self.compare_marks]
+        shown = [run for run in runs if run is not None]
+        self.query_one("#train-compare-chart", LossChart).show_runs([(run.name, run.curves) for run in shown])
+        self.query_one("#train-compare", Static).update(comparison_text(self.compare_marks, shown))
 
     # ---- live progress ----------------------------------------------------------------------
 
     def on_run_progress(self, message: RunProgress) -> None:
+        from tui.widgets.train_history import log_lines
+
         update = message.update
         event = update.event
         log = self.query_one("#train-log", Log)
-        if event.event == "train":
-            d = event.data
-            log.write_line(f"{d['iteration']:>6}  loss {d['loss']:.4f}  lr {d['learning_rate']:.2e}  "
-                           f"{d['tokens_per_s']:.0f} tok/s")
-        elif event.event == "val":
-            log.write_line(f"{event.data['iteration']:>6}  val loss {event.data['val_loss']:.4f}")
-        elif event.event == "checkpoint":
-            log.write_line(f"{event.data['iteration']:>6}  checkpoint saved")
-        else:
-            text = event.data.get("message") or event.event
-            log.write_line(f"{event.event}: {text}")
-            if event.data.get("suggestion"):
-                log.write_line(f"  {event.data['suggestion']}")
-            if event.data.get("log_tail"):
-                for line in str(event.data["log_tail"]).splitlines()[-8:]:
-                    log.write_line(f"  | {line}")
+        for line in log_lines(event):
+            log.write_line(line)
         if update.run_name == self.current_run:
             self.last_update = update
             run = next((r for r in self.runner.followed_runs() if r.name == update.run_name), None)
             if run is not None:
-                self._show_run(run, update)
+                self._show_run(run)
         if event.terminal or event.event in ("config", "val"):
             self.refresh_history()
         if event.event in ("error", "failed"):
             self.studio.show_error(f"Run {update.run_name} failed: {event.data.get('message', '')}")
 
-    def _show_run(self, run: Any, update: Any = None) -> None:
-        tokens = next((e.get("trained_tokens") for e in reversed(run.events) if e.get("event") == "train"), 0)
-        eta = update.eta_s if update is not None else self.runner.eta_seconds(run.name)
-        elapsed = update.elapsed_s if update is not None else None
-        loss = "-" if run.last_train_loss is None else f"{run.last_train_loss:.4f}"
-        val = "-" if run.last_val_loss is None else f"{run.last_val_loss:.4f}"
-        self.query_one("#train-stats", Static).update(
-            f"[b]{run.name}[/b]  {run.status}   iteration {run.iteration}/{run.total_iterations}   "
-            f"loss {loss}  val {val}\n{run.tokens_per_s:,.0f} tok/s   trained tokens {tokens or 0:,}   "
-            f"peak memory {run.peak_memory_gb:.2f} GB   elapsed {_format_seconds(elapsed)}   "
-            f"ETA {_format_seconds(eta)}" + (f"\n[red]{escape(run.error)}[/]" if run.error else ""))
+    async def _show_latest(self) -> None:
+        """On arrival with nothing running: the newest run's figures, times and curve (not an empty panel)."""
+        runs = self.studio.db.runs.all()
+        if runs:
+            latest = await self.runner.attach(max(runs, key=lambda r: r.id))
+            self.current_run = latest.name
+            self._show_run(latest)
+
+    def _show_run(self, run: Any) -> None:
+        eta = self.runner.eta_seconds(run.name) if self.runner is not None else None
+        elapsed = self.runner.elapsed_seconds(run.name) if self.runner is not None else None
+        self.query_one("#train-stats", Static).update(status_text(run, eta, elapsed))
+        bar = self.query_one("#train-progress", ProgressBar)
+        if run.status in ("running", "stopping") and run.iteration == 0:
+            bar.update(total=None)  # loading, compiling: a pulse until the first step
+        else:
+            bar.update(total=max(1, run.total_iterations), progress=min(run.iteration, run.total_iterations or 1))
         self.query_one("#train-chart", LossChart).show_runs([(run.name, run.curves)])
 
     def refresh_history(self) -> None:
+        from tui.widgets.train_history import history_row
+
         table = self.query_one("#train-history", DataTable)
         cursor = table.cursor_row
         table.clear()
         for run in sorted(self.studio.db.runs.all(), key=lambda r: r.id, reverse=True):
-            loss = "-" if run.last_train_loss is None else f"{run.last_train_loss:.3f}"
-            val = "-" if run.last_val_loss is None else f"{run.last_val_loss:.3f}"
-            table.add_row(run.name, run.status, f"{run.iteration}/{run.total_iterations}", loss, val,
-                          f"{run.tokens_per_s:.0f}", run.config.get("method", ""),
-                          f"{run.config.get('learning_rate', 0):g}", str(run.config.get("batch_size", "")),
-                          key=run.name)
+            table.add_row(*history_row(self.studio.db, run), key=run.name)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
 
-__all__ = ["TrainScreen", "RunProgress", "EvaluationDone"]
+__all__ = ["TrainScreen", "RunProgress", "EvaluationDone", "FIELD_LABELS", "NUMERIC_FIELDS", "form_values"]
