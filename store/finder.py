@@ -1,4 +1,6 @@
-"""Dismissed suggestions: paragraphs the reader was shown by the finder and waved away.
+"""The finder's records: dismissed suggestions, and the teacher's paid-for ratings of paragraphs.
+
+Dismissed suggestions: paragraphs the reader was shown by the finder and waved away.
 
 Why a record of their own: a dismissal is not a passage (nothing was highlighted, no text is
 kept) but it is a verdict -- "not valuable" -- that the finder's learner trains on and that
@@ -7,8 +9,8 @@ keeps the paragraph out of later suggestions.  One document per dismissed span.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar, Optional
 
 from store.records import Record
 from store.repository import Repository
@@ -49,3 +51,56 @@ class DismissalRepository(Repository[Dismissal]):
         ids = [d.id for d in self.where_eq(book_id=int(book_id))]
         self.delete_many(ids)
         return ids
+
+
+@dataclass
+class TeacherScoring(Record):
+    """One batched request asking a teacher to rate paragraphs of one book text version.
+
+    Why one record per request: the request is what costs money.  It is written `pending` with the
+    request's worst-case cost before sending and rewritten once with the real cost and the ratings
+    (`done`) or the reason (`failed`), so a run killed mid-request leaves its worst case charged
+    (the budget cap then still holds, as it does for the queue's jobs).  The ratings it holds are
+    the cache: keyed by (text `version`, paragraph index, `teacher`), never asked for twice.
+    """
+
+    table: ClassVar[str] = "finder_teacher_scoring"
+    book_id: int = 0
+    version: str = ""
+    teacher: str = ""
+    paragraphs: list[int] = field(default_factory=list)
+    ratings: dict[str, float] = field(default_factory=dict)  # str(paragraph) -> rating in [0, 1]
+    status: str = "pending"  # pending | done | failed
+    cost_usd: float = 0.0
+    reason: str = ""
+
+
+class TeacherScoringRepository(Repository[TeacherScoring]):
+    record_class = TeacherScoring
+
+    def ratings(self, version: str, teacher: str) -> dict[int, float]:
+        """The cached ratings of one text version by one teacher, paragraph -> rating (latest wins)."""
+        found: dict[int, float] = {}
+        for request in sorted(self.where_eq(version=version, teacher=teacher, status="done"), key=lambda r: r.id):
+            for key, value in request.ratings.items():
+                found[int(key)] = float(value)
+        return found
+
+    def spent(self, teacher: str) -> float:
+        """What rating paragraphs has cost with `teacher`: real costs, and worst cases never settled."""
+        return sum(float(r.cost_usd) for r in self.where_eq(teacher=teacher))
+
+    def start(self, book_id: int, version: str, teacher: str, paragraphs: list[int],
+              worst_case_usd: float) -> TeacherScoring:
+        """A request about to be sent, charged at its worst case until it is settled."""
+        return self.add(TeacherScoring(book_id=int(book_id), version=version, teacher=teacher,
+                                       paragraphs=[int(p) for p in paragraphs], cost_usd=float(worst_case_usd)))
+
+    def settle(self, request: TeacherScoring, status: str, cost_usd: float,
+               ratings: Optional[dict[int, float]] = None, reason: str = "") -> TeacherScoring:
+        """The request's outcome: its real (or kept worst-case) cost, and its ratings when done."""
+        request.status = status
+        request.cost_usd = float(cost_usd)
+        request.ratings = {str(k): float(v) for k, v in (ratings or {}).items()}
+        request.reason = reason[:300]
+        return self.save(request)

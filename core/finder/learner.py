@@ -10,6 +10,11 @@ learnt in one book re-ranks the next.
 
 Positives are passages marked valuable; negatives are passages marked not valuable and
 dismissed suggestions.  "unsure" teaches nothing.
+
+A teacher's rating (`core.finder.teacher_scoring`), where a paragraph has one, is one more input:
+its log-odds pull the local log-odds halfway toward it (`TEACHER_PRIOR`: two independent
+judges, equally trusted until the verdicts say otherwise), and the learner fits one more weight
+on the gap between them, so verdicts decide how far the teacher is to be trusted.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from core.finder.scorer import LocalModel, local_logits, standardized
 
 Array = npt.NDArray[np.float64]
 
+TEACHER_PRIOR = 0.5
 DENSE_L2 = 30.0  # divided by the verdict count; chosen by 30-verdict draws within the tune half
 SPARSE_L2 = 10.0
 
@@ -38,6 +44,18 @@ class TrainingExample:
     features: npt.NDArray[np.float32]  # (N_FEATURES,)
     ngrams: npt.NDArray[np.int32]
     valuable: bool
+    teacher: float = float("nan")  # the teacher's rating of the span, when it has one
+
+
+def teacher_delta(ratings: npt.ArrayLike, local_logit: Array) -> Array:
+    """The teacher's log-odds minus the local ones where a rating exists (NaN: none), else 0.
+
+    Ratings are clipped to [0.02, 0.98] so that a teacher's 0 or 1 is strong but not infinite.
+    """
+    rated = np.asarray(ratings, dtype=np.float64)
+    has = np.isfinite(rated)
+    clipped = np.clip(np.where(has, rated, 0.5), 0.02, 0.98)
+    return np.where(has, np.log(clipped / (1.0 - clipped)) - local_logit, 0.0)
 
 
 @dataclass
@@ -48,16 +66,20 @@ class LearnedModel:
     sparse: Array = field(default_factory=lambda: np.zeros(HASH_BUCKETS))
     bias: float = 0.0
     verdicts: int = 0
+    teacher_weight: float = 0.0  # added to TEACHER_PRIOR on the teacher's gap
 
     def logits(self, z: Array, local_logit: Array, ngram_indices: npt.NDArray[np.int32],
-               row_of_ngram: npt.NDArray[np.int64], row_norm: Array) -> Array:
+               row_of_ngram: npt.NDArray[np.int64], row_norm: Array,
+               teacher_gap: Optional[Array] = None) -> Array:
         """Log-odds for a block of paragraphs (a book) from its standardized features `z`, local
         log-odds and CSR n-grams given as row ids -- all precomputed once per book, so a re-rank
-        is one matrix-vector product and one weighted bincount."""
+        is one matrix-vector product and one weighted bincount.  `teacher_gap` is
+        `teacher_delta` of the book's ratings (None or zeros where there are none)."""
+        base = local_logit if teacher_gap is None else local_logit + (TEACHER_PRIOR + self.teacher_weight) * teacher_gap
         if self.verdicts == 0:
-            return local_logit
+            return base
         sparse = np.bincount(row_of_ngram, weights=self.sparse[ngram_indices], minlength=len(local_logit))
-        return local_logit + z @ self.dense + sparse * row_norm + self.bias
+        return base + z @ self.dense + sparse * row_norm + self.bias
 
 
 def row_norms(indptr: npt.NDArray[np.int64]) -> Array:
@@ -89,17 +111,25 @@ def fit(examples: Sequence[TrainingExample], *, dense_l2: float = DENSE_L2,
         count = len(example.ngrams)
         np.add.at(sparse[row], inverse[position:position + count], 1.0 / np.sqrt(max(count, 1)))
         position += count
-    design = np.hstack([standardized(features, local), sparse])
+    local_logit = local_logits(features, local)
+    gap = teacher_delta([e.teacher for e in examples], local_logit)
+    rated = bool(np.any(gap != 0.0))
+    columns = [standardized(features, local), sparse] + ([gap[:, None]] if rated else [])
+    design = np.hstack(columns)
     # The penalty is per verdict: the more verdicts, the less the prior holds the model back.
-    penalty = np.concatenate([np.full(N_FEATURES, dense_l2), np.full(len(active), sparse_l2)]) / len(examples)
+    penalty = np.concatenate([np.full(N_FEATURES, dense_l2), np.full(len(active), sparse_l2),
+                              np.full(1 if rated else 0, dense_l2)]) / len(examples)
     positives = labels.sum()
     negatives = len(labels) - positives
     # Balance the classes: a reader marks more misses than hits, and the ranking should not
     # learn "everything is plain" from that alone.
     balance = np.where(labels > 0, 0.5 / max(positives, 1.0), 0.5 / max(negatives, 1.0))
-    offset = local_logits(features, local) if base_logits is None else np.asarray(base_logits, dtype=np.float64)
+    offset = (local_logit + TEACHER_PRIOR * gap if base_logits is None
+              else np.asarray(base_logits, dtype=np.float64))
     weights, bias = fit_gradient(design, labels, penalty, offset=offset, sample_weight=balance)
     model = LearnedModel(bias=bias, verdicts=len(examples))
     model.dense = weights[:N_FEATURES]
-    model.sparse[active] = weights[N_FEATURES:]
+    model.sparse[active] = weights[N_FEATURES:N_FEATURES + len(active)]
+    if rated:
+        model.teacher_weight = float(weights[-1])
     return model

@@ -9,7 +9,8 @@ command line and the studio both build it with `open_finder` and change it with
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+import dataclasses
+from typing import Iterable, Mapping, Optional
 
 from core.finder.cache import book_extraction
 from core.finder.features import extract
@@ -44,9 +45,25 @@ class Finder:
         for row, (book_id, start, end, _, valuable) in enumerate(pending):
             ngrams = extraction.ngram_indices[extraction.ngram_indptr[row]:extraction.ngram_indptr[row + 1]]
             key = (book_id, start, end)
-            self.examples[key] = TrainingExample(key, extraction.features[row], ngrams.copy(), valuable)
+            self.examples[key] = TrainingExample(key, extraction.features[row], ngrams.copy(), valuable,
+                                                 self._teacher_of(book_id, start, end))
             if book_id in self.books:
                 self.books[book_id].mark_judged(self.books[book_id].paragraphs_of_span(start, end))
+
+    def _teacher_of(self, book_id: int, start: int, end: int) -> float:
+        scores = self.books.get(book_id)
+        if scores is None:
+            return float("nan")
+        span = scores.paragraphs_of_span(start, end)
+        return scores.teacher_rating(span.start, span.stop)
+
+    def set_teacher_ratings(self, book_id: int, ratings: Mapping[int, float]) -> None:
+        """The teacher's ratings of paragraphs of an open book: one more input, learnt and re-ranked."""
+        self.books[book_id].set_teacher_ratings(ratings)
+        for key, example in list(self.examples.items()):
+            if key[0] == book_id:
+                self.examples[key] = dataclasses.replace(example, teacher=self._teacher_of(*key))
+        self.retrain()
 
     def retrain(self) -> None:
         """Fit the learner on every verdict and re-rank every open book."""
@@ -116,12 +133,23 @@ def project_verdicts(project: Project, db: Database) -> list[tuple[int, int, int
     return verdicts
 
 
-def open_finder(project: Project, db: Database, book_ids: Optional[Iterable[int]] = None) -> Finder:
-    """The finder for `book_ids` (every book when None), trained on every verdict in the project."""
+def open_finder(project: Project, db: Database, book_ids: Optional[Iterable[int]] = None,
+                teacher: Optional[str] = None) -> Finder:
+    """The finder for `book_ids` (every book when None), trained on every verdict in the project.
+
+    With `teacher` (a teacher's name, e.g. "anthropic:claude-sonnet-4-6"), that teacher's cached
+    ratings of each book's current text are one more input; without, the local scorer alone.
+    """
     finder = Finder()
     ids = [book.id for book in db.books.all()] if book_ids is None else list(book_ids)
     for book_id in ids:
         finder.books[book_id] = load_book_scores(project, db, book_id)
+        if teacher is not None:
+            from store.finder import TeacherScoringRepository
+
+            cached = TeacherScoringRepository(db.db).ratings(finder.books[book_id].version, teacher)
+            if cached:
+                finder.books[book_id].set_teacher_ratings(cached)
     finder.add_examples(project_verdicts(project, db))
     for passage in db.passages.all():  # a span already taken is read, whatever its verdict
         scores = finder.books.get(passage.book_id)

@@ -10,13 +10,14 @@ paragraphs actually shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from core.finder.cache import text_version
 from core.finder.features import Extraction
-from core.finder.learner import LearnedModel, row_norms
+from core.finder.learner import LearnedModel, row_norms, teacher_delta
 from core.finder.scorer import explain, local_logits, standardized
 from core.finder.logistic import sigmoid
 
@@ -64,20 +65,49 @@ class BookScores:
         self._row_of_ngram = np.repeat(np.arange(len(self.spans), dtype=np.int64), lengths)
         self._row_norm = row_norms(extraction.ngram_indptr)
         self._model: Optional[LearnedModel] = None
+        self.teacher = np.full(len(self.spans), np.nan)  # the teacher's ratings, NaN where none
+        self._teacher_gap: Optional[npt.NDArray[np.float64]] = None
+        self._version: Optional[str] = None
+
+    @property
+    def version(self) -> str:
+        """The text version the scores (and the teacher's cached ratings) belong to."""
+        if self._version is None:
+            self._version = text_version(self.text, [(int(s), int(e)) for s, e in self.spans])
+        return self._version
 
     def __len__(self) -> int:
         return len(self.spans)
 
     # -- learning -------------------------------------------------------------------------------
     def rerank(self, model: LearnedModel) -> None:
-        """Replace the scores with the learner's (the local ones when it has no verdicts)."""
+        """Replace the scores with the learner's (the local ones when it has no verdicts and no
+        teacher ratings)."""
         self._model = model
-        if model.verdicts == 0:
+        if model.verdicts == 0 and self._teacher_gap is None:
             self.scores = self.local.copy()
             return
         logits = model.logits(self._z, self.local_logit, self.extraction.ngram_indices,
-                              self._row_of_ngram, self._row_norm)
+                              self._row_of_ngram, self._row_norm, self._teacher_gap)
         self.scores = sigmoid(logits)
+
+    def set_teacher_ratings(self, ratings: Mapping[int, float]) -> None:
+        """The teacher's ratings of some paragraphs (index -> [0, 1]): one more input, re-ranked at once."""
+        teacher = self.teacher.copy()  # a new array: snapshots (`copy.copy`) keep the ratings they had
+        for paragraph, rating in ratings.items():
+            if 0 <= paragraph < len(teacher):
+                teacher[paragraph] = min(1.0, max(0.0, float(rating)))
+        self.teacher = teacher
+        rated = np.isfinite(teacher)
+        self._teacher_gap = teacher_delta(teacher, self.local_logit) if rated.any() else None
+        self.rerank(self._model or LearnedModel())
+
+    def teacher_rating(self, first: int, last: int) -> float:
+        """The teacher's rating of the span of paragraphs `[first, last)` when it is exactly one rated
+        paragraph, else NaN (a verdict's span carries the rating into the learner)."""
+        if last - first == 1 and 0 <= first < len(self.teacher):
+            return float(self.teacher[first])
+        return float("nan")
 
     def mark_judged(self, paragraphs: Iterable[int]) -> None:
         """Paragraphs that already have a verdict (a passage or a dismissal): never suggested again."""
@@ -99,9 +129,11 @@ class BookScores:
         _, reasons = explain(text)
         score = float(self.scores[paragraph])
         shift = score - float(self.local[paragraph])
-        if abs(shift) >= 0.1:
+        if abs(shift) >= 0.1 and self._model is not None and self._model.verdicts:
             learned = "like the passages you marked valuable" if shift > 0 else "like the ones you turned down"
             reasons = [learned, *reasons]
+        if np.isfinite(self.teacher[paragraph]):
+            reasons = [f"the teacher rated it {float(self.teacher[paragraph]):.2f}", *reasons]
         return Suggestion(self.book_id, paragraph, start, end, score, tuple(reasons), preview_of(text))
 
     def _open(self) -> npt.NDArray[np.bool_]:
