@@ -86,3 +86,42 @@ async def test_train_screen_explains_missing_inputs(make_app, project, db):
         await settle(app, pilot)
         assert any("dataset build" in e for e in errors)
         assert db.runs.count() == 0
+
+
+async def test_stop_says_stopping_at_once_then_the_truth(make_app, project, db, tiny_model, monkeypatch):
+    monkeypatch.setenv("MLX_DISABLE_COMPILE", "1")
+    tiny_chat_dataset(project.exports / "tiny" / "mlx-chat", n=30)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_screen("train")
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#train-model", Input).value = str(tiny_model)
+        for input_id, value in (("train-iters", "400"), ("train-batch", "2"), ("train-layers", "-1"),
+                                ("train-seq", "256"), ("train-report", "50"), ("train-save", "100")):
+            screen.query_one(f"#{input_id}", Input).value = value
+        await settle(app, pilot)
+        screen.query_one("#train-tabs").active = "tab-history"
+        await pilot.press("f5")
+        assert screen.query_one("#train-tabs").active == "tab-live"  # F5 shows the live run
+        deadline = time.monotonic() + 60
+        while not any(e.get("event") in ("loading", "config", "step") for r in db.runs.all() for e in r.events):
+            assert time.monotonic() < deadline, "the worker never reported"
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+        await pilot.pause()
+        stats = text_of(screen.query_one("#train-stats"))
+        assert "loading the model" in stats or "first steps" in stats or "first report" in stats, stats
+        await pilot.press("f6")
+        await pilot.pause()
+        stats = text_of(screen.query_one("#train-stats"))
+        assert "stopping" in stats, stats  # at once, while the worker still finishes its step
+        runs = await _wait_for_status(app, pilot, db, ("stopped", "failed"))
+        await settle(app, pilot)
+        run = runs[0]
+        assert run.status == "stopped", run.error
+        stats = text_of(screen.query_one("#train-stats"))
+        if run.iteration == 0:
+            assert "nothing to resume" in stats and "checkpoint is kept" not in stats
+        else:
+            assert f"Stopped at iteration {run.iteration}; its checkpoint is saved." in stats

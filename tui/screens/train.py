@@ -89,6 +89,7 @@ class TrainScreen(StudioScreen):
         self.compare_marks: list[str] = []
         self.last_report: dict[str, Any] = {}
         self.model_shape: tuple[int, int] = (0, 0)  # (layers, context) of the chosen model, once known
+        self.form_values: dict[str, str] = {}  # the form as last seen, remembered per project (save_state)
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -155,8 +156,14 @@ class TrainScreen(StudioScreen):
     def _fit_form(self, width: int) -> None:
         self.form.styles.width = FORM_NARROW if 0 < width < NARROW_SCREEN else FORM_WIDE
 
+    @on(Input.Changed, "#train-form Input")
+    @on(Select.Changed, "#train-form Select")
+    def _form_changed(self) -> None:
+        # Kept as it changes: the app saves the state after the screen's widgets are gone.
+        self.form_values = self.form.values()
+
     def save_state(self) -> None:
-        for key, value in self.form.values().items():
+        for key, value in self.form_values.items():
             self.ui_state.set(key, value)
 
     # ---- lists and model info ---------------------------------------------------------------
@@ -262,6 +269,7 @@ class TrainScreen(StudioScreen):
         except UserError as exc:
             self.studio.show_error(exc)
             return
+        self.form_values = self.form.values()
         self.save_state()
         self.studio.save_ui_state()
         self._show_run(run)
