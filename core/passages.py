@@ -1,11 +1,15 @@
 """Passages: highlighted `[start, end)` spans of a book's normalized text, with their tagging.
 
 The one place that validates a passage, so the reader, the sidebar and the CLI
-all accept and refuse the same things.  Overlapping passages are allowed.
+all accept and refuse the same things.  Overlapping passages are allowed (a build keeps
+overlapping spans in one split, see `core.dataset.split`); an exact duplicate (the same span,
+or the same text under `text_key`) is refused, since it can only add a second copy of one text.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any, Iterable
 
 from core.errors import UserError
@@ -78,6 +82,31 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def text_key(text: str) -> str:
+    """A passage's text for "is this the same text": NFKC, case-folded, runs of spaces and punctuation as one space.
+
+    WHY loose: the same sentence selected twice can differ by a trailing space, a quote mark or a
+    line break, and must still count as one text (for `passages add` and for split groups).
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", folded).split())
+
+
+class DuplicatePassageError(PassageError):
+    """The span, or its text, is already a passage of that book."""
+
+
+def _refuse_duplicate(db: Database, book_id: int, start: int, end: int, text: str, ignore: int = 0) -> None:
+    existing = db.passages.find_duplicate(int(book_id), int(start), int(end), text_key, text, ignore=ignore)
+    if existing is None:
+        return
+    same = "span" if (existing.start, existing.end) == (int(start), int(end)) else "text"
+    verb = "changed" if ignore else "added"
+    raise DuplicatePassageError(
+        f"Book {book_id} already has this {same} as passage {existing.id} [{existing.start}, {existing.end}); "
+        f"nothing was {verb}: tag that passage instead, or select a different span.")
+
+
 def _span_text(project: Project, db: Database, book_id: int, start: int, end: int) -> str:
     book = get_book(db, book_id)
     try:
@@ -98,6 +127,7 @@ def create_passage(project: Project, db: Database, book_id: int, start: int, end
                    template_ids: Iterable[str] = ()) -> Passage:
     """Validate and store a new passage with a snapshot of its text."""
     text = _span_text(project, db, book_id, start, end)
+    _refuse_duplicate(db, book_id, start, end, text)
     fields = _clean_fields({"tags": list(tags), "verdict": verdict, "note": note,
                             "phenomenology": phenomenology, "template_ids": list(template_ids)})
     return db.passages.add(Passage(book_id=int(book_id), start=int(start), end=int(end), text=text, **fields))
@@ -123,6 +153,7 @@ def resize_passage(project: Project, db: Database, passage_id: int, start: int, 
     """Move a passage's span (extend or shrink) and refresh its text snapshot."""
     passage = get_passage(db, passage_id)
     text = _span_text(project, db, passage.book_id, start, end)
+    _refuse_duplicate(db, passage.book_id, start, end, text, ignore=passage.id)
     return db.passages.update(passage.id, start=int(start), end=int(end), text=text)
 
 

@@ -25,12 +25,15 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--format", default="all", help=f"comma list of {','.join(ALL_FORMATS)}, or all (default)")
     p.add_argument("--general", metavar="FILE", help="general instruction data (chat/alpaca/completions JSONL)")
     p.add_argument("--general-ratio", type=float, help="share of general data in the build (default from settings)")
-    p.add_argument("--valid", type=float, help="validation share (default from settings)")
-    p.add_argument("--test", type=float, help="test share (default from settings)")
+    p.add_argument("--valid", type=float, help="validation share (default from settings; 0: no valid split)")
+    p.add_argument("--test", type=float, help="test share (default from settings; 0: no test split, "
+                                              "so no evaluation on held-out rows)")
     p.add_argument("--seed", type=int, help="seed for choices, splits and order (default from settings)")
     p.add_argument("--group-by", choices=("passage", "book"), default="passage",
                    help="keep each passage (default) or each whole book inside one split")
     p.add_argument("--mix", default="balanced", help="method, balanced (default) or a TOML mix file")
+    p.add_argument("--persona", metavar="LINE",
+                   help="one short line given to the student as a system turn in every book row (default: none)")
     p.add_argument("--no-near-dedup", action="store_true", help="skip near-duplicate removal")
     p.add_argument("--dry-run", action="store_true", help="show the mix preview and build nothing")
     p.add_argument("--force", action="store_true", help="replace an existing build of that name")
@@ -55,7 +58,7 @@ def spec_from_args(args: argparse.Namespace) -> BuildSpec:
         name=args.name, size=args.size, stages=parse_stages(args.stages), mix=args.mix, formats=args.format,
         general_path=Path(args.general) if args.general else None, general_ratio=args.general_ratio,
         valid_ratio=args.valid, test_ratio=args.test, seed=args.seed, group_by=args.group_by,
-        near_dedup=not args.no_near_dedup, overwrite=args.force)
+        near_dedup=not args.no_near_dedup, overwrite=args.force, persona=args.persona)
 
 
 def export_command(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -46,6 +46,18 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     a.add_argument("--template", action="append", default=[], metavar="ID", help="a template id (repeatable)")
     a.set_defaults(handler=cmd_passage_add)
 
+    p = add_command(sub, "groups", help="list the source groups (author spellings merged), or merge or set them")
+    p.set_defaults(handler=cmd_groups)
+    actions = p.add_subparsers(dest="groups_action", metavar="ACTION")
+    m = add_command(actions, "merge", help="put every book of the named groups into one group")
+    m.add_argument("names", nargs="+", metavar="GROUP", help="a group name as `interiority groups` lists it")
+    m.add_argument("--into", required=True, metavar="NAME", help="the merged group's name")
+    m.set_defaults(handler=cmd_groups_merge)
+    s = add_command(actions, "set", help="set one book's source group (\"\" goes back to its author)")
+    s.add_argument("book_id", type=int, metavar="BOOK_ID")
+    s.add_argument("group", metavar="NAME")
+    s.set_defaults(handler=cmd_groups_set)
+
 
 def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.library import book_row, import_book, import_gutenberg
@@ -151,4 +163,44 @@ def cmd_passage_add(args: argparse.Namespace, ctx: CommandContext) -> int:
         ctx.print_json(_passage_row(passage))
     else:
         ctx.print(f"Added passage {passage.id} to book {passage.book_id} [{passage.start}, {passage.end}).")
+    return 0
+
+
+def cmd_groups(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.library.authors import source_groups
+
+    groups = source_groups(ctx.db.books)
+    if ctx.json:
+        ctx.print_json([g.to_dict() for g in groups])
+        return 0
+    if not groups:
+        ctx.print("No books yet, so no source groups; import one with `interiority import PATH`.")
+    for group in groups:
+        others = [s for s in group.spellings if s != group.name]
+        merged = f"  (also spelt: {'; '.join(others)})" if others else ""
+        ctx.print(f"{group.name}: {len(group.book_ids)} book{'s' if len(group.book_ids) != 1 else ''} "
+                  f"({', '.join(str(i) for i in group.book_ids)}){merged}")
+    return 0
+
+
+def cmd_groups_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.library.authors import merge_groups
+
+    books = merge_groups(ctx.db, args.names, args.into)
+    if ctx.json:
+        ctx.print_json({"group": books[0].group if books else args.into, "books": [b.id for b in books]})
+    else:
+        ctx.print(f"Source group {books[0].group if books else args.into!r} now holds books "
+                  f"{', '.join(str(b.id) for b in books)}.")
+    return 0
+
+
+def cmd_groups_set(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from core.library.authors import set_book_group
+
+    book = set_book_group(ctx.db, args.book_id, args.group)
+    if ctx.json:
+        ctx.print_json({"book": book.id, "group": book.group})
+    else:
+        ctx.print(f"Book {book.id} ({book.title}) is in the source group {book.group!r}.")
     return 0

@@ -1,10 +1,11 @@
 """`build_dataset`: accepted examples -> a deduplicated, balanced, leakage-free build in every format.
 
 Steps: collect accepted examples for the mix, load general data, remove duplicates
-across both, fix every passage's split, cut each stage from one priority order, write
-each format, read it back, write the card.  Everything is written into a hidden
-folder next to the destination and moved into place at the end, so a failed or
-interrupted build leaves any earlier build of that name untouched.
+across both, fix every passage group's split, cut each stage from one priority order,
+check every stage before writing anything (each split asked for holds rows, no text is
+shared between splits), write each format, read it back, write the card.  Everything is
+written into a hidden folder next to the destination and moved into place at the end, so
+a failed or interrupted build leaves any earlier build of that name untouched.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from core.dataset.general import load_general
 from core.dataset.items import DatasetItem
 from core.dataset.select import Selector, Shortfall, StageChoice
 from core.dataset.spec import BuildSpec, BuildSpecError, ResolvedSpec
-from core.dataset.split import SPLITS, SplitPlan, assert_no_leakage, leakage_report, plan_splits
+from core.dataset.leakage import PassageSpan, answer_overlap_warning, assert_no_text_leakage, passage_spans
+from core.dataset.split import (SPLITS, SplitPlan, assert_no_leakage, check_honoured, leakage_report,
+                                missing_split_warnings, plan_splits, share_warning)
 from core.dataset.tokens import TokenCounter, token_counter
 from core.dataset.validate import validate_export
 from core.errors import UserError
@@ -128,8 +131,15 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
                         progress=lambda done, total: _report(progress, "dedup", done, total))
     pool = [i for i in dedup.kept if i.is_example]
     general = [i for i in dedup.kept if not i.is_example]
-    plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by)
+    _report(progress, "split")
+    spans = passage_spans({p: db.passages.view(p) for p in sorted({i.passage_id for i in pool if i.passage_id})})
+    plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by,
+                       spans=spans)
     selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0)
+    checked = _checked_stages(resolved, selector, plan, pool, spans, progress)
+    last = {s: sum(1 for i in items if i.is_example) for s, items in checked[-1][2].items()} if checked else {}
+    notes = [share_warning(last, plan.ratios, resolved.group_by), answer_overlap_warning(checked[-1][3])]
+    split_notes = missing_split_warnings(plan.ratios) + [note for note in notes if note]
 
     staging = inside(project.exports, f".{resolved.name}.building-{os.getpid()}")
     try:
@@ -137,26 +147,21 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
         stages_card, stage_results = [], []
-        previous: Optional[set[int]] = None
-        for number, size in enumerate(resolved.stage_sizes):
-            choice = selector.choose(size)
-            keys = {i.key for i in choice.items}
-            if previous is not None and not previous <= keys:
-                raise AssertionError("A stage is not a superset of the previous one; please report this bug.")
-            previous = keys
+        for number, (size, choice, splits, leakage) in enumerate(checked):
             relative = stage_folder_name(size) if resolved.staged else "."
             folder = staging / relative
             folder.mkdir(parents=True, exist_ok=True)
             _report(progress, f"export {relative}", number, len(resolved.stage_sizes))
-            stage_card, formats = _write_stage(folder, relative, choice, plan, resolved, tokens, progress)
+            stage_card, formats = _write_stage(folder, relative, choice, splits, leakage, resolved, tokens, progress)
             stages_card.append(stage_card)
             stage_results.append(StageResult(size=size, path=destination / relative if resolved.staged else destination,
                                              counts=stage_card["stats"]["by_split"], shortfalls=choice.shortfalls,
                                              formats=formats))
             if resolved.staged:
-                write_card(folder, _card(resolved, collected, dedup, general_format, general_items, plan, [stage_card]))
+                write_card(folder, _card(resolved, collected, dedup, general_format, general_items, plan, [stage_card],
+                                          split_notes))
         _report(progress, "card")
-        card = _card(resolved, collected, dedup, general_format, general_items, plan, stages_card)
+        card = _card(resolved, collected, dedup, general_format, general_items, plan, stages_card, split_notes)
         write_card(staging, card)
         if "alpaca" in resolved.formats:
             _write_axolotl(staging, resolved)
@@ -168,6 +173,7 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
         shutil.rmtree(staging, ignore_errors=True)
         raise
     warnings = [s.sentence() for stage in stage_results for s in stage.shortfalls]
+    warnings += split_notes
     warnings += [f"{n} accepted examples of {g} are outside the {mix.name} mix and were not used."
                  for g, n in collected.unassigned.items()]
     if collected.without_student:
@@ -175,6 +181,44 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     _report(progress, "done", 1, 1)
     return BuildResult(name=resolved.name, path=destination, stages=stage_results, card=card,
                        seconds=time.perf_counter() - started, warnings=warnings)
+
+
+Checked = tuple[Optional[int], StageChoice, dict[str, list[DatasetItem]], dict[str, Any]]
+
+
+def _checked_stages(resolved: ResolvedSpec, selector: Selector, plan: SplitPlan, pool: list[DatasetItem],
+                    spans: dict[int, PassageSpan], progress: Optional[Progress]) -> list[Checked]:
+    """Every stage chosen, split and checked before anything is written (see the module docstring).
+
+    Raises SplitError when a split asked for would be empty (too few passages or books, or a stage
+    too small) and TextLeakError when two splits share text, each with the sentence saying what to change.
+    """
+    units = {plan.unit(i) for i in pool}
+    kind = "book" if resolved.group_by == "book" else "passage"
+    pool_counts = {s: 0 for s in SPLITS}
+    for item in pool:
+        pool_counts[plan.split_of(item)] += 1
+    check_honoured(pool_counts, plan.ratios, resolved.group_by,
+                   f"With {len(units)} {kind}{'s' if len(units) != 1 else ''} (each kept whole in one split), "
+                   f"the build")
+    out: list[Checked] = []
+    previous: Optional[set[int]] = None
+    for number, size in enumerate(resolved.stage_sizes):
+        _report(progress, "check", number, len(resolved.stage_sizes))
+        choice = selector.choose(size)
+        keys = {i.key for i in choice.items}
+        if previous is not None and not previous <= keys:
+            raise AssertionError("A stage is not a superset of the previous one; please report this bug.")
+        previous = keys
+        splits = _ordered_splits(choice, plan, resolved.seed, str(choice.size))
+        counts = {s: sum(1 for i in items if i.is_example) for s, items in splits.items()}
+        label = f"Stage {size}" if resolved.staged else (f"A build of {size} examples" if size else "The build")
+        check_honoured(counts, plan.ratios, resolved.group_by, label, smaller=size is not None)
+        leakage = leakage_report(splits, spans)
+        assert_no_leakage(leakage, resolved.group_by)
+        assert_no_text_leakage(leakage)
+        out.append((size, choice, splits, leakage))
+    return out
 
 
 def _ordered_splits(choice: StageChoice, plan: SplitPlan, seed: int, label: str) -> dict[str, list[DatasetItem]]:
@@ -187,11 +231,9 @@ def _ordered_splits(choice: StageChoice, plan: SplitPlan, seed: int, label: str)
     return splits
 
 
-def _write_stage(folder: Path, relative: str, choice: StageChoice, plan: SplitPlan, resolved: ResolvedSpec,
-                 tokens: TokenCounter, progress: Optional[Progress]) -> tuple[dict[str, Any], dict[str, Any]]:
-    splits = _ordered_splits(choice, plan, resolved.seed, str(choice.size))
-    leakage = leakage_report(splits)
-    assert_no_leakage(leakage, resolved.group_by)
+def _write_stage(folder: Path, relative: str, choice: StageChoice, splits: dict[str, list[DatasetItem]],
+                 leakage: dict[str, Any], resolved: ResolvedSpec, tokens: TokenCounter,
+                 progress: Optional[Progress]) -> tuple[dict[str, Any], dict[str, Any]]:
     formats: dict[str, Any] = {}
     for index, fmt in enumerate(resolved.formats):
         _report(progress, f"export {relative}: {fmt}", index, len(resolved.formats))
@@ -222,7 +264,7 @@ def _write_stage(folder: Path, relative: str, choice: StageChoice, plan: SplitPl
 
 
 def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, general_format: str, general_items: list[DatasetItem],
-          plan: SplitPlan, stages: list[dict[str, Any]]) -> dict[str, Any]:
+          plan: SplitPlan, stages: list[dict[str, Any]], split_notes: list[str]) -> dict[str, Any]:
     from collections import Counter
 
     return {
@@ -236,7 +278,9 @@ def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, gene
             "dedup": dedup.stats(),
             "general": {"format": general_format, "rows": len(general_items)},
         },
-        "split_plan": {"units_per_split": dict(Counter(plan.units.values())), "group_by": plan.group_by},
+        "split_plan": {"units_per_split": dict(Counter(plan.units.values())), "group_by": plan.group_by,
+                       "ratios": plan.ratios, "linked_passages": plan.linked(),
+                       "no_split": [s for s in SPLITS if plan.ratios[s] <= 0], "notes": split_notes},
         "stages": stages,
     }
 

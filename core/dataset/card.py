@@ -156,6 +156,24 @@ def render_conversation(conversation: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_leakage(leakage: dict[str, Any]) -> str:
+    """The card's leakage section: units per split, overlaps by id, and shared text by word runs."""
+    lines = ["**Leakage** (no passage group in two splits; checked by text, not only by id)\n",
+             _table(["split", "passages", "books"],
+                    [[s, leakage["passages_per_split"][s], leakage["books_per_split"][s]] for s in SPLITS]),
+             "", "Overlaps by id: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + "."]
+    text = leakage.get("text")
+    if isinstance(text, dict):
+        pairs = list(text["answers"])
+        rows = [[pair, text["answers"][pair]["rows"], text["answers"][pair]["runs"],
+                 text["passages"][pair]["passages"] if text.get("checked_passages") else "-",
+                 text["passages"][pair]["runs"] if text.get("checked_passages") else "-"] for pair in pairs]
+        lines += ["", f"Shared text between splits ({text['ngram']}-word runs; the later split's rows or passages "
+                      f"that repeat a run of the earlier one):\n",
+                  _table(["splits", "answer rows", "answer runs", "passages", "passage runs"], rows)]
+    return "\n".join(lines) + "\n"
+
+
 def render_stage(stage: dict[str, Any], heading: str) -> str:
     stats = stage["stats"]
     parts = [f"{heading}\n", f"Folder: `{stage['path']}`. Examples: {stats['examples']} "
@@ -180,11 +198,7 @@ def render_stage(stage: dict[str, Any], heading: str) -> str:
     histogram = "\n".join(f"{row['words']:>9} words | {row['count']:>6} {_bar(row['count'], largest)}"
                           for row in stats["length_histogram"])
     parts.append(f"**Reply length** (words; mean {stats['reply_words']['mean']})\n\n```text\n{histogram}\n```\n")
-    leakage = stage["leakage"]
-    parts.append("**Leakage** (units never shared between splits)\n\n" + _table(
-        ["split", "passages", "books"],
-        [[s, leakage["passages_per_split"][s], leakage["books_per_split"][s]] for s in SPLITS]) + "\n\n"
-        + "Overlaps: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + ".\n")
+    parts.append(render_leakage(stage["leakage"]))
     parts.append("**Template versions**\n\n" + _table(
         ["template", "version", "examples"],
         [[t, v, n] for t, versions in stats["template_versions"].items() for v, n in versions.items()]) + "\n")
@@ -197,6 +211,11 @@ def render_stage(stage: dict[str, Any], heading: str) -> str:
         ["format", *SPLITS, "checked with"],
         [[f, *[r["rows"][s] for s in SPLITS], _checked_with(r)] for f, r in stage["formats"].items()]) + "\n")
     return "\n".join(parts)
+
+
+def _ratio(spec: dict[str, Any], split: str) -> str:
+    value = spec[f"{split}_ratio"]
+    return f"{value} (no {split} split)" if not value else str(value)
 
 
 def render_readme(card: dict[str, Any]) -> str:
@@ -212,7 +231,7 @@ def render_readme(card: dict[str, Any]) -> str:
                  ["sizes", ", ".join(str(s) if s is not None else "all" for s in spec["stage_sizes"])],
                  ["split by", "passage (no passage in two splits; a book may be)" if spec["group_by"] == "passage"
                   else "book (no book, hence no passage, in two splits)"],
-                 ["ratios (valid / test)", f"{spec['valid_ratio']} / {spec['test_ratio']}"],
+                 ["ratios (valid / test)", " / ".join(_ratio(spec, s) for s in ("valid", "test"))],
                  ["seed", spec["seed"]],
                  ["general data", f"{spec['general_path']} ({pool['general']['format']}, {pool['general']['rows']} rows) "
                                   f"at ratio {spec['general_ratio']}" if spec["general_path"] else "none"],
@@ -229,6 +248,16 @@ def render_readme(card: dict[str, Any]) -> str:
              f"Duplicates removed before choosing: {pool['dedup']['exact_removed']} exact, "
              f"{pool['dedup']['near_removed']} near (the edited copy, then the earlier one, was kept).\n",
              "Mix shares: " + ", ".join(f"{g} {s:.1%}" for g, s in spec["mix"]["shares"].items()) + ".\n"]
+    merged = spec["mix"].get("merged_spellings") or {}
+    if merged:
+        lines.append("Author spellings counted as one source group: " + "; ".join(
+            f"{group} (also {', '.join(others)})" for group, others in merged.items())
+            + " (`interiority groups` lists them; `interiority groups merge` joins others).\n")
+    for note in card.get("split_plan", {}).get("notes", []):
+        lines.append(f"**Note:** {note}\n")
+    linked = card.get("split_plan", {}).get("linked_passages", 0)
+    if linked:
+        lines.append(f"Passages kept in one split with another because their texts overlap or repeat: {linked}.\n")
     for stage in card["stages"]:
         size = stage["size"]
         heading = f"## Stage {size}" if card["staged"] else "## Contents"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from core.errors import UserError
+from core.library.authors import author_key, book_group_name, canonical_groups, fold
 from store.records import Book
 
 METHOD_MIX_SIZE = 3000
@@ -53,41 +54,81 @@ def normalize_name(text: str) -> str:
 
 
 def book_group(book: Book) -> str:
-    """The source group a book belongs to: its `group`, else its author, else "Unknown"."""
-    return (book.group or book.author or "Unknown").strip() or "Unknown"
+    """The source group a book names: its `group`, else its author, else "Unknown" (as spelt; see `Mix.names`)."""
+    return book_group_name(book)
+
+
+def _folded_words(text: str) -> list[str]:
+    return [f for f in (fold(w) for w in normalize_name(text).split()) if f]
+
+
+def _contains(words: list[str], term: list[str]) -> bool:
+    """True when `term` occurs in `words` as consecutive words."""
+    return bool(term) and any(words[i:i + len(term)] == term for i in range(len(words) - len(term) + 1))
 
 
 @dataclass
 class Mix:
-    """Weighted source groups.  `weights` is empty for `balanced` until groups are known."""
+    """Weighted source groups.  `weights` is empty for `balanced` until groups are known.
+
+    `names` maps each group name as books spell it to the group it counts as, after author names
+    are normalised (`core.library.authors`): "Feodor Dostoevsky" and "Fyodor Dostoyevsky" are one
+    group, under the spelling most books use.
+    """
 
     name: str
     weights: dict[str, float] = field(default_factory=dict)
     aliases: dict[str, list[str]] = field(default_factory=dict)
     balanced: bool = False
+    names: dict[str, str] = field(default_factory=dict)
 
     def resolve_group(self, book: Book) -> Optional[str]:
         """The mix group a book feeds, or None when the mix has no place for it."""
         own = book_group(book)
         if self.balanced:
-            return own
+            return self.names.get(own) or self._same_writer(own, list(self.weights)) or own
         wanted = normalize_name(own)
         for group in self.weights:
             if normalize_name(group) == wanted:
                 return group
-        title, author = f" {normalize_name(book.title)} ", f" {normalize_name(book.author)} "
+        same = self._same_writer(own, list(self.weights))
+        if same is not None:
+            return same
+        title, author = _folded_words(book.title), _folded_words(book.author)
         for group in self.weights:
-            terms = [normalize_name(group)] + [normalize_name(t) for t in self.aliases.get(group, [])]
-            for term in terms:
-                if term and (f" {term} " in title or f" {term} " in author):
+            for term in [group] + self.aliases.get(group, []):
+                words = _folded_words(term)
+                if _contains(title, words) or _contains(author, words):
                     return group
         return None
 
+    @staticmethod
+    def _same_writer(own: str, groups: list[str]) -> Optional[str]:
+        """The one group whose name means the same writer as `own` (two full names, spelt differently)."""
+        key = author_key(own)
+        if key.initial_only:
+            return None
+        matches = [g for g in groups if author_key(g) == key]
+        return matches[0] if len(matches) == 1 else None
+
     def with_groups(self, groups: Iterable[str]) -> "Mix":
-        """A balanced mix made concrete over the groups present (others unchanged)."""
+        """A balanced mix made concrete over the groups present, author spellings merged (others unchanged).
+
+        `groups` holds one name per book, so the spelling most books use names the merged group.
+        """
         if not self.balanced:
             return self
-        return Mix(name=self.name, weights={g: 1.0 for g in sorted(set(groups))}, balanced=True)
+        names = canonical_groups(groups)
+        return Mix(name=self.name, weights={g: 1.0 for g in sorted(set(names.values()))}, balanced=True,
+                   names=names)
+
+    def merged_spellings(self) -> dict[str, list[str]]:
+        """Groups that several spellings were merged into: display name -> the other spellings."""
+        out: dict[str, list[str]] = {}
+        for spelling, group in sorted(self.names.items()):
+            if spelling != group:
+                out.setdefault(group, []).append(spelling)
+        return out
 
     def shares(self) -> dict[str, float]:
         total = sum(self.weights.values())
@@ -95,7 +136,8 @@ class Mix:
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "balanced": self.balanced, "weights": dict(self.weights),
-                "shares": {g: round(s, 4) for g, s in self.shares().items()}}
+                "shares": {g: round(s, 4) for g, s in self.shares().items()},
+                "merged_spellings": self.merged_spellings()}
 
 
 def method_mix() -> Mix:
