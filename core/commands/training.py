@@ -111,7 +111,10 @@ class ProgressBar:
 
     def __call__(self, update: Any) -> None:
         event = update.event
-        if event.event in ("train", "config", "checkpoint", "val"):
+        if event.event in ("loading", "stopping"):
+            message = event.data.get("message") or "stopping: finishing the step in flight and saving a checkpoint"
+            self._line(f"{message} ...", final=not self.tty)
+        elif event.event in ("train", "config", "checkpoint", "val", "step"):
             total = max(1, update.total_iterations)
             done = min(update.iteration, total)
             filled = int(BAR_WIDTH * done / total)
@@ -121,10 +124,12 @@ class ProgressBar:
             extra = f" loss {loss:.3f} {tokens:.0f} tok/s" if loss is not None else ""
             if event.event == "val":
                 extra = f" val {event.data['val_loss']:.3f}"
+            if event.event == "config":
+                extra = f" (loss on {event.data.get('loss_on', 'answer tokens')})"
             line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}{extra} ETA {eta}"
             if self.tty:
                 self.stream.write("\r" + line.ljust(len(self.last_line)))
-            elif event.event != "checkpoint":
+            elif event.event not in ("checkpoint", "step"):
                 self.stream.write(line + "\n")
             self.last_line = line
             self.stream.flush()
@@ -132,10 +137,21 @@ class ProgressBar:
             if self.tty:
                 self.stream.write("\n")
             message = event.data.get("message", "")
-            self.stream.write(f"{event.event}: iteration {update.iteration}/{update.total_iterations} {message}\n")
+            suggestion = event.data.get("suggestion", "")
+            self.stream.write(f"{event.event}: iteration {update.iteration}/{update.total_iterations} {message}"
+                              + (f" {suggestion}" if suggestion else "") + "\n")
             if event.data.get("log_tail"):
                 self.stream.write(event.data["log_tail"] + "\n")
             self.stream.flush()
+
+
+    def _line(self, text: str, final: bool) -> None:
+        if self.tty:
+            self.stream.write("\r" + text.ljust(len(self.last_line)))
+            self.last_line = text
+        if final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def _run_summary(run: Any, eta: Optional[float] = None) -> dict[str, Any]:
@@ -245,11 +261,22 @@ def cmd_stop(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     run = find_run(ctx.db, args.run)
     outcome = stop_worker_sync(run.run_dir, grace_s=args.grace)
+    message = _stop_message(run.run_dir) if outcome == "stopped" else ""
     if ctx.json:
-        ctx.print_json({"name": run.name, "outcome": outcome})
+        ctx.print_json({"name": run.name, "outcome": outcome, "message": message})
     else:
-        ctx.print(f"run {run.name}: {outcome}")
+        ctx.print(f"run {run.name}: {outcome}" + (f"; {message}" if message else ""))
     return 0
+
+
+def _stop_message(run_dir: str) -> str:
+    """What the worker said when it stopped (whether a checkpoint is kept), from its progress file."""
+    from pathlib import Path
+
+    from core.training.progress import read_all
+
+    events = [e for e in read_all(Path(run_dir) / "progress.jsonl") if e.event == "stopped"]
+    return str(events[-1].data.get("message") or "") if events else ""
 
 
 @contextlib.contextmanager

@@ -156,3 +156,18 @@ def test_eval_json_prints_only_json_on_stdout(tmp_path: Path, tiny_model) -> Non
     report = json.loads(done.stdout)  # the whole of stdout is one JSON document
     assert report["loss_on"] == "answer tokens" and math.isfinite(report["tuned"]["loss"])
     assert "WARNING" in done.stderr  # mlx-lm's warning went to stderr, not stdout
+
+
+def test_cli_train_refuses_with_the_count_and_the_fix(project, tiny_model, capsys, monkeypatch) -> None:
+    from core.cli import main
+    from tests.fixtures.tiny_model import tiny_chat_dataset
+
+    tiny_chat_dataset(project.exports / "tiny" / "mlx-chat", n=24)
+    for key, value in WORKER_ENV.items():
+        monkeypatch.setenv(key, value)
+    code = main(["--project", str(project.root), "train", "tiny", "--model", str(tiny_model), "--iters", "4",
+                 "--batch", "2", "--max-seq", "24", "--layers", "-1", "--name", "short"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "train examples would lose their whole answer at max sequence 24" in err
+    assert "Raise Max sequence (--max-seq) to" in err
