@@ -70,16 +70,29 @@ class LearnedModel:
 
     def logits(self, z: Array, local_logit: Array, ngram_indices: npt.NDArray[np.int32],
                row_of_ngram: npt.NDArray[np.int64], row_norm: Array,
-               teacher_gap: Optional[Array] = None) -> Array:
+               teacher_gap: Optional[Array] = None, indptr: Optional[npt.NDArray[np.int64]] = None) -> Array:
         """Log-odds for a block of paragraphs (a book) from its standardized features `z`, local
         log-odds and CSR n-grams given as row ids -- all precomputed once per book, so a re-rank
         is one matrix-vector product and one weighted bincount.  `teacher_gap` is
-        `teacher_delta` of the book's ratings (None or zeros where there are none)."""
+        `teacher_delta` of the book's ratings (None or zeros where there are none); with the CSR
+        `indptr`, the n-gram sums are one `np.add.reduceat` (half the time of the bincount)."""
         base = local_logit if teacher_gap is None else local_logit + (TEACHER_PRIOR + self.teacher_weight) * teacher_gap
         if self.verdicts == 0:
             return base
-        sparse = np.bincount(row_of_ngram, weights=self.sparse[ngram_indices], minlength=len(local_logit))
+        sparse = row_sums(self.sparse[ngram_indices], indptr) if indptr is not None else np.bincount(
+            row_of_ngram, weights=self.sparse[ngram_indices], minlength=len(local_logit))
         return base + z @ self.dense + sparse * row_norm + self.bias
+
+
+def row_sums(values: Array, indptr: npt.NDArray[np.int64]) -> Array:
+    """Per-row sums of CSR `values` (rows `indptr[i]:indptr[i + 1]`), empty rows 0."""
+    sums = np.zeros(len(indptr) - 1)
+    filled = indptr[:-1] < indptr[1:]
+    if filled.any():
+        # Between two filled rows' starts lie exactly the first one's values (empty rows add no
+        # values), and the last filled row runs to the end: reduceat over filled rows is exact.
+        sums[filled] = np.add.reduceat(values, indptr[:-1][filled])
+    return sums
 
 
 def row_norms(indptr: npt.NDArray[np.int64]) -> Array:

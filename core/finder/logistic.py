@@ -24,6 +24,13 @@ def sigmoid(z: Array) -> Array:
     return out
 
 
+def _fit_sigmoid(z: Array) -> Array:
+    """The logistic function as 0.5 + 0.5 tanh(z / 2): no masks, 4x faster on the few rows a fit
+    has; it rounds to exactly 0 or 1 beyond |z| ~ 37, which a fit's gradient does not mind (a
+    ranking would: scores use `sigmoid`)."""
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
 def fit_newton(x: Array, y: Array, l2: float, *, offset: Optional[Array] = None,
                sample_weight: Optional[Array] = None, iterations: int = 50) -> tuple[Array, float]:
     """Weights and bias minimising mean log-loss + l2/2 |w|^2 (bias not penalised), by Newton's method.
@@ -77,7 +84,7 @@ def fit_gradient(x: Array, y: Array, l2: Array, *, offset: Optional[Array] = Non
     previous = weights.copy()
     for t in range(1, iterations + 1):
         look = weights + (t - 1) / (t + 2) * (weights - previous)
-        p = sigmoid(design @ look + base)
+        p = _fit_sigmoid(design @ look + base)
         gradient = design.T @ (sample * (p - y)) + penalty * look
         previous = weights
         weights = look - step * gradient

@@ -88,7 +88,7 @@ class BookScores:
             self.scores = self.local.copy()
             return
         logits = model.logits(self._z, self.local_logit, self.extraction.ngram_indices,
-                              self._row_of_ngram, self._row_norm, self._teacher_gap)
+                              self._row_of_ngram, self._row_norm, self._teacher_gap, self.extraction.ngram_indptr)
         self.scores = sigmoid(logits)
 
     def set_teacher_ratings(self, ratings: Mapping[int, float]) -> None:

@@ -35,3 +35,15 @@ def test_gradient_fit_reaches_the_newton_optimum() -> None:
     w_grad, b_grad = fit_gradient(x, y, np.full(4, 0.1), iterations=3000)
     assert np.allclose(w_newton, w_grad, atol=1e-3) and abs(b_newton - b_grad) < 1e-3
     assert w_newton[0] > 0 > w_newton[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(-10, 10), max_size=6), max_size=10))
+def test_csr_row_sums_equal_the_bincount_they_replace(rows: list[list[float]]) -> None:
+    from core.finder.learner import row_sums
+
+    values = np.array([v for row in rows for v in row], dtype=np.float64)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(row) for row in rows], out=indptr[1:])
+    owner = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
+    assert np.allclose(row_sums(values, indptr), np.bincount(owner, weights=values, minlength=len(rows)))

@@ -69,13 +69,15 @@ def _book(project: Project, db: Database, tmp_path: Path) -> int:
     return import_book(project, db, _write_book(tmp_path, PARAGRAPHS)).id
 
 
-def _rate(project: Project, db: Database, book_id: int, paragraphs: list[int], budget: float = 5.0) -> Any:
+def _rate(project: Project, db: Database, book_id: int, paragraphs: list[int], budget: float = 5.0,
+          concurrency: int = 4) -> Any:
     teacher = make_teacher(project.settings, project.root)
     scores = open_finder(project, db, [book_id]).book(book_id)
 
     async def go() -> Any:
         try:
-            return await rate(db, scores, paragraphs, teacher, budget, sleep=lambda s: asyncio.sleep(0))
+            return await rate(db, scores, paragraphs, teacher, budget, concurrency=concurrency,
+                              sleep=lambda s: asyncio.sleep(0))
         finally:
             await teacher.aclose()
 
@@ -133,8 +135,8 @@ def test_the_budget_cap_stops_before_crossing_and_a_rerun_resumes(
 def test_failures_retry_record_and_stop(project: Project, db: Database, tmp_path: Path,
                                         fake_scoring: FakeScoring) -> None:
     book_id = _book(project, db, tmp_path)
-    fake_scoring.script("429", "ok", "bad_ratings", "partial")
-    report = _rate(project, db, book_id, list(range(45)))
+    fake_scoring.script("429", "ok", "bad_ratings", "partial")  # one at a time: batches meet them in order
+    report = _rate(project, db, book_id, list(range(45)), concurrency=1)
     assert report.sent == 3 and len(report.failed) == 1 and "rated none" in report.failed[0]
     statuses = sorted(r.status for r in repository(db).all())
     assert statuses == ["done", "done", "failed"]
