@@ -2,8 +2,12 @@
 
 Everything but rendering is `core.evaluation.arena.ArenaSession` (the hidden seeded order, the verdict
 events, exact undo, reveal).  The session loads in a thread worker (it reads the comparison's answers
-once); after that a key press is one journal write (durable when it returns) and two pane updates, done
-inline so the next pair is painted in the same frame.  Comparisons are made by `interiority compare`
+once); after that a key press is one journal write (durable when it returns) and the changed widgets'
+updates, done inline so the next pair is painted in the next frame.  Why the care in `paint`: a layout
+pass re-lays-out and re-composites the whole screen, several times the cost of the repaint itself, so
+only widgets whose text changed are updated, one-line and fixed-height widgets without a layout pass,
+the prompt with one only when its wrapped height changes, and the panes (`ReviewText`) never; the next
+pair's answers are wrapped ahead while the reviewer reads.  Comparisons are made by `interiority compare`
 (or the command palette later); this screen reviews the newest one and `n` moves to the next.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -54,7 +59,7 @@ class ArenaScreen(StudioScreen):
     ArenaScreen #arena-status { height: 1; padding: 0 1; background: $panel; }
     ArenaScreen #arena-prompt { height: auto; max-height: 6; padding: 0 1; text-style: bold; }
     ArenaScreen #arena-body { height: 1fr; }
-    ArenaScreen #arena-note { height: auto; padding: 0 1; }
+    ArenaScreen #arena-note { height: 3; padding: 0 1; }
     ArenaScreen #arena-empty { padding: 2 4; }
     """
 
@@ -70,6 +75,8 @@ class ArenaScreen(StudioScreen):
         self.reason = ""
         self.note = ""
         self._comparison_id: Optional[int] = None
+        self._shown: dict[str, str] = {}  # widget id -> the text it shows (unchanged ones are not updated)
+        self._prompt_rows = -1
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -111,6 +118,23 @@ class ArenaScreen(StudioScreen):
         self.paint()
 
     # -- painting -----------------------------------------------------------------------------------------
+    def _set(self, widget_id: str, text: str, layout: bool = False) -> None:
+        """Update a Static only when its text changed; a layout pass only when asked (its height may change)."""
+        if self._shown.get(widget_id) == text:
+            return
+        self._shown[widget_id] = text
+        self.query_one(f"#{widget_id}", Static).update(text, layout=layout)
+
+    def _set_prompt(self, text: str) -> None:
+        """The prompt's height follows its text: ask for a layout pass only when its wrapped height changes."""
+        if self._shown.get("arena-prompt") == text:
+            return
+        prompt = self.query_one("#arena-prompt", Static)
+        width = prompt.content_region.width or max(1, self.app.size.width - 2)
+        rows = min(6, len(Text(text).wrap(self.app.console, width)))
+        self._set("arena-prompt", text, layout=rows != self._prompt_rows)
+        self._prompt_rows = rows
+
     def paint(self) -> None:
         session = self.session
         if session is None:
@@ -118,18 +142,31 @@ class ArenaScreen(StudioScreen):
         shown = session.pair()
         left_label, right_label = session.side_labels()
         state = f" \u00b7 standing: {shown.verdict}" if shown.verdict else ""
-        self.query_one("#arena-status", Static).update(
-            f"{session.comparison.name if session.comparison.revealed else 'Comparison ' + str(session.comparison.id)}"
-            f" \u00b7 pair {shown.index + 1}/{session.total} \u00b7 decided {session.decided}{state} \u00b7 "
-            f"{shown.probe_set}/{shown.probe_id}")
+        self._set("arena-status",
+                  f"{session.comparison.name if session.comparison.revealed else 'Comparison ' + str(session.comparison.id)}"
+                  f" \u00b7 pair {shown.index + 1}/{session.total} \u00b7 decided {session.decided}{state} \u00b7 "
+                  f"{shown.probe_set}/{shown.probe_id}")
         turns = shown.left.turns
-        self.query_one("#arena-prompt", Static).update(
-            turns[0] if len(turns) == 1 else f"A conversation of {len(turns)} turns (each side answered it itself)")
-        self.query_one("#arena-left", ArenaPane).show(shown.left, f"Left ({left_label})")
-        self.query_one("#arena-right", ArenaPane).show(shown.right, f"Right ({right_label})")
+        self._set_prompt(turns[0] if len(turns) == 1 else
+                         f"A conversation of {len(turns)} turns (each side answered it itself)")
+        key = (shown.index, left_label)
+        if self._shown.get("panes") != repr(key):
+            self._shown["panes"] = repr(key)
+            self.query_one("#arena-left", ArenaPane).show_answer(shown.left, f"Left ({left_label})")
+            self.query_one("#arena-right", ArenaPane).show_answer(shown.right, f"Right ({right_label})")
         reason = f"reason for the next verdict: {self.reason}" if self.reason else \
             "reasons (optional): p performed, o formulaic, w writing exercise, c loses the thread, g assistant"
-        self.query_one("#arena-note", Static).update(f"{self.note}\n{reason}" if self.note else reason)
+        self._set("arena-note", f"{self.note}\n{reason}" if self.note else reason)
+        self.call_after_refresh(self._prepare_next)
+
+    def _prepare_next(self) -> None:
+        """Wrap the pair a verdict on this one would show next, after this frame, while the reviewer reads."""
+        session = self.session
+        if session is None or session.finished:
+            return
+        upcoming = session.pair(session.next_undecided(session.position + 1))
+        self.query_one("#arena-left", ArenaPane).prepare_answer(upcoming.left)
+        self.query_one("#arena-right", ArenaPane).prepare_answer(upcoming.right)
 
     # -- actions ------------------------------------------------------------------------------------------
     def action_decide(self, choice: str) -> None:

@@ -1,17 +1,20 @@
 """One side of an Arena pair: the answer (or, for continuity probes, the whole conversation), unlabelled.
 
-Why a widget of its own: the two panes are repainted on every verdict; `show` builds one Rich Text and
-updates a Static, which is all a pane needs to stay well inside a frame.
+Why a `ReviewText`: both panes change on every verdict.  A `Static` inside a `VerticalScroll` needs a layout
+pass for each new text (its height follows the text), and Textual then re-lays-out and re-composites the
+whole screen, which was most of a verdict's frame.  `ReviewText` keeps a fixed place in the layout, wraps
+the text itself into finished lines and only repaints them; the screen wraps the next pair's texts ahead
+(`prepare_answer`) while the reviewer reads, so the key press that shows them only repaints.  The vertical
+scrollbar is always shown (`overflow-y: scroll`): pairs alternate between short answers and long
+conversations, and a scrollbar that came and went would ask for a layout pass on every such change.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from store.comparisons import Answer
+from tui.widgets.review_text import ReviewText
 
 
 def conversation_text(answer: Answer) -> Text:
@@ -31,18 +34,26 @@ def conversation_text(answer: Answer) -> Text:
     return text
 
 
-class ArenaPane(VerticalScroll):
+class ArenaPane(ReviewText):
     """A titled, scrollable pane holding one anonymous answer."""
 
     DEFAULT_CSS = """
-    ArenaPane { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
-    ArenaPane > Static { width: 1fr; }
+    ArenaPane { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; overflow-y: scroll; }
     """
 
-    def compose(self) -> ComposeResult:
-        yield Static("", markup=False)
+    _title = ""
 
-    def show(self, answer: Answer, title: str) -> None:
-        self.border_title = title
-        self.query_one(Static).update(conversation_text(answer))
-        self.scroll_home(animate=False)
+    def show_answer(self, answer: Answer, title: str) -> None:
+        if self._title != title:  # a new title repaints the whole pane: only when it changes (reveal)
+            self._title = title
+            self.border_title = title
+        self.show(conversation_text(answer))
+
+    def prepare_answer(self, answer: Answer) -> None:
+        """Wrap `answer` now (while the reviewer reads) so that showing it later only repaints."""
+        self.prepare(conversation_text(answer))
+
+    @property
+    def plain(self) -> str:
+        """The text shown, as plain characters (what tests and screen readers read)."""
+        return self.text.plain
