@@ -10,7 +10,13 @@ checks it before each step, so the step in flight finishes, the loop ends
 normally, the trainer saves the adapters, and we save a numbered checkpoint and
 emit "stopped" (exit 0).  Checkpoints are numbered by the run's global
 iteration, so a resumed run continues the numbering and the learning-rate
-schedule (the schedule is shifted by the start iteration).
+schedule (the schedule is shifted by the start iteration).  Each checkpoint has the
+optimizer's state beside it (`optimizer_state`), and a resume loads it and skips the
+batches already trained, so its next steps are the uninterrupted run's.
+
+Refused before the first step: a max sequence length that would truncate any
+example's whole answer away (`datasets.check_answers_fit`).  A NaN or infinite loss
+ends the run as failed (an "error" event), never "done".
 
 Exit codes: 0 done or stopped, 1 error (an "error" event says why).
 """
@@ -201,7 +207,14 @@ class TrainingLoopControl:
             yield from inner
             return
         first = True
+        # A resume continues the data order where its checkpoint left it (the same seeded permutation),
+        # instead of replaying the first batches: with the optimizer state, the next steps are the ones the
+        # uninterrupted run would have taken.
+        skip = self.start_iteration
         for batch in inner:
+            if skip:
+                skip -= 1
+                continue
             if not first:
                 self.completed += 1
                 if self.completed < self.report_every:
