@@ -161,9 +161,9 @@ class ReaderSuggestions:
 
         paragraph = paragraph_of(reading.scores, view.cursor_offset)
         if name == "next":
-            self._go(reading.next_after(paragraph), "No strong suggestion after here: F goes back, S lists the best.")
+            self._go(view, reading.next_after(paragraph), "No strong suggestion after here: F goes back, S lists the best.")
         elif name == "previous":
-            self._go(reading.previous_before(paragraph), "No strong suggestion before here: f goes on.")
+            self._go(view, reading.previous_before(paragraph), "No strong suggestion before here: f goes on.")
         elif name == "accept":
             self._accept(reading, paragraph)
         elif name == "dismiss":
@@ -172,9 +172,8 @@ class ReaderSuggestions:
     def _say(self, text: str, severity: str = "information") -> None:
         self.host.studio.notify(text, severity=severity, markup=False)
 
-    def _go(self, paragraph: Optional[int], none_left: str) -> None:
-        view = self.host.view
-        if paragraph is None or view is None:
+    def _go(self, view: "ReaderView", paragraph: Optional[int], none_left: str) -> None:
+        if paragraph is None:
             self._say(none_left)
             return
         view.go_to_paragraph(paragraph)

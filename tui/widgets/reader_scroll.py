@@ -129,17 +129,23 @@ class BookScrollView(ScrollView):
 
     def _centre_span(self, start: int, end: int) -> None:
         """Scroll so that `[start, end)` sits in the middle of the view; when taller than the view, its
-        first line comes a few lines below the top, so that what leads into it shows too."""
+        first line comes a few lines below the top, so that what leads into it shows too.
+
+        One scroll, not two: the lines around the span are wrapped first (without scrolling), then
+        the view goes straight to the centred top.
+        """
         if not self._spans:
             return
         paragraph, char = self._layout.position_of(start)
-        self._show(Anchor(paragraph, char))  # the lines around it made exact first
-        if self._laid_out:
-            layout, height = self._layout, self._view_height()
-            top, bottom = layout.y_of_offset(start), layout.y_of_offset(max(start, end - 1))
-            lines = bottom - top + 1
-            first = top - (height - lines) // 2 if lines <= height - 2 else top - min(3, height // 4)
-            self._show(layout.anchor_at(max(0, first)))
+        if not self._laid_out:
+            self._show(Anchor(paragraph, char))
+            return
+        layout, height = self._layout, self._view_height()
+        layout.wrap_around(Anchor(paragraph, char), above=height, below=height)
+        top, bottom = layout.y_of_offset(start), layout.y_of_offset(max(start, end - 1))
+        lines = bottom - top + 1
+        first = top - (height - lines) // 2 if lines <= height - 2 else top - min(3, height // 4)
+        self._show(layout.anchor_at(max(0, first)))
 
     def _centre_on(self, offset: int) -> None:
         """Scroll so that the line holding text `offset` is the middle line of the view (less at the ends)."""
