@@ -198,9 +198,12 @@ def _checked_stages(resolved: ResolvedSpec, selector: Selector, plan: SplitPlan,
     pool_counts = {s: 0 for s in SPLITS}
     for item in pool:
         pool_counts[plan.split_of(item)] += 1
-    check_honoured(pool_counts, plan.ratios, resolved.group_by,
-                   f"With {len(units)} {kind}{'s' if len(units) != 1 else ''} (each kept whole in one split), "
-                   f"the build")
+    raw = {(i.book_id if resolved.group_by == "book" else i.passage_id) for i in pool}
+    many = f"{len(raw)} {kind}{'s' if len(raw) != 1 else ''}"
+    where = (f"With {many} (each kept whole in one split)" if len(raw) == len(units) else
+             f"With {many} in {len(units)} group{'s' if len(units) != 1 else ''} (those sharing text are kept "
+             f"together in one split)")
+    check_honoured(pool_counts, plan.ratios, resolved.group_by, f"{where}, the build")
     out: list[Checked] = []
     previous: Optional[set[int]] = None
     for number, size in enumerate(resolved.stage_sizes):

@@ -161,7 +161,7 @@ def render_leakage(leakage: dict[str, Any]) -> str:
     lines = ["**Leakage** (no passage group in two splits; checked by text, not only by id)\n",
              _table(["split", "passages", "books"],
                     [[s, leakage["passages_per_split"][s], leakage["books_per_split"][s]] for s in SPLITS]),
-             "", "Overlaps by id: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + "."]
+             "", "Overlaps: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + " (by id)."]
     text = leakage.get("text")
     if isinstance(text, dict):
         pairs = list(text["answers"])
