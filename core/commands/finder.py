@@ -86,15 +86,15 @@ def _rate_with_teacher(args: argparse.Namespace, ctx: CommandContext, finder: An
 def cmd_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.finder import open_finder
     from core.library import get_book
-    from core.teacher import teacher_name
 
     if not args.all and args.top < 1:
         raise UserError(f"--top must be at least 1 (got {args.top}); use --all for every paragraph.")
     if args.budget is not None and args.budget < 0:
         raise UserError(f"--budget must be 0 or more dollars (got {args.budget}).")
     book = get_book(ctx.db, args.book_id)
-    finder = open_finder(ctx.project, ctx.db, [book.id],
-                         teacher=teacher_name(ctx.settings) if args.teacher else None)
+    # The teacher's cached ratings are applied after choosing what to rate: candidates chosen from
+    # scores without them are the same on every run, so a rerun asks for nothing new.
+    finder = open_finder(ctx.project, ctx.db, [book.id])
     teacher = _rate_with_teacher(args, ctx, finder, book.id) if args.teacher else None
     scores = finder.book(book.id)
     count = len(scores) if args.all else args.top

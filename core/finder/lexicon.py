@@ -113,8 +113,9 @@ FAMILIES: dict[str, list[str]] = {
     "public": PUBLIC,
     "concrete": CONCRETE,
     "action": ACTION,
-    "first_person": "i me my myself mine".split(),
-    "third_person": "he she him her his hers himself herself".split(),
+    # contractions too: "I'm off that" is the same narrating I as "I am"
+    "first_person": "i me my myself mine i'm i've i'd i'll".split(),
+    "third_person": "he she him her his hers himself herself he's she's he'd she'd he'll she'll".split(),
     "modal_past": "had would".split(),
     "present": PRESENT,
     "deixis": DEIXIS,

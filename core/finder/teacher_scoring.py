@@ -283,7 +283,9 @@ def candidates(scores: BookScores, shown: int, *, everything: bool = False, unce
 
     Three times as many as shown (at least 30) of the best by the current scores, so that the
     teacher can lift a paragraph the local scorer ranked a little lower into the list; with
-    `uncertain`, the least certain as well; with `everything`, every paragraph.
+    `uncertain`, the least certain as well; with `everything`, every paragraph.  Choose them from
+    scores without the teacher's ratings (the local scorer and the verdicts), so that the same
+    request on the same verdicts asks for the same paragraphs, and a rerun for nothing new.
     """
     if everything:
         return list(range(len(scores)))

@@ -3,13 +3,15 @@
 Why these protocols (the project owner measures on a set we never see, so every figure here must
 estimate performance on paragraphs -- and books -- the scorer never saw):
 
-- **Leave-one-book-out (LOBO)** over the 288 fitting paragraphs (7 books): for each book, the
-  local scorer is re-fitted on the other six and scores that book; the out-of-fold scores of all
-  seven are pooled into one ROC AUC and precision at 20.  A gain that only fits one book's style
+- **Leave-one-book-out (LOBO)** over the 378 fitting paragraphs (9 books): for each book, the
+  local scorer is re-fitted on the other eight and scores that book; the out-of-fold scores of all
+  nine are pooled into one ROC AUC and precision at 20.  A gain that only fits one book's style
   does not survive this.  (The earlier "held half" was a random half of the same seven books, and
   had been looked at several times while designing: optimistic on both counts.)
 - **Fresh slice**: 90 paragraphs of Ulysses and Alice, labelled before any scoring, never used to
-  choose a feature, a weight or a penalty, scored by the shipped table.
+  choose a feature, a weight or a penalty, scored by the shipped table.  (Drawn when no fitting
+  paragraph came from those two books; a second draw from them, `fit2`, was added to the fitting
+  set later, so it now measures unseen paragraphs of seen books.)
 - **Learner after 30 verdicts**: each paragraph's base log-odds come from the scorer that did not
   see its book (out-of-fold); 30 random paragraphs are the verdicts, the learner is fitted on them
   and the AUC is taken on the remaining paragraphs; mean over 20 draws.  On the fresh slice the
@@ -35,7 +37,7 @@ from tests.finder.labelled_set import LabelledParagraph, split
 
 NAIVE_WORDS = frozenset("thought think felt feel feeling mind heart remembered wondered seemed knew soul".split())
 _WORD = re.compile(r"[a-z']+")
-SHIPPED_L2 = 0.1
+SHIPPED_L2 = 0.2
 
 
 def naive_scores(texts: Sequence[str]) -> npt.NDArray[np.float64]:
@@ -78,8 +80,9 @@ def _rows(selected: Sequence[LabelledParagraph]) -> Rows:
 
 @lru_cache(maxsize=1)
 def fitting() -> Rows:
-    """The 288 paragraphs of the seven fitting books (the former tune and held halves)."""
-    return _rows(split("tune") + split("held"))
+    """The 378 fitting paragraphs of nine books: the former tune and held halves (seven books) and
+    the second Ulysses / Alice draw."""
+    return _rows(split("tune") + split("held") + split("fit2"))
 
 
 @lru_cache(maxsize=1)
