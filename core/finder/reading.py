@@ -71,14 +71,16 @@ class BookReading:
         """How many strong suggestions lie after `paragraph`."""
         return self.scores.strong_remaining(paragraph)
 
-    def without(self, paragraph: int) -> "BookReading":
-        """This snapshot with `paragraph` judged (shown at once, before the learner has re-ranked)."""
+    def without(self, paragraph: int, *, dismissed: bool = False) -> "BookReading":
+        """This snapshot with `paragraph` judged -- taken, or `dismissed` -- shown at once, before the
+        learner has re-ranked (the worker's snapshot, one generation on, replaces it)."""
         scores = copy.copy(self.scores)
         scores.judged = self.scores.judged.copy()
         scores.mark_judged([paragraph])
         levels = bytearray(self.levels)
         levels[paragraph] = 0
-        return BookReading(scores, bytes(levels), self.dismissed, self.generation)
+        gone = self.dismissed | {paragraph} if dismissed else self.dismissed
+        return BookReading(scores, bytes(levels), gone, self.generation)
 
 
 def _snapshot(scores: BookScores) -> BookScores:

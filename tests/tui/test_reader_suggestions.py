@@ -290,3 +290,17 @@ async def test_keys_before_the_scores_arrive_say_so(make_app, notes_book):
         await pilot.press("f")
         await pilot.pause()
         assert STILL_SCORING in seen
+
+
+async def test_x_twice_before_the_learner_answers_leaves_nothing_dismissed(make_app, db, notes_book):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_book(app, pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        paragraph = cursor_paragraph(app)
+        await pilot.press("x", "x")
+        await settle(app, pilot)
+        assert db.dismissals.all() == []
+        reading = app.screen.suggestions.reading
+        assert paragraph not in reading.dismissed and reading.levels[paragraph] >= 2

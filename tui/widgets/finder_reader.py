@@ -12,6 +12,7 @@ the snapshot at once (the mark goes), and the re-ranked one replaces it when the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from weakref import WeakKeyDictionary
 
@@ -35,7 +36,7 @@ SUGGESTION_BINDINGS = [
             tooltip="Go to the next paragraph the finder suggests (strong, not a passage yet, not dismissed)"),
     Binding("F", "suggestion('previous')", "Previous suggestion", id="reader.suggestion_prev", show=False,
             tooltip="Go back to the previous paragraph the finder suggests"),
-    Binding("S", "suggestion('list')", "Suggestions", id="reader.suggestions",
+    Binding("S", "suggestion('list')", "Suggestions", id="reader.suggestions", show=False,
             tooltip="List the finder's best suggestions in this book or the whole library, with their reasons"),
     Binding("a", "suggestion('accept')", "Take suggestion", id="reader.suggestion_accept", show=False,
             tooltip="Make the paragraph under the cursor a passage marked valuable (trim it with > and <)"),
@@ -140,7 +141,7 @@ class ReaderSuggestions:
         if self.reading is None or self.reading.scores.book_id != self.host.book_id:
             return ""
         count = self.reading.ahead(paragraph)
-        return f"{count} suggestion{'' if count == 1 else 's'} ahead"
+        return f"{count} suggestion{'' if count == 1 else 's'} ahead (f next, S list)"
 
     # ---- the keys ---------------------------------------------------------------------------
 
@@ -205,8 +206,9 @@ class ReaderSuggestions:
             self._say("This is a passage, not a suggestion: - marks it not valuable, D deletes it.")
             return
         restoring = paragraph in reading.dismissed
-        if not restoring:
-            self._show(reading.without(paragraph))
+        # At once, so that a second x before the worker is done undoes this one (the store toggles too).
+        self._show(replace(reading, dismissed=reading.dismissed - {paragraph}) if restoring
+                   else reading.without(paragraph, dismissed=True))
         self._ask(lambda finder, book_id: finder.dismiss(book_id, paragraph))
         self._say("Suggestion restored." if restoring else
                   "Dismissed: the finder learns it is not valuable (x again undoes). f goes to the next.")
