@@ -152,4 +152,13 @@ def next_step_cost(project: Project, db: Database, build: str) -> str:
         return f"The planner finds the largest stage infeasible here: {'; '.join(plan.reasons[:2])}"
     cost = f", about ${plan.cost_usd:,.2f}" if plan.cost_usd else ""
     return (f"Training the largest stage ({tokens:,} tokens, {counted}) on {plan.request.device.name}: "
-            f"about {plan.hours:.1f} h{cost} ({plan.calibration_note or 'planner estimate'}).")
+            f"{_duration(plan.hours)}{cost} ({plan.calibration_note or 'planner estimate'}).")
+
+
+def _duration(hours: float) -> str:
+    """A planner time a person reads at a glance: minutes under an hour and a half, hours above."""
+    if hours * 60 < 1:
+        return "under a minute"
+    if hours < 1.5:
+        return f"about {hours * 60:.0f} min"
+    return f"about {hours:.1f} h"

@@ -60,3 +60,12 @@ def test_stage_table_and_command(project, db, monkeypatch) -> None:
     out.seek(0), out.truncate()
     cmd_stages(Args(), ctx)  # type: ignore[arg-type]
     assert "90% (" in out.getvalue() and "gains continue" in out.getvalue()
+
+
+def test_the_planner_time_reads_at_a_glance() -> None:
+    from core.evaluation.stages import _duration
+
+    assert _duration(0.001) == "under a minute"
+    assert _duration(0.25) == "about 15 min"
+    assert _duration(1.49) == "about 89 min"
+    assert _duration(12.34) == "about 12.3 h"
