@@ -135,7 +135,8 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     spans = passage_spans({p: db.passages.view(p) for p in sorted({i.passage_id for i in pool if i.passage_id})})
     plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by,
                        spans=spans)
-    selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0)
+    selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0,
+                        split_of=plan.split_of)
     checked = _checked_stages(resolved, selector, plan, pool, spans, progress)
     last = {s: sum(1 for i in items if i.is_example) for s, items in checked[-1][2].items()} if checked else {}
     notes = [share_warning(last, plan.ratios, resolved.group_by), answer_overlap_warning(checked[-1][3])]

@@ -6,6 +6,11 @@ is balanced across templates.  A stage of size S takes, for each group, the firs
 `apportion(weights, S)[group]` examples of that order; because the order is fixed and
 the apportionment is house-monotone, every stage is a subset of the next.  General
 rows are likewise a prefix of one seeded shuffle.
+
+Given the split plan, each group's order is also interleaved across splits
+(`interleave_splits`), so every prefix holds the splits in the group's own shares:
+a 30-example stage of a 3,000-example pool has its tenth of test rows, where a plain
+prefix could hold none and leave the stage without a test split.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from core.dataset.items import DatasetItem
 from core.dataset.mix import Mix, apportion, general_count
@@ -39,6 +44,30 @@ def priority_order(items: list[DatasetItem], seed: int, group: str) -> list[Data
                 ordered.append(queue[depth])
         depth += 1
     return ordered
+
+
+def interleave_splits(order: list[DatasetItem], split_of: Callable[[DatasetItem], str]) -> list[DatasetItem]:
+    """`order` merged across splits so that every prefix holds each split in its share of the whole.
+
+    Each split's items keep their order (so template balance holds within each); at each position the
+    split furthest below its share so far comes next, ties going to train, then the split names.
+    """
+    queues: dict[str, list[DatasetItem]] = defaultdict(list)
+    for item in order:
+        queues[split_of(item)].append(item)
+    if len(queues) < 2:
+        return list(order)
+    total = len(order)
+    shares = {split: len(items) / total for split, items in queues.items()}
+    used = {split: 0 for split in queues}
+    out: list[DatasetItem] = []
+    while len(out) < total:
+        position = len(out) + 1
+        split = max((s for s in queues if used[s] < len(queues[s])),
+                    key=lambda s: (shares[s] * position - used[s], s == "train", s))
+        out.append(queues[split][used[split]])
+        used[split] += 1
+    return out
 
 
 @dataclass
@@ -78,7 +107,7 @@ class Selector:
     """Priority orders of a deduplicated pool, from which stages are cut."""
 
     def __init__(self, pool: list[DatasetItem], general: list[DatasetItem], mix: Mix, seed: int,
-                 general_ratio: float) -> None:
+                 general_ratio: float, split_of: Optional[Callable[[DatasetItem], str]] = None) -> None:
         self.mix = mix
         self.general_ratio = general_ratio
         by_group: dict[str, list[DatasetItem]] = defaultdict(list)
@@ -87,6 +116,9 @@ class Selector:
         self.orders = {group: priority_order(items, seed, group) for group, items in sorted(by_group.items())}
         self.general = sorted(general, key=lambda i: i.key, reverse=True)  # file order
         random.Random(f"{seed}|general").shuffle(self.general)
+        if split_of is not None:
+            self.orders = {group: interleave_splits(order, split_of) for group, order in self.orders.items()}
+            self.general = interleave_splits(self.general, split_of)
 
     def available(self) -> dict[str, int]:
         return {group: len(self.orders.get(group, [])) for group in self.mix.weights}

@@ -18,17 +18,17 @@ def seed_project(project) -> None:
 def test_export_dry_run_build_and_list(project, capsys) -> None:
     seed_project(project)
     root = str(project.root)
-    assert main(["--project", root, "export", "cli", "--stages", "20,60", "--mix", "method", "--dry-run"]) == 0
+    assert main(["--project", root, "export", "cli", "--stages", "40,60", "--mix", "method", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "War and Peace" in out and "Proust" in out and "target/60" in out
     assert "shortfall" in out and "outside the mix" not in out
 
-    code = main(["export", "cli", "--project", root, "--stages", "20,60", "--format", "mlx-chat,alpaca",
+    code = main(["export", "cli", "--project", root, "--stages", "40,60", "--format", "mlx-chat,alpaca",
                  "--seed", "3", "--mix", "method", "--json"])
     assert code == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert [s["size"] for s in result["stages"]] == [20, 60]
+    assert [s["size"] for s in result["stages"]] == [40, 60]
     assert result["stages"][1]["formats"] == ["mlx-chat", "alpaca"]
     assert (project.exports / "cli" / "stage-60" / "mlx-chat" / "train.jsonl").exists()
     assert "warning:" in captured.err  # Dostoevsky and others have nothing: shortfalls are reported

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.cli import main
 from core.dataset import BuildSpec, build_dataset
+from core.dataset.items import DatasetItem
+from core.dataset.select import interleave_splits
 from core.dataset.split import SplitError, honour_problem
 from store import Database
 from tests.dataset.synthetic import add_book
@@ -101,3 +105,31 @@ def test_cli_group_by_book_with_three_books_exits_2_and_persona_reaches_rows(pro
                         for r in rows)
     assert main(["--project", root, "export", "q", "--persona", "two\nlines"]) == 2
     assert "The persona is one line" in capsys.readouterr().err
+
+
+def test_small_stages_hold_each_split_in_its_share(project, db) -> None:
+    """A 30-example stage of a 78-example pool used to take a plain prefix and could hold no test row."""
+    add_book(db, "War and Peace", "Leo Tolstoy", passages=20, per_passage=3)
+    add_book(db, "Swann's Way", "Marcel Proust", passages=6, per_passage=3)
+    result = build_dataset(project, db, BuildSpec(name="st30", stages=[30, 60, 78], formats=("mlx-chat",),
+                                                  near_dedup=False))
+    for stage in result.stages:
+        assert all(stage.counts[s] > 0 for s in ("train", "valid", "test")), stage.counts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["train", "train", "train", "valid", "test"]), min_size=1, max_size=200))
+def test_interleaving_keeps_every_prefix_within_one_of_its_share(labels: list[str]) -> None:
+    """200 examples: after interleaving, each prefix of k items holds each split's share times k, within 1."""
+    items = [DatasetItem(key=k, messages=[], passage_id=k) for k in range(len(labels))]
+    split = {item.key: label for item, label in zip(items, labels)}
+    ordered = interleave_splits(items, lambda i: split[i.key])
+    assert sorted(i.key for i in ordered) == list(range(len(labels)))
+    for name in set(labels):
+        own = [i.key for i in ordered if split[i.key] == name]
+        assert own == sorted(own)  # each split keeps its own order
+    shares = {name: labels.count(name) / len(labels) for name in set(labels)}
+    seen = {name: 0 for name in shares}
+    for position, item in enumerate(ordered, 1):
+        seen[split[item.key]] += 1
+        assert all(abs(seen[n] - shares[n] * position) < 1 for n in shares), (position, seen)
