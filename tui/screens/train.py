@@ -220,8 +220,9 @@ class TrainScreen(StudioScreen):
         except UserError as exc:
             self.app.call_from_thread(self.query_one("#train-model-info", Static).update, Text(str(exc), "red"))
             return
-        context = f", context {info.context_length:,}" if info.context_length else ""
-        lines = [f"{info.model_type}, {info.num_layers} layers{context}, {info.size_gib:.2f} GiB on disk",
+        # One line within the form's 43 columns: a wrapped line would push the form into a scrollbar.
+        context = f", context {info.context_length:,}" if info.context_length else " on disk"
+        lines = [f"{info.model_type}, {info.num_layers} layers, {info.size_gib:.2f} GiB{context}",
                  f"quantization: {info.quantization_label}"]
         if fit is not None and fit.peak_gib is not None:
             colour = "green" if fit.fits else "red"
