@@ -440,6 +440,14 @@ class ReviewSession(SessionBulkActions):
             self.goto(example_id)
         return result
 
+    def next_undo_size(self) -> int:
+        """How many decisions the next project-wide `undo()` writes (a bulk action's size, else 1; 0: none)."""
+        for example_id, decision_id in reversed(self._undo_log):
+            if decision_id in self._in_force:
+                bulk = self._stacks[example_id][-1].bulk
+                return sum(1 for _e, d in self._bulks.get(bulk, ()) if d in self._in_force) if bulk else 1
+        return 0
+
     def events_in_force(self, example_id: int) -> list[tuple[str, str]]:
         """(action, reason) of the example's events still in force, oldest first (for the card)."""
         return [(e.action, e.reason) for e in self._stacks.get(example_id, [])]

@@ -10,6 +10,9 @@ Measures, with a baseline in the same run:
 - flagging all 10,000 from scratch (`QualityFlagger.build`), and persisting the flags (`set_flags`, one journal
   line, as `interiority flag` does).
 - the reviewer analytics (`review_stats`, what `review-stats` and the analytics panel show) after the presses.
+- off the key path (issue 18): building the search index over 10,000 examples and the slowest of a few
+  searches; a bulk accept of every pending example (one journal change) and the one undo that reverts it
+  (the screen runs these in a thread from 200 decisions on).
 - key press to the next card rendered THROUGH THE REVIEW SCREEN (Pilot, 120x40 headless, `InteriorityApp` on the
   same 10,000-example project): from the key sent to the action done (accept: decision and cached fold written,
   next card's widgets updated), plus the paint of the frame that shows the new card (layout, compositor,
@@ -128,6 +131,35 @@ async def _measure_screen(project, db, presses: int) -> dict[str, float]:
     return figures
 
 
+def _measure_tools(project, db) -> dict[str, float]:
+    """Search within 10,000 examples (index build, then queries) and a bulk accept of every pending example
+    (one journal change) with its one undo; none of this is on the key -> next card path."""
+    from core.review import SearchIndex, parse_query
+
+    figures: dict[str, float] = {}
+    started = time.perf_counter()
+    index = SearchIndex(db.examples.all())
+    figures["search_index_build_s"] = round(time.perf_counter() - started, 3)
+    searches = []
+    for query in ("the", "kalo -ren", '"of the"', "I find myself", "zzzz", "a b c d e f"):
+        started = time.perf_counter()
+        index.search(parse_query(query))
+        searches.append((time.perf_counter() - started) * 1000)
+    figures["search_ms_max"] = round(max(searches), 2)
+    session = ReviewSession(db, project.settings)
+    session.apply_filters({"status": "pending"})
+    plan = session.plan_bulk("accept")
+    started = time.perf_counter()
+    done = session.bulk(plan)
+    figures["bulk_accept_s"] = round(time.perf_counter() - started, 3)
+    figures["bulk_accept_examples"] = done.count
+    started = time.perf_counter()
+    undone = session.undo()
+    figures["bulk_undo_s"] = round(time.perf_counter() - started, 3)
+    assert undone.count == done.count
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
@@ -236,6 +268,9 @@ def main() -> None:
 
         # -- the same through the Review screen ------------------------------------------------------
         figures.update(asyncio.run(_measure_screen(project, db, args.screen_presses)))
+
+        # -- off the key path (issue 18): search, bulk decisions over the list and their one undo ----------
+        figures.update(_measure_tools(project, db))
         db.close()
 
     ratios = {

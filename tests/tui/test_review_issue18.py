@@ -5,7 +5,7 @@ of an edit, the guidelines, the progress bar)."""
 
 from __future__ import annotations
 
-import asyncio
+import threading
 
 from core.review import failure_patterns
 from core.ui_state import load_ui_state
@@ -13,7 +13,6 @@ from tests.review.synthetic import build_corpus, make_example
 from tests.tui.conftest import SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
 from tests.tui.test_review_screen import open_review, press, screen_text
-from tui.widgets.deliberate_confirm import ARM_DELAY_S
 
 
 def progress_line(screen) -> str:
@@ -167,9 +166,11 @@ async def test_bulk_accept_asks_with_the_count_and_one_undo_reverts_it(make_app,
         assert type(app.screen).__name__ == "BulkConfirmModal"
         assert f"Accept all {len(listed)} examples of this list (status=pending, template=monologue)" \
             in app.screen.question
+        app.screen.arm_delay_s = 600  # (no timing in a test: the question is "not read yet" until we say so)
         await press(app, pilot, "y")  # too soon to be an answer
         assert type(app.screen).__name__ == "BulkConfirmModal" and len(db.decisions) == 0
-        await asyncio.sleep(ARM_DELAY_S + 0.05)
+        assert app.screen.early_yeses == 1
+        app.screen.arm_delay_s = 0
         await press(app, pilot, "y")
         assert {e.id for e in db.examples.listing(status="accepted")} == listed
         assert len(db.decisions) == len(listed) and f"Accepted {len(listed)} examples" in notes[-1]
@@ -197,7 +198,7 @@ async def test_bulk_reject_takes_a_reason_then_the_confirmation(make_app, projec
         await press(app, pilot, "n")
         assert len(db.decisions) == 0
         await press(app, pilot, "R", "2")
-        await asyncio.sleep(ARM_DELAY_S + 0.05)
+        app.screen.arm_delay_s = 0
         await press(app, pilot, "y")
         assert len(db.examples.listing(status="rejected")) == count
         assert {d.reason for d in db.decisions} == {reasons[1]}
@@ -297,3 +298,34 @@ async def test_the_progress_bar_follows_the_list(make_app, project, db):
         assert "30% of this list" in progress_line(screen) and "\u2588" * 6 in progress_line(screen)
         await press(app, pilot, "u")
         assert "20% of this list" in progress_line(screen)
+
+
+async def test_a_large_bulk_action_runs_in_a_thread_while_the_review_keys_wait(make_app, project, db):
+    project.settings.review.careful_reviews = 0
+    build_corpus(db, 260)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        notes = record_notifications(app)
+        screen = await open_review(app, pilot)
+        release = threading.Event()
+        bulk = screen.session.bulk
+
+        def held_bulk(plan):
+            release.wait(10)
+            return bulk(plan)
+
+        screen.session.bulk = held_bulk
+        await press(app, pilot, "A")
+        app.screen.arm_delay_s = 0
+        await press(app, pilot, "y")
+        assert screen.bulk_running and not screen.check_action("accept", ()) and "Writing 260 decisions" in notes[-1]
+        await press(app, pilot, "a")  # waits: nothing is decided on a card meanwhile
+        assert len(db.decisions) == 0
+        release.set()
+        await settle(app, pilot)
+        assert not screen.bulk_running and len(db.examples.listing(status="accepted")) == 260
+        assert "Accepted 260 examples" in notes[-1]
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert not db.examples.listing(status="accepted") and "bulk accept of 260" in notes[-1]
+        assert screen.session.next_undo_size() == 0

@@ -6,6 +6,8 @@ careful start, fatigue, clusters).  The session is built in a thread worker when
 reads the whole examples table once) while the screen says it is loading; after that a key press is a
 journal write (~50 us, durable when it returns) and a dictionary lookup, done inline, so the next card
 is painted in the same frame.  The analytics fold the whole log and run in a worker of their own.
+Search, bulk decisions, guidelines, the word diff and the place kept between studio sessions are
+`tui.widgets.review_tools.ReviewTools` (a mixin), all off the key -> next card path.
 """
 
 from __future__ import annotations
@@ -212,7 +214,7 @@ class ReviewScreen(ReviewTools, StudioScreen):
         if action not in REVIEW_ACTIONS:
             return True
         session = self.session
-        if session is None or self.is_loading or not session.entries:
+        if session is None or self.is_loading or not session.entries or self.bulk_running:
             return False
         editing = self.card.editing
         if editing:
@@ -364,6 +366,10 @@ class ReviewScreen(ReviewTools, StudioScreen):
 
     def action_undo(self) -> None:
         assert self.session is not None
+        size = self.session.next_undo_size()
+        if size > 1:  # the undo of a bulk action: all of it, in a thread when large
+            self.run_bulk(self.session.undo, size)
+            return
         result = self._guard(self.session.undo)
         if result is None:
             return
@@ -470,6 +476,7 @@ class ReviewScreen(ReviewTools, StudioScreen):
                 self.session.set_filter(facet, value)
             self._showing_original = self._showing_diff = False
             self.show_card()
+            self.save_place()  # a new list is remembered at once (moves wait for the interval)
 
         self.app.push_screen(ReviewFilterModal(session.filter_counts(), session.filters, session.book_titles), chosen)
 

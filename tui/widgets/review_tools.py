@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 FACET_KEYS = ("status", "template", "book", "tag", "teacher", "flag")  # core.review.FACETS, not imported here
 SAVE_EVERY_S = 3.0  # the place is written at most this often (and on leaving the screen and at exit)
+IN_WORKER_FROM = 200  # decisions from which a bulk action (or its undo) runs in a thread (10,000 take ~3 s)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,14 @@ class ReviewSearchDone(Message):
         self.index = index
 
 
+class ReviewBulkDone(Message):
+    """The worker wrote a bulk action or its undo."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
 class ReviewTools:
     """Actions of the Review screen besides the key path (see the module docstring).
 
@@ -105,6 +114,7 @@ class ReviewTools:
     _showing_diff: bool = False
     _showing_original: bool = False
     _verdicts: int = 0
+    bulk_running: bool = False  # a large bulk action (or undo) is being written: the review keys wait
 
     # ---- the place between sessions ----------------------------------------------------------------
 
@@ -204,17 +214,46 @@ class ReviewTools:
         def answered(yes_: Optional[bool]) -> None:
             if not yes_ or self.session is None:
                 return
-            try:
-                result = self.session.bulk(plan)
-            except UserError as exc:
-                self.studio.show_error(exc)
-                return
-            self.notify(result.message, title="Bulk", markup=False)
-            self.show_card()
-            self.save_place()
+            self.run_bulk(lambda: self.session.bulk(plan) if self.session is not None else None, len(plan.ids))
 
         self.app.push_screen(BulkConfirmModal(plan.question(session.book_titles), yes_label=yes),
                              answered)
+
+    def run_bulk(self, call: Any, size: int) -> None:
+        """Write a bulk action (or its undo): inline when small, else in a thread while the keys wait."""
+        if size < IN_WORKER_FROM:
+            try:
+                result = call()
+            except UserError as exc:
+                self.studio.show_error(exc)
+                return
+            self.on_review_bulk_done(ReviewBulkDone(result))
+            return
+        self.bulk_running = True
+        self.refresh_bindings()
+        self.notify(f"Writing {size:,} decisions\u2026", title="Bulk", timeout=3, markup=False)
+        self._bulk_worker(call)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-bulk")
+    def _bulk_worker(self, call: Any) -> None:
+        try:
+            result = call()
+        except UserError as exc:
+            result = exc
+        self.post_message(ReviewBulkDone(result))
+
+    def on_review_bulk_done(self, message: ReviewBulkDone) -> None:
+        self.bulk_running = False
+        self.refresh_bindings()
+        result = message.result
+        if isinstance(result, UserError):
+            self.studio.show_error(result)
+        elif result is not None:
+            self.notify(result.message, title="Undo" if result.decision and result.decision.action == "undo"
+                        else "Bulk", markup=False)
+        self._showing_original = self._showing_diff = False
+        self.show_card()
+        self.save_place()
 
     # ---- guidelines, word diff ----------------------------------------------------------------------
 
