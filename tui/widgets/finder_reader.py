@@ -12,6 +12,7 @@ the snapshot at once (the mark goes), and the re-ranked one replaces it when the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from weakref import WeakKeyDictionary
@@ -45,16 +46,21 @@ SUGGESTION_BINDINGS = [
 ]
 
 _FINDERS: "WeakKeyDictionary[Any, ReadingFinder]" = WeakKeyDictionary()
+_FINDERS_LOCK = threading.Lock()  # workers of the Reader and the Library may ask at the same moment
 
 
-def finder_for(app: Any, project: "Project", db: "Database") -> ReadingFinder:
-    """The studio's one finder (shared by the Reader and the Library), made on first use."""
+def finder_for(app: Any, project: "Project", db: "Database") -> "ReadingFinder":
+    """The studio's one finder (shared by the Reader and the Library), made on first use.
+
+    Called from workers: the first call imports numpy and the scorer, which the UI thread never waits for.
+    """
     from core.finder.reading import ReadingFinder
 
-    finder = _FINDERS.get(app)
-    if finder is None or finder.project is not project or finder.db is not db:
-        finder = _FINDERS[app] = ReadingFinder(project, db)
-    return finder
+    with _FINDERS_LOCK:
+        finder = _FINDERS.get(app)
+        if finder is None or finder.project is not project or finder.db is not db:
+            finder = _FINDERS[app] = ReadingFinder(project, db)
+        return finder
 
 
 class SuggestionsReady(Message):
@@ -90,7 +96,7 @@ class ReaderSuggestions:
         self._centre_when_open: Optional[tuple[int, int]] = None  # (book, paragraph) chosen in another book
 
     @property
-    def finder(self) -> ReadingFinder:
+    def finder(self) -> "ReadingFinder":
         studio = self.host.studio
         return finder_for(studio, studio.project, studio.db)
 
@@ -113,9 +119,10 @@ class ReaderSuggestions:
         book_id = self.host.book_id
         if book_id is None:
             return
-        finder, host = self.finder, self.host
+        host, studio = self.host, self.host.studio
 
         def work() -> None:
+            finder = finder_for(studio, studio.project, studio.db)
             host.post_message(SuggestionsReady(book_id, question(finder, book_id)))
 
         host.run_worker(work, thread=True, group="finder", exit_on_error=False)
