@@ -121,8 +121,8 @@ class ReviewTools:
     def save_place(self, force: bool = False) -> None:
         """Remember the list and the card in the UI state (written only when it changed)."""
         session = self.session
-        if session is None or getattr(self, "is_loading", True):
-            return
+        if session is None or getattr(self, "is_loading", True) or self.bulk_running:
+            return  # (a bulk worker is changing the list: its end saves the place)
         place = ReviewPlace.of(session)
         if place == self._saved_place and not force:
             return
