@@ -108,6 +108,37 @@ def test_the_margin_keeps_its_width_with_or_without_a_mark(margin, glyph):
         assert text.strip() == glyph and (margin < 2 or text.endswith(glyph + " "))
 
 
+_PARAGRAPHS = ["She thought of him, and perhaps she was wrong.", "The carriage stopped.",
+               "\u201cCome in,\u201d said he.", "I wonder -- do I? -- whether I ever loved her at all."] * 5
+_BOOK: list = []
+
+
+def _small_book():
+    """A 20-paragraph book scored once (scoring is not what these examples vary)."""
+    if not _BOOK:
+        from core.finder import BookScores
+        from core.finder.cache import book_extraction
+
+        text = "\n\n".join(_PARAGRAPHS)
+        spans, position = [], 0
+        for paragraph in _PARAGRAPHS:
+            spans.append((position, position + len(paragraph)))
+            position += len(paragraph) + 2
+        _BOOK.append(BookScores(1, text, spans, book_extraction(None, text, spans)))
+    return _BOOK[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(offset=st.integers(min_value=-5, max_value=1200))
+def test_paragraph_of_is_the_paragraph_holding_the_offset_or_the_one_before(offset):
+    scores = _small_book()
+    paragraph = paragraph_of(scores, offset)
+    starts = [int(s) for s in scores.spans[:, 0]]
+    assert 0 <= paragraph < len(starts)
+    assert offset < starts[0] or starts[paragraph] <= offset
+    assert paragraph == len(starts) - 1 or offset < starts[paragraph + 1]
+
+
 # ---- the keys ----------------------------------------------------------------------------------
 
 async def open_book(app, pilot) -> ReaderView:
@@ -171,10 +202,11 @@ async def test_margin_marks_follow_the_scores(make_app, notes_book):
         await pilot.pause()
         paragraph = cursor_paragraph(app)
         level = reading.levels[paragraph]
-        y = view.layout_model.y_of_offset(view.cursor_offset) - round(view.scroll_y)
+        start = view.cursor_offset
+        y = view.layout_model.y_of_offset(start) - round(view.scroll_y)
         line = view.render_line(y).text
-        text_column = view._margin
-        assert line[text_column - 2 if text_column >= 2 else 0] == MARK_GLYPHS[level]
+        text_column = line.index(view.book_text.text[start:start + 12])
+        assert line[:text_column].strip() == MARK_GLYPHS[level] and level >= 2
         # a paragraph with no mark has only spaces in its margin
         plain = next(i for i in range(len(reading.levels)) if reading.levels[i] == 0 and i > paragraph)
         view.go_to_paragraph(plain)
