@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.evaluation.answers import Decoding
 from core.evaluation.compare import compare, comparison_outcomes
@@ -67,6 +69,19 @@ def test_parse_verdict() -> None:
     assert parse_verdict("VERDICT: Tie") == "tie"
     with pytest.raises(TeacherOutputError, match="no VERDICT line"):
         parse_verdict("I like the first one")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.sampled_from(["1", "2", "tie", "Tie", "both-bad", "both bad", "BOTH-BAD"]))
+def test_parse_verdict_on_any_text(text: str, said: str) -> None:
+    """Whatever the teacher writes, the parser gives one of the four verdicts or one sentence saying why not;
+    a VERDICT line at the end decides, whatever came before it."""
+    try:
+        assert parse_verdict(text) in ("left", "right", "tie", "both-bad")
+    except TeacherOutputError as exc:
+        assert "no VERDICT line" in str(exc)
+    expected = {"1": "left", "2": "right"}.get(said, said.lower().replace(" ", "-"))
+    assert parse_verdict(f"{text}\nVERDICT: {said}") == expected
 
 
 def test_rubric_names_the_method_questions() -> None:
