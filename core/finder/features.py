@@ -125,13 +125,11 @@ def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
     none = _N_FAMILIES
     for row, original in enumerate(texts):
         text = original.replace("’", "'").replace("‘", "'")
-        if SPEECH_LINE.match(text):
-            narration_cased, quotes = "", 1
-        else:
-            narration_cased, quotes = QUOTED.subn("\n", text)
+        spoken = SPEECH_LINE.match(text) is not None
+        narration_cased, quotes = ("", 0) if spoken else QUOTED.subn("\n", text)
         lower = text.lower()
         tokens = WORD.findall(lower)
-        if quotes:
+        if quotes or spoken:
             narration = narration_cased.lower()
             narration_tokens = WORD.findall(narration)
         else:  # most narrative paragraphs: the narration is the text, tokenized once

@@ -10,21 +10,21 @@ cached features carry it.
 
 from __future__ import annotations
 
-SCORER_VERSION = 4
+SCORER_VERSION = 5
 
 WEIGHTS = {
-    "log_words": (2.76614, 1.81902, +0.2117),
-    "quote_share": (0.383251, 0.407491, -0.1341),
+    "log_words": (2.76614, 1.81902, +0.2116),
+    "quote_share": (0.382594, 0.406483, -0.1348),
     "inner_evidence": (0.735042, 0.965012, +0.3226),
     "inner_density": (0.0304443, 0.0498557, +0.2817),
     "feeling": (0.00804597, 0.0175716, +0.1252),
     "first_person_narration": (0.0117147, 0.0330756, +0.2439),
     "third_person_narration": (0.0418637, 0.050682, +0.1615),
-    "first_person_speech": (0.0172238, 0.0330797, +0.0635),
-    "interrupted_syntax": (0.0118721, 0.020351, +0.0495),
+    "first_person_speech": (0.0172238, 0.0330797, +0.0636),
+    "interrupted_syntax": (0.0118721, 0.020351, +0.0496),
     "narrated_exclamations": (0.0022727, 0.0118079, +0.0762),
-    "negation": (0.0161737, 0.0242523, -0.0464),
-    "outer_evidence": (1.02081, 0.892271, +0.0122),
+    "negation": (0.0161737, 0.0242523, -0.0463),
+    "outer_evidence": (1.02081, 0.892271, +0.0121),
     "action": (0.014864, 0.0233163, +0.0028),
     "concrete": (0.00721809, 0.0154277, -0.0308),
     "sentence_length": (2.72165, 0.729932, +0.0532),
@@ -34,7 +34,7 @@ WEIGHTS = {
     "present_narration": (0.00261694, 0.0106571, +0.1085),
     "deixis": (0.0010575, 0.00512334, +0.1757),
     "interjections": (0.000147475, 0.00105537, -0.0063),
-    "speech_introspection": (0.00680241, 0.0178113, +0.0519),
+    "speech_introspection": (0.00680241, 0.0178113, +0.0520),
     "repetition": (0.0208334, 0.0277496, +0.2035),
 }
-BIAS = -1.3616
+BIAS = -1.3617

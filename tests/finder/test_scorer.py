@@ -50,3 +50,25 @@ def test_interior_prose_outscores_dialogue_and_action() -> None:
     assert scores[0] > scores[2]
     _, reasons = explain(interior)
     assert any("felt" in r or "thought" in r or "remember" in r for r in reasons)
+
+
+def _feature(text: str, name: str) -> float:
+    return float(extract([text], ngrams=False).features[0, FEATURE_NAMES.index(name)])
+
+
+def test_the_added_features_measure_what_their_docstring_says() -> None:
+    # dialogue set off by a dash, or a play's speaker label, is quoted speech: no narration left
+    for line in ("\u2014Irish, Buck Mulligan said. Is there Gaelic on you?", "BLOOM: (Smiles.) More, houri, more."):
+        assert _feature(line, "quote_share") == 1.0 and _feature(line, "log_words") == 0.0
+    assert _feature("The dash \u2014 in the middle is not dialogue.", "quote_share") == 0.0
+    # fragments: short narrated sentences, but not speech tags
+    assert _feature("A few sheep. That was all. Not like that!", "fragments") > 0.5
+    assert _feature("\u201cGo on and tell them all about it now,\u201d he said.", "fragments") == 0.0
+    # the narrating I, contractions included
+    assert _feature("I'm off that, thanks.", "first_person_narration") > 0
+    assert _feature("He must be cautious now; here it is.", "present_narration") > 0
+    assert _feature("He must be cautious now; here it is.", "deixis") > 0
+    assert _feature("O jumping Jupiter! Ah, the little girl.", "interjections") > 0
+    assert _feature("\u201cI remember there was real feeling in me,\u201d he said.", "speech_introspection") > 0
+    assert _feature("\u201cYou remember the house,\u201d he said.", "speech_introspection") == 0.0
+    assert _feature("under this roof, under this roof! Sally Seton, Sally Seton!", "repetition") > 0
