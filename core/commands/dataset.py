@@ -102,6 +102,12 @@ def format_preview(preview: MixPreview) -> str:
         lines.append(f"general data: {preview.general_rows} rows; taken " +
                      ", ".join(f"{l}: {preview.general_taken[l]}" for l in labels))
     lines.append("total: " + ", ".join(f"{l}: {preview.totals[l]}" for l in labels))
+    if preview.splits:
+        lines.append(f"splits by {preview.group_by} (train/valid/test book examples): " + ", ".join(
+            f"{l}: {'/'.join(str(n) for n in preview.splits[l].values())}" for l in labels if l in preview.splits))
+    if preview.split_problem:
+        lines.append(f"the build would stop: {preview.split_problem}")
+    lines.extend(preview.split_notes)
     for label, shortfalls in preview.shortfalls.items():
         for shortfall in shortfalls:
             lines.append(f"shortfall ({label}): {shortfall.sentence()}")

@@ -30,7 +30,8 @@ from core.dataset.select import Selector, Shortfall, StageChoice
 from core.dataset.spec import BuildSpec, BuildSpecError, ResolvedSpec
 from core.dataset.leakage import PassageSpan, answer_overlap_warning, assert_no_text_leakage, passage_spans
 from core.dataset.split import (SPLITS, SplitPlan, assert_no_leakage, check_honoured, leakage_report,
-                                missing_split_warnings, plan_splits, share_warning)
+                                missing_split_warnings, plan_splits, pool_problem, share_warning, split_counts,
+                                stage_problem)
 from core.dataset.tokens import TokenCounter, token_counter
 from core.dataset.validate import validate_export
 from core.errors import UserError
@@ -138,7 +139,7 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0,
                         split_of=plan.split_of)
     checked = _checked_stages(resolved, selector, plan, pool, spans, progress)
-    last = {s: sum(1 for i in items if i.is_example) for s, items in checked[-1][2].items()} if checked else {}
+    last = split_counts(checked[-1][1].items, plan)
     notes = [share_warning(last, plan.ratios, resolved.group_by), answer_overlap_warning(checked[-1][3])]
     split_notes = missing_split_warnings(plan.ratios) + [note for note in notes if note]
 
@@ -194,17 +195,7 @@ def _checked_stages(resolved: ResolvedSpec, selector: Selector, plan: SplitPlan,
     Raises SplitError when a split asked for would be empty (too few passages or books, or a stage
     too small) and TextLeakError when two splits share text, each with the sentence saying what to change.
     """
-    units = {plan.unit(i) for i in pool}
-    kind = "book" if resolved.group_by == "book" else "passage"
-    pool_counts = {s: 0 for s in SPLITS}
-    for item in pool:
-        pool_counts[plan.split_of(item)] += 1
-    raw = {(i.book_id if resolved.group_by == "book" else i.passage_id) for i in pool}
-    many = f"{len(raw)} {kind}{'s' if len(raw) != 1 else ''}"
-    where = (f"With {many} (each kept whole in one split)" if len(raw) == len(units) else
-             f"With {many} in {len(units)} group{'s' if len(units) != 1 else ''} (those sharing text are kept "
-             f"together in one split)")
-    check_honoured(pool_counts, plan.ratios, resolved.group_by, f"{where}, the build")
+    check_honoured(pool_problem(pool, plan))
     out: list[Checked] = []
     previous: Optional[set[int]] = None
     for number, size in enumerate(resolved.stage_sizes):
@@ -215,9 +206,7 @@ def _checked_stages(resolved: ResolvedSpec, selector: Selector, plan: SplitPlan,
             raise AssertionError("A stage is not a superset of the previous one; please report this bug.")
         previous = keys
         splits = _ordered_splits(choice, plan, resolved.seed, str(choice.size))
-        counts = {s: sum(1 for i in items if i.is_example) for s, items in splits.items()}
-        label = f"Stage {size}" if resolved.staged else (f"A build of {size} examples" if size else "The build")
-        check_honoured(counts, plan.ratios, resolved.group_by, label, smaller=size is not None)
+        check_honoured(stage_problem(split_counts(choice.items, plan), plan, size, resolved.staged))
         leakage = leakage_report(splits, spans)
         assert_no_leakage(leakage, resolved.group_by)
         assert_no_text_leakage(leakage)

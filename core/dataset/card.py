@@ -226,7 +226,7 @@ def render_readme(card: dict[str, Any]) -> str:
              f"examples (the reviewer's turns where edited). The teacher's requests are provenance and are not "
              f"in any row.\n",
              "## What went in\n",
-             _table(["", ""], [
+             _table(["setting", "value"], [
                  ["mix", spec["mix"]["name"]],
                  ["sizes", ", ".join(str(s) if s is not None else "all" for s in spec["stage_sizes"])],
                  ["split by", "passage (no passage in two splits; a book may be)" if spec["group_by"] == "passage"

@@ -2,6 +2,8 @@
 
 The preview removes exact duplicates (cheap) but not near-duplicates (seconds at
 10,000 examples), so a build can come out a little smaller than its preview says.
+It also plans the splits as the build will, so the rows per split, and the sentence
+that would stop the build (a split asked for left empty), show before building.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from core.dataset.collect import collect_accepted
 from core.dataset.dedup import deduplicate
 from core.dataset.general import load_general
 from core.dataset.items import DatasetItem
+from core.dataset.leakage import passage_spans
 from core.dataset.select import Selector, Shortfall
 from core.dataset.spec import BuildSpec
+from core.dataset.split import missing_split_warnings, plan_splits, pool_problem, split_counts, stage_problem
 from core.project import Project
 from store.database import Database
 
@@ -41,6 +45,10 @@ class MixPreview:
     totals: dict[str, int] = field(default_factory=dict)  # stage label -> examples (with general)
     without_student: int = 0  # accepted examples left out until a backfill gives them a student conversation
     without_student_sentence: str = ""
+    splits: dict[str, dict[str, int]] = field(default_factory=dict)  # stage label -> book examples per split
+    group_by: str = "passage"
+    split_problem: str = ""  # the sentence that would stop the build ("" when the splits can be filled)
+    split_notes: list[str] = field(default_factory=list)  # e.g. no test split asked for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,7 +58,8 @@ class MixPreview:
             "shortfalls": {k: [s.to_dict() for s in v] for k, v in self.shortfalls.items()},
             "unassigned": self.unassigned, "general_rows": self.general_rows, "general_taken": self.general_taken,
             "exact_duplicates_removed": self.exact_duplicates, "totals": self.totals,
-            "without_student": self.without_student,
+            "without_student": self.without_student, "splits": self.splits, "group_by": self.group_by,
+            "split_problem": self.split_problem, "split_notes": self.split_notes,
             "note": "near-duplicates are removed only when building, so a build can be a little smaller",
         }
 
@@ -69,7 +78,12 @@ def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
     dedup = deduplicate(collected.items + general_items, near=False)
     pool = [i for i in dedup.kept if i.is_example]
     general = [i for i in dedup.kept if not i.is_example]
-    selector = Selector(pool, general, collected.mix, resolved.seed, resolved.general_ratio if general_items else 0.0)
+    spans = passage_spans({p: db.passages.view(p) for p in sorted({i.passage_id for i in pool if i.passage_id})})
+    plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by,
+                       spans=spans)
+    problem = pool_problem(pool, plan) if pool else ""
+    selector = Selector(pool, general, collected.mix, resolved.seed, resolved.general_ratio if general_items else 0.0,
+                        split_of=plan.split_of)
     available = selector.available()
     shares = collected.mix.shares()
     rows = {g: SourceRow(group=g, share=shares.get(g, 0.0), available=available.get(g, 0), targets={}, taken={})
@@ -77,9 +91,13 @@ def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
     shortfalls: dict[str, list[Shortfall]] = {}
     general_taken: dict[str, int] = {}
     totals: dict[str, int] = {}
+    splits: dict[str, dict[str, int]] = {}
     for size in resolved.stage_sizes:
         label = stage_label(size)
         choice = selector.choose(size)
+        splits[label] = split_counts(choice.items, plan)
+        if pool and not problem:
+            problem = stage_problem(splits[label], plan, size, resolved.staged)
         for group, row in rows.items():
             row.targets[label] = choice.targets.get(group, 0)
             row.taken[label] = choice.taken.get(group, 0)
@@ -90,4 +108,6 @@ def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
                       shortfalls=shortfalls, unassigned=collected.unassigned, general_rows=len(general_items),
                       general_taken=general_taken, exact_duplicates=len(dedup.exact_removed), totals=totals,
                       without_student=len(collected.without_student),
-                      without_student_sentence=collected.without_student_sentence())
+                      without_student_sentence=collected.without_student_sentence(), splits=splits,
+                      group_by=resolved.group_by, split_problem=problem,
+                      split_notes=missing_split_warnings(plan.ratios))

@@ -216,12 +216,38 @@ def honour_problem(counts: dict[str, int], ratios: dict[str, float], group_by: s
     return f"{where} would have {missing}, and {' and '.join(why)}: {choices}."
 
 
-def check_honoured(counts: dict[str, int], ratios: dict[str, float], group_by: str, where: str,
-                   smaller: bool = False) -> None:
-    """Raise SplitError (nothing written yet) when a split asked for would be empty."""
-    problem = honour_problem(counts, ratios, group_by, where, smaller)
+def check_honoured(problem: str) -> None:
+    """Raise SplitError (nothing written yet) with `problem`, the sentence of `pool_problem` or `stage_problem`."""
     if problem:
         raise SplitError(problem)
+
+
+def split_counts(items: Iterable[DatasetItem], plan: SplitPlan) -> dict[str, int]:
+    """Book examples per split under `plan` (general rows left out)."""
+    counts = {s: 0 for s in SPLITS}
+    for item in items:
+        if item.is_example:
+            counts[plan.split_of(item)] += 1
+    return counts
+
+
+def pool_problem(pool: list[DatasetItem], plan: SplitPlan) -> str:
+    """The sentence that stops a build whose pool cannot fill the splits asked for ("" when it can)."""
+    examples = [i for i in pool if i.is_example]
+    units = {plan.unit(i) for i in examples}
+    raw = {(i.book_id if plan.group_by == "book" else i.passage_id) for i in examples}
+    kind = "book" if plan.group_by == "book" else "passage"
+    many = f"{len(raw)} {kind}{'s' if len(raw) != 1 else ''}"
+    where = (f"With {many} (each kept whole in one split)" if len(raw) == len(units) else
+             f"With {many} in {len(units)} group{'s' if len(units) != 1 else ''} (those sharing text are kept "
+             f"together in one split)")
+    return honour_problem(split_counts(examples, plan), plan.ratios, plan.group_by, f"{where}, the build")
+
+
+def stage_problem(counts: dict[str, int], plan: SplitPlan, size: Optional[int], staged: bool) -> str:
+    """The sentence that stops a build when one stage (or the asked size) leaves a split empty ("" if none)."""
+    where = f"Stage {size}" if staged else (f"A build of {size} examples" if size else "The build")
+    return honour_problem(counts, plan.ratios, plan.group_by, where, smaller=size is not None)
 
 
 def missing_split_warnings(ratios: dict[str, float]) -> list[str]:
