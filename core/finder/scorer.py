@@ -120,6 +120,18 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
         return "clause-laden rhythm" if positive else "plain rhythm"
     if name == "modal_past":
         return "memory and reverie (had, would)" if positive else "simple past"
+    if name == "fragments":
+        return "thought in fragments (short narrated sentences)" if positive else "whole, built sentences"
+    if name == "present_narration":
+        return "present tense in the narration (a mind's own time)" if positive else "past-tense narration"
+    if name == "deixis":
+        return "the character's now and here" if positive else "no now or here"
+    if name == "interjections":
+        return "the inner voice exclaiming (oh, O, alas)" if positive else "no interjections"
+    if name == "speech_introspection":
+        return "a speaker examining themself aloud" if positive else "speech about the world"
+    if name == "repetition":
+        return "words repeated, a mind circling" if positive else "little repetition"
     return name.replace("_", " ")
 
 
