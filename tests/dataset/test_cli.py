@@ -22,6 +22,7 @@ def test_export_dry_run_build_and_list(project, capsys) -> None:
     out = capsys.readouterr().out
     assert "War and Peace" in out and "Proust" in out and "target/60" in out
     assert "shortfall" in out and "outside the mix" not in out
+    assert "splits by passage (train/valid/test book examples): 40: " in out and "would stop" not in out
 
     code = main(["export", "cli", "--project", root, "--stages", "40,60", "--format", "mlx-chat,alpaca",
                  "--seed", "3", "--mix", "method", "--json"])
