@@ -164,6 +164,7 @@ async def test_ratios_grouping_and_persona_from_the_form(make_app, project, db) 
         assert len(rows) == 36
         assert all(json.loads(r)["messages"][0] == {"role": "system", "content": "You think aloud."} for r in rows)
         assert not (project.exports / "by-book" / "mlx-chat" / "test.jsonl").exists()
+        assert "There is no test split (test ratio 0)" in text_of(screen.query_one("#build-status"))
 
 
 async def test_a_build_shows_its_phase_and_time_and_never_blocks(make_app, project, db, monkeypatch) -> None:

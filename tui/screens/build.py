@@ -151,7 +151,7 @@ class BuildScreen(StudioScreen):
     BuildScreen #build-preview-box { height: 1fr; min-height: 3; }
     BuildScreen #build-preview-table { height: auto; }
     BuildScreen #build-preview { width: auto; }
-    BuildScreen #build-status { height: auto; max-height: 6; }
+    BuildScreen #build-status { height: auto; max-height: 8; }
     BuildScreen #build-progress { height: 1; }
     BuildScreen #build-builds { height: 3; }
     BuildScreen #build-card-box { height: 2fr; display: none; }
@@ -408,6 +408,10 @@ class BuildScreen(StudioScreen):
         short = {s.group for s in result.shortfalls}
         if short:
             text.append(f"\nShort (reported in the card, not padded): {', '.join(sorted(short))}", style="yellow")
+        shortfalls = {s.sentence() for s in result.shortfalls}
+        for warning in result.warnings:  # split notes (no test split, uneven shares, repeated answers), backfill
+            if warning not in shortfalls:
+                text.append(f"\n{warning}", style="yellow")
         status.update(text)
         self.refresh_builds()
         self.show_card(result.name)
