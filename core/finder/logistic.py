@@ -58,20 +58,33 @@ def fit_newton(x: Array, y: Array, l2: float, *, offset: Optional[Array] = None,
 
 
 def fit_gradient(x: Array, y: Array, l2: Array, *, offset: Optional[Array] = None,
-                 sample_weight: Optional[Array] = None, iterations: int = 300) -> tuple[Array, float]:
+                 sample_weight: Optional[Array] = None, iterations: int = 300,
+                 intercept: bool = True, bias_l2: float = 0.0) -> tuple[Array, float]:
     """The same objective with a per-column penalty, by Nesterov-accelerated gradient descent.
 
     For thousands of (hashed word) columns and few rows, where a Newton system would be too
     large: the step is 1/L with L bounded by the design's largest singular value (power
-    iteration), so it converges without tuning.
+    iteration), so it converges without tuning.  `intercept=False` keeps the bias at 0: with
+    labels of one class only, an unpenalised bias runs off to infinity and would move every
+    score in the library, not just the ones like the verdicts; `bias_l2` holds it near 0 while the
+    verdicts are few (a shift of every score needs evidence from many verdicts, not two).
     """
-    rows, columns = x.shape
+    rows = x.shape[0]
+    if not intercept:
+        weights, _ = _fit_columns(x, y, np.asarray(l2, dtype=np.float64), offset, sample_weight, iterations)
+        return weights, 0.0
     design = np.hstack([x, np.ones((rows, 1))])
-    penalty = np.append(l2, 0.0)
+    penalty = np.append(l2, bias_l2)
+    return _fit_columns(design, y, penalty, offset, sample_weight, iterations, has_bias=True)
+
+
+def _fit_columns(design: Array, y: Array, penalty: Array, offset: Optional[Array],
+                 sample_weight: Optional[Array], iterations: int, has_bias: bool = False) -> tuple[Array, float]:
+    rows, width = design.shape
     base = np.zeros(rows) if offset is None else offset
     sample = np.ones(rows) if sample_weight is None else sample_weight
     sample = sample / sample.sum()
-    vector = np.ones(columns + 1) / np.sqrt(columns + 1)
+    vector = np.ones(width) / np.sqrt(width)
     for _ in range(12):
         vector = design.T @ (sample * (design @ vector))
         norm = float(np.linalg.norm(vector))
@@ -80,7 +93,7 @@ def fit_gradient(x: Array, y: Array, l2: Array, *, offset: Optional[Array] = Non
         vector /= norm
     spectral = float(vector @ (design.T @ (sample * (design @ vector))))
     step = 1.0 / (0.25 * spectral * 1.1 + float(penalty.max()) + 1e-12)
-    weights = np.zeros(columns + 1)
+    weights = np.zeros(width)
     previous = weights.copy()
     for t in range(1, iterations + 1):
         look = weights + (t - 1) / (t + 2) * (weights - previous)
@@ -88,7 +101,9 @@ def fit_gradient(x: Array, y: Array, l2: Array, *, offset: Optional[Array] = Non
         gradient = design.T @ (sample * (p - y)) + penalty * look
         previous = weights
         weights = look - step * gradient
-    return weights[:-1], float(weights[-1])
+    if has_bias:
+        return weights[:-1], float(weights[-1])
+    return weights, 0.0
 
 
 def roc_auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
