@@ -161,22 +161,25 @@ WORDS = [f"w{n}" for n in range(400)]
 
 @st.composite
 def books_with_spans(draw):
-    """A book of random words and random spans over it: duplicates, sub-spans, overlaps and disjoint ones."""
+    """Two editions of one text (books 1 and 2) and random spans over them: duplicates, sub-spans, overlaps,
+    the same words in the other edition, and disjoint spans."""
     words = draw(st.lists(st.sampled_from(WORDS), min_size=60, max_size=400))
     text = " ".join(words)
-    spans = []
+    spans: list[tuple[int, int, int]] = []
     for _ in range(draw(st.integers(2, 25))):
-        kind = draw(st.sampled_from(["random", "duplicate", "inside"]))
+        kind = draw(st.sampled_from(["random", "duplicate", "inside", "other edition"]))
         if kind != "random" and spans:
-            base = draw(st.sampled_from(spans))
+            book, start, end = draw(st.sampled_from(spans))
             if kind == "duplicate":
-                spans.append(base)
-                continue
-            start = draw(st.integers(base[0], base[1] - 1))
-            spans.append((start, draw(st.integers(start + 1, base[1]))))
+                spans.append((book, start, end))
+            elif kind == "other edition":
+                spans.append((3 - book, start, end))
+            else:
+                inner = draw(st.integers(start, end - 1))
+                spans.append((book, inner, draw(st.integers(inner + 1, end))))
             continue
         start = draw(st.integers(0, len(text) - 2))
-        spans.append((start, draw(st.integers(start + 1, min(len(text), start + 400)))))
+        spans.append((draw(st.sampled_from([1, 2])), start, draw(st.integers(start + 1, min(len(text), start + 400)))))
     return text, spans
 
 
@@ -184,21 +187,32 @@ def _overlap(a: PassageSpan, b: PassageSpan) -> bool:
     return a.book_id == b.book_id and a.start < b.end and b.start < a.end
 
 
+def _shares_run(a: PassageSpan, b: PassageSpan) -> bool:
+    words_a, words_b = a.text.casefold().split(), b.text.casefold().split()
+    if len(words_a) < 13 or len(words_b) < 13:
+        return False
+    runs = {tuple(words_a[i:i + 13]) for i in range(len(words_a) - 12)}
+    return any(tuple(words_b[i:i + 13]) in runs for i in range(len(words_b) - 12))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=books_with_spans(), seed=st.integers(0, 10_000), valid=st.sampled_from([0.0, 0.1, 0.2, 0.3]),
-       test=st.sampled_from([0.0, 0.1, 0.2, 0.3]))
-def test_random_spans_never_put_one_text_in_two_splits(book, seed: int, valid: float, test: float) -> None:
-    """Over random spans (150 examples): overlapping, identical or run-sharing passages share a split, and
-    the text check of the result finds no passage text in two splits."""
+       test=st.sampled_from([0.0, 0.1, 0.2, 0.3]), group_by=st.sampled_from(["passage", "book"]))
+def test_random_spans_never_put_one_text_in_two_splits(book, seed: int, valid: float, test: float,
+                                                       group_by: str) -> None:
+    """Over random spans of two editions (150 examples): overlapping, identical or run-sharing passages share
+    a split (by book, so do their books), and the text check of the result finds no passage text in two splits."""
     text, raw = book
-    spans = {pid: PassageSpan(pid, 1, start, end, text[start:end]) for pid, (start, end) in enumerate(raw, 1)}
+    spans = {pid: PassageSpan(pid, book_id, start, end, text[start:end])
+             for pid, (book_id, start, end) in enumerate(raw, 1)}
     rng = random.Random(seed)
-    items = [_item(pid * 10 + k, pid, 1, random_text(rng, 20)) for pid in spans for k in range(2)]
-    plan = plan_splits(items, valid, test, seed, "passage", spans=spans)
+    items = [_item(pid * 10 + k, pid, spans[pid].book_id, random_text(rng, 20)) for pid in spans for k in range(2)]
+    plan = plan_splits(items, valid, test, seed, group_by, spans=spans)
     split_of = {item.passage_id: plan.split_of(item) for item in items}
     for a in spans.values():
         for b in spans.values():
-            if _overlap(a, b) or (text_key(a.text) and text_key(a.text) == text_key(b.text)):
+            if (_overlap(a, b) or (text_key(a.text) and text_key(a.text) == text_key(b.text)) or _shares_run(a, b)
+                    or (group_by == "book" and a.book_id == b.book_id)):
                 assert split_of[a.passage_id] == split_of[b.passage_id], (a, b)
     splits = {s: [i for i in items if plan.split_of(i) == s] for s in SPLITS}
     report = text_leakage(splits, spans)
