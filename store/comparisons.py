@@ -19,6 +19,7 @@ from store.repository import Repository
 VerdictChoice = Literal["left", "right", "tie", "both-bad", "undo"]
 VERDICT_CHOICES: tuple[VerdictChoice, ...] = get_args(VerdictChoice)
 JudgeKind = Literal["human", "teacher"]
+PENDING_VERDICT = "pending"  # a teacher request in flight: its worst case is held until an answer settles it
 
 
 @dataclass
@@ -110,6 +111,25 @@ class VerdictRepository(Repository[PairVerdict]):
         found = self.where(lambda d: d.get("comparison_id") == comparison_id
                            and (judge is None or d.get("judge") == judge))
         return sorted(found, key=lambda v: v.id)
+
+    def teacher_spent(self, teacher: str) -> float:
+        """What judging with `teacher` has cost: real costs, and the worst cases of requests still pending.
+
+        Newest first: a verdict (or failure) settles the pending reservation made before it for the same
+        pair-order, so a reservation is counted only while nothing has answered it.
+        """
+        settled: set[tuple[int, int, bool]] = set()
+        total = 0.0
+        events = sorted((v for v in self.all() if v.judge == "teacher" and v.teacher == teacher), key=lambda v: -v.id)
+        for event in events:
+            key = (event.comparison_id, event.pair, event.a_left)
+            if event.verdict == PENDING_VERDICT:
+                if key not in settled:
+                    total += event.cost_usd
+            else:
+                total += event.cost_usd
+                settled.add(key)
+        return total
 
 
 class ComparisonRepository(Repository[Comparison]):

@@ -9,7 +9,7 @@ from store.books import BookRepository
 from store.comparisons import Answer, Comparison, ComparisonRepository, PairVerdict
 from store.decisions import DecisionRepository
 from store.examples import ExampleRepository
-from store.finder import DismissalRepository
+from store.finder import DismissalRepository, TeacherScoring, TeacherScoringRepository
 from store.jobs import JobRepository
 from store.errors import StoreCorruptError
 from store.journal import JournalDB, StoreError
@@ -20,7 +20,7 @@ from store.templates import TemplateVersionRepository
 
 SCHEMA_VERSION = 1
 RECORD_CLASSES: tuple[type[Record], ...] = (Book, Passage, TemplateVersion, Job, Example, Decision, Run,
-                                            Answer, Comparison, PairVerdict)
+                                            Answer, Comparison, PairVerdict, TeacherScoring)
 
 # Migration n takes a database at schema n-1 to schema n.  Each runs once, in order,
 # and the version is recorded after it (so a crash mid-way reruns an idempotent step).
@@ -62,6 +62,7 @@ class Database:
         self.runs = RunRepository(self.db)
         self.dismissals = DismissalRepository(self.db)
         self.comparisons = ComparisonRepository(self.db)  # evaluation: answers, pairings, verdicts
+        self.ratings = TeacherScoringRepository(self.db)  # the finder's paragraph ratings by a teacher
 
     def _check_documents(self) -> None:
         """Refuse, with one sentence, documents that parse but cannot be records (wrong JSON types)."""
@@ -117,6 +118,16 @@ class Database:
     @property
     def schema_version(self) -> int:
         return self._stored_version()
+
+    def teacher_spent(self, teacher: str) -> float:
+        """The project's lifetime spend on `teacher`: generation and backfill jobs, judging, paragraph ratings.
+
+        WHY one sum: the budget cap is per teacher over everything the project asks of it, so the queue,
+        the judge and the finder's ratings each start from this figure, and none can spend what the others
+        already did (worst cases of requests still in flight included).
+        """
+        return (self.jobs.spent(teacher) + self.comparisons.verdicts.teacher_spent(teacher)
+                + self.ratings.spent(teacher))
 
     def transaction(self) -> ContextManager[None]:
         """`with db.transaction():` -- changes to any records in the block are one journal line.

@@ -125,7 +125,7 @@ async def _run(queue: Any, args: argparse.Namespace, ctx: Any, added: Any, progr
             ctx.print(estimate.describe())
             budget = queue.config
             ctx.print(f"Budget: ${budget.budget_usd:.2f} for this teacher in this project "
-                      f"(${queue.db.jobs.spent(queue.teacher.name):.4f} recorded so far)"
+                      f"(${queue.db.teacher_spent(queue.teacher.name):.4f} recorded so far)"
                       + (f", ${budget.run_budget_usd:.2f} for this run." if budget.run_budget_usd else "."))
         if not args.yes and not confirm():
             ctx.print("Not started; the jobs stay queued.")

@@ -28,13 +28,13 @@ from core.teacher.base import (Teacher, TeacherFatal, TeacherOutputError, Teache
                                TeacherRetryable, clean_text)
 from core.teacher.pricing import estimate_tokens, worst_case_usd
 from core.templates import Prompt
-from store.comparisons import Answer, Comparison, PairVerdict
+from store.comparisons import PENDING_VERDICT, Answer, Comparison, PairVerdict
 from store.database import Database
 from store.jobs import SUBMITTING
 
 JUDGE_MAX_TOKENS = 400
 MAX_ATTEMPTS = 5
-PENDING = "pending"
+PENDING = PENDING_VERDICT
 # Events that hold money but no verdict: a request in flight, one that failed, an answer without a verdict.
 NOT_VERDICTS = (PENDING, "failed", "unparsed")
 
@@ -139,19 +139,7 @@ def standing_orders(db: Database, comparison: Comparison) -> dict[tuple[int, boo
 
 def judge_spent(db: Database, teacher: str) -> float:
     """What judging has cost with this teacher in the project: real costs, and worst cases still pending."""
-    settled: set[tuple[int, int, bool]] = set()
-    total = 0.0
-    events = sorted((v for v in db.comparisons.verdicts.all() if v.judge == "teacher" and v.teacher == teacher),
-                    key=lambda v: -v.id)
-    for event in events:  # newest first: a real verdict settles the pending reservations before it
-        key = (event.comparison_id, event.pair, event.a_left)
-        if event.verdict == PENDING:
-            if key not in settled:
-                total += event.cost_usd
-        else:
-            total += event.cost_usd
-            settled.add(key)
-    return total
+    return db.comparisons.verdicts.teacher_spent(teacher)
 
 
 def in_batches(db: Database, comparison: Comparison) -> dict[tuple[int, bool], PairVerdict]:
@@ -232,7 +220,7 @@ async def judge_comparison(db: Database, comparison: Comparison, teacher: Teache
     report = JudgeReport()
     answers = comparison_answers(db, comparison)
     todo = remaining_orders(db, comparison)
-    budget = Budget(budget_usd, spent_before_usd=db.jobs.spent(teacher.name) + judge_spent(db, teacher.name))
+    budget = Budget(budget_usd, spent_before_usd=db.teacher_spent(teacher.name))
     row = teacher.price_row()
     gate = asyncio.Semaphore(max(1, concurrency))
     finished = 0

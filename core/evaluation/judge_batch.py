@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from core.evaluation.judge import (JUDGE_MAX_TOKENS, MAX_ATTEMPTS, PENDING, JudgeError, JudgeReport, PairOrder,
-                                   answer_cost, comparison_answers, in_batches, judge_prompt, judge_spent,
+                                   answer_cost, comparison_answers, in_batches, judge_prompt,
                                    order_key, parse_verdict, record_event, remaining_orders,
                                    shown_answers)
 from core.queue.budget import Budget
@@ -74,7 +74,7 @@ class BatchJudge:
         self.db, self.comparison, self.teacher = db, comparison, teacher
         self.client = batch_client(teacher)
         self.row = teacher.price_row(batch=True)
-        self.budget = Budget(budget_usd, spent_before_usd=db.jobs.spent(teacher.name) + judge_spent(db, teacher.name))
+        self.budget = Budget(budget_usd, spent_before_usd=db.teacher_spent(teacher.name))
         self.poll_s, self.sleep, self.progress = poll_s, sleep, progress
         self.answers = comparison_answers(db, comparison)
         self.report = JudgeReport()

@@ -22,7 +22,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from core.evaluation.judge import judge_spent
 from core.finder.suggestions import BookScores
 from core.queue.budget import Budget, usage_problem
 from core.teacher.base import Teacher, TeacherFatal, TeacherOutputError, TeacherRequest, TeacherRetryable
@@ -162,7 +161,7 @@ class ScoringReport:
 
 def repository(db: Database) -> TeacherScoringRepository:
     """The teacher ratings' repository on the project's store (the records live in `store.finder`)."""
-    return TeacherScoringRepository(db.db)
+    return db.ratings
 
 
 def cached_ratings(db: Database, scores: BookScores, teacher_name: str) -> dict[int, float]:
@@ -172,7 +171,7 @@ def cached_ratings(db: Database, scores: BookScores, teacher_name: str) -> dict[
 
 def teacher_spent(db: Database, teacher_name: str) -> float:
     """The teacher's recorded lifetime spend in the project: queue jobs, judging and paragraph ratings."""
-    return db.jobs.spent(teacher_name) + judge_spent(db, teacher_name) + repository(db).spent(teacher_name)
+    return db.teacher_spent(teacher_name)
 
 
 def to_rate(db: Database, scores: BookScores, paragraphs: Sequence[int], teacher_name: str) -> list[int]:

@@ -106,7 +106,7 @@ class RunContext:
     def start_budget(self) -> None:
         """Read the teacher's recorded spend and the caps as they are now (the run is starting)."""
         self.stats.budget_usd = self.config.budget_usd
-        self.budget = Budget(self.config.budget_usd, self.db.jobs.spent(self.teacher.name),
+        self.budget = Budget(self.config.budget_usd, self.db.teacher_spent(self.teacher.name),
                              self.config.run_budget_usd, self.stats)
 
     def template_for(self, job: Job) -> Template:

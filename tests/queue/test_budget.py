@@ -116,3 +116,25 @@ async def test_kill_and_resume_cycles_never_cross_the_cap(project, db, fake_anth
     final = make_queue(project, db, fake_anthropic, concurrency=3, budget=cap)
     await final.run()
     assert recorded(db, final.teacher.name) <= cap + 1e-9 and final.stats.stop_reason == "budget"
+
+
+async def test_judging_and_paragraph_ratings_count_against_the_same_cap(project, db, fake_anthropic):
+    """One lifetime cap per teacher over everything the project asks of it: jobs, judging, finder ratings."""
+    from store.comparisons import PairVerdict
+
+    add_passages(db, 2)
+    queue = make_queue(project, db, fake_anthropic, concurrency=1, budget=1.0)
+    name = queue.teacher.name
+    db.ratings.start(1, "v1", name, [0, 1, 2], worst_case_usd=0.6)  # a rating request never settled: its worst case
+    db.comparisons.verdicts.add(PairVerdict(comparison_id=1, pair=0, judge="teacher", a_left=True, teacher=name,
+                                            verdict="pending", cost_usd=0.3))
+    db.comparisons.verdicts.add(PairVerdict(comparison_id=1, pair=1, judge="teacher", a_left=True, teacher=name,
+                                            verdict="pending", cost_usd=0.3))
+    db.comparisons.verdicts.add(PairVerdict(comparison_id=1, pair=1, judge="teacher", a_left=True, teacher=name,
+                                            verdict="left", cost_usd=0.25))  # settles the reservation before it
+    db.comparisons.verdicts.add(PairVerdict(comparison_id=1, pair=0, judge="teacher", a_left=True, teacher="other",
+                                            verdict="left", cost_usd=5.0))  # another teacher's spend
+    assert db.teacher_spent(name) == pytest.approx(0.6 + 0.3 + 0.25)
+    summary = await queue.run()
+    assert queue.stats.stop_reason == "budget" and summary.done == 0
+    assert fake_anthropic.message_requests() == []
