@@ -44,7 +44,7 @@ COMMAND_MODULES = [
 # A name here whose handler tried to write would fail with the store's read-only sentence,
 # never change anything.  Nested actions (`passages add`) are not listed, so they write.
 READ_ONLY_COMMANDS = frozenset({
-    "books", "book", "passages", "examples", "review-stats", "builds", "plan", "devices", "models",
+    "books", "book", "passages", "groups", "examples", "review-stats", "builds", "plan", "devices", "models",
 })
 
 

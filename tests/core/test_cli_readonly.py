@@ -81,6 +81,9 @@ def test_read_only_names_are_commands_and_nested_actions_write() -> None:
     assert parser.parse_args(["examples"]).read_only is True
     assert parser.parse_args(["passages"]).read_only is True
     assert parser.parse_args(["passages", "add", "1", "--start", "0", "--end", "2"]).read_only is False
+    assert parser.parse_args(["groups"]).read_only is True
+    assert parser.parse_args(["groups", "merge", "A", "--into", "B"]).read_only is False
+    assert parser.parse_args(["groups", "set", "1", "B"]).read_only is False
     extra = {"decide": ["1", "accept"], "import": ["x"], "export": ["b"]}
     for name in ("decide", "import", "flag", "runs", "templates", "export"):
         assert parser.parse_args([name] + extra.get(name, [])).read_only is False, name
@@ -92,7 +95,7 @@ def test_every_read_only_command_that_opens_the_database_runs_beside_the_studio(
     with Database(project.db_path) as writer:
         book = writer.books.add(Book(title="Mrs Dalloway", author="Woolf", chars=10, sha256="ef" * 32))
         writer.examples.add(make_example("She would buy the flowers herself.", book_id=book.id))
-        for args in (["books"], ["passages"], ["examples"], ["review-stats"], ["builds"], ["devices"]):
+        for args in (["books"], ["passages"], ["groups"], ["examples"], ["review-stats"], ["builds"], ["devices"]):
             result = _run(project.root, *args, "--json")
             assert result.returncode == 0, (args, result.stderr)
             json.loads(result.stdout)
