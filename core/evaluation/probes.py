@@ -248,8 +248,8 @@ def held_out_probes(project: Project, build: str) -> ProbeSet:
             if probes:
                 break
     if not probes:
-        raise ProbeFileError(f"The build {build!r} has no test or valid rows with user turns; rebuild it with a "
-                             f"test split.")
+        raise ProbeFileError(f"The build {build!r} has no test or valid rows with user turns (made with test and "
+                             f"valid ratios of 0?); rebuild it with a test split, e.g. --test 0.1.")
     probe_set = ProbeSet(name, "held-out", tuple(probes))
     path.write_text(format_probes(probe_set), encoding="utf-8")
     return _read(path, name)

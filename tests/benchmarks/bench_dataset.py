@@ -62,7 +62,10 @@ def make_project(root: Path):
             edited_text=random_text(rng, 120) if number % 10 == 0 else "",
             messages=[{"role": "system", "content": "You write interiority."},
                       {"role": "user", "content": f"Passage {passage.id}: write the inner monologue."},
-                      {"role": "assistant", "content": reply}]))
+                      {"role": "assistant", "content": reply}],
+            # What builds export: the student conversation (a short natural user turn and the answer).
+            student=[{"role": "user", "content": random_text(rng, rng.randint(8, 30))},
+                     {"role": "assistant", "content": reply}], student_shape="single"))
     db.examples.add_many(examples)
     return project, db
 

@@ -141,3 +141,15 @@ def test_format_then_parse_round_trips(items: list[tuple[str, list[str]]]) -> No
         def lines(turns: tuple[str, ...]) -> list[list[str]]:
             return [[line.strip() for line in t.splitlines()] for t in turns]
         assert lines(got.turns) == lines(want.turns)
+
+
+def test_a_build_without_test_or_valid_rows_says_how_to_get_held_out_prompts(project, db) -> None:
+    from core.dataset import BuildSpec, build_dataset
+    from core.evaluation.probes import ProbeFileError, held_out_probes
+    from tests.dataset.synthetic import add_book
+
+    add_book(db, "Only", "Writer", passages=6, per_passage=1)
+    build_dataset(project, db, BuildSpec(name="all-train", formats=("mlx-chat",), valid_ratio=0, test_ratio=0,
+                                         near_dedup=False))
+    with pytest.raises(ProbeFileError, match=r"no test or valid rows .*rebuild it with a test split, e\.g\. --test 0\.1"):
+        held_out_probes(project, "all-train")
