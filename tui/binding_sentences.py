@@ -59,6 +59,7 @@ SENTENCES: dict[str, str] = {
     "queue.cancel": "Cancel the running queue (jobs not started stay pending)",
     "queue.mode": "Switch between live requests and the cheaper batch API",
     "queue.retry_failed": "Put the failed jobs back in the queue",
+    "queue.reload_settings": "Read the teacher, queue and prices settings again from interiority.toml",
     # review
     "review.accept": "Accept the example for training",
     "review.reject": "Reject the example, with a reason",
@@ -88,6 +89,7 @@ SENTENCES: dict[str, str] = {
     "train.evaluate": "Evaluate the selected run against the base model",
     "train.compare": "Mark the selected run; with two marked, compare them",
     "train.refresh": "Reload the lists of builds and runs",
+    "train.zoom": "Zoom the loss chart: all iterations, the last 200, the last 50",
     # plan
     "plan.recompute": "Recompute the plan",
     "plan.explain": "Show or hide the formulas behind every number",
