@@ -77,15 +77,24 @@ def build_demo_project(root: Path) -> Any:
             "As I reflect on this moment, I find myself overwhelmed by a wave of emotion.",
             "I wanted to go down to them. I also wanted them to come up and find me not wanting to.",
         ]
+        user_turns = [  # what a person might say to an AI: the student conversation's user turn
+            "it's late and the radiator keeps ticking. what's going on with you?",
+            "Someone asked how you were today and you answered too fast. Why?",
+            "Be honest: how are you, really?",
+            "Do you ever want two opposite things at once?",
+        ]
         examples = []
         for i, text_sample in enumerate(samples * 2):
             passage = passages[i % len(passages)]
+            answer = text_sample + f" ({i})"
             examples.append(Example(
                 passage_id=passage.id, book_id=book.id, template_id=passage.template_ids[0], template_version="demo",
                 teacher="anthropic:claude-sonnet-4-6",
                 messages=[{"role": "system", "content": "Write a first-person interior moment."},
                           {"role": "user", "content": passage.text},
-                          {"role": "assistant", "content": text_sample + f" ({i})"}],
+                          {"role": "assistant", "content": answer}],
+                student=[{"role": "user", "content": user_turns[i % len(user_turns)]},
+                         {"role": "assistant", "content": answer}], student_shape="single",
                 usage={"input": 900, "output": 120, "cache_read": 800, "cache_write": 0}, cost_usd=0.0031))
         db.examples.add_many(examples)
         from core.quality.flagger import QualityFlagger, load_project_templates, reflag_all
@@ -95,6 +104,9 @@ def build_demo_project(root: Path) -> Any:
             record_decision(db, project.settings, example.id, "accept", seconds=4.0, session="demo")
         record_decision(db, project.settings, examples[3].id, "reject", reason="cliche", seconds=3.0,
                         session="demo")
+        from core.dataset import BuildSpec, build_dataset
+
+        build_dataset(project, db, BuildSpec(name="demo-build", formats=("mlx-chat", "openai"), near_dedup=False))
     finally:
         db.close()
     return project
