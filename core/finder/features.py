@@ -60,7 +60,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "third_person_narration", "first_person_speech", "interrupted_syntax", "narrated_exclamations", "negation",
     "outer_evidence", "action", "concrete", "sentence_length", "commas", "modal_past",
     "fragments", "present_narration", "deixis", "interjections", "speech_introspection", "repetition",
+    "sentence_peak", "sentence_mean", "title_list",
 )
+# `title_list` is a gate, not a fitted column: its weight is 0 and the scorer caps the log-odds of a
+# paragraph that is a list of titles (`core.finder.scorer`).
+TITLE_LIST = FEATURE_NAMES.index("title_list")
 N_FEATURES = len(FEATURE_NAMES)
 HASH_BITS = 16
 HASH_BUCKETS = 1 << HASH_BITS
@@ -83,9 +87,20 @@ ATTRIBUTION = re.compile(
 # play's speaker label ("BLOOM: (Smiles.) More") are quoted speech without quotation marks.
 SPEECH_LINE = re.compile(r"\s*(?:[—―–]|--|[A-Z][A-Z .'’]{1,40}:\s)")
 SENTENCE_SPLIT = re.compile(r"[.!?…:;]+")
+# A table of contents or a heading: "Chapter I. Fyodor Pavlovitch Karamazov Chapter II. He Gets Rid ..."
+# (the reader joins its lines into one paragraph).  Heading words with a numeral, or two or more
+# distinct roman numerals of two letters or more opening a title ("II. The Pool of Tears").
+HEADING_MARK = re.compile(r"\b(?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|EPILOGUE|Epilogue|CONTENTS|Contents)"
+                          r"(?:\s+(?:[IVXLC]+|\d+|[A-Z][a-z]+|[A-Z]+)\b|$)")
+ROMAN_TITLE = re.compile(r"\b([IVXLC]{2,7})\.\s+[A-Z]")
+CASED_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 SPEECH_TAG_PIECE = re.compile(r"\b(?:said|says|asked|replied|answered|cried|added|observed|continued)\b")
 
 _FAMILY_INDEX = word_families()
+_INNER_WORDS = frozenset(w for w, f in _FAMILY_INDEX.items()
+                         if FAMILY_NAMES[f] in ("cognition", "perception", "feeling", "mind", "hedge"))
+_OUTER_WORDS = frozenset(w for w, f in _FAMILY_INDEX.items()
+                         if FAMILY_NAMES[f] in ("speech_tag", "public", "concrete", "action"))
 _N_FAMILIES = len(FAMILY_NAMES)
 _FAM = {name: i for i, name in enumerate(FAMILY_NAMES)}
 
@@ -115,7 +130,7 @@ def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
     lookup, and counts are gathered with one `np.bincount` for the whole book.
     """
     count = len(texts)
-    raw = np.zeros((count, 14), dtype=np.float64)
+    raw = np.zeros((count, 17), dtype=np.float64)
     family_ids: list[int] = []
     narration_ids: list[int] = []
     token_lengths = np.zeros(count, dtype=np.int64)
@@ -142,9 +157,16 @@ def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
             all_tokens.extend(tokens)
         chars = len(text)
         short = sentences = 0
+        peak, total, pieces = float("-inf"), 0.0, 0
         for piece in SENTENCE_SPLIT.split(narration):
             words = len(piece.split())
             if words:
+                piece_words = WORD.findall(piece)
+                inner_here = sum(map(_INNER_WORDS.__contains__, piece_words)) + 2 * len(ATTRIBUTION.findall(piece))
+                level = (inner_here - 0.5 * sum(map(_OUTER_WORDS.__contains__, piece_words))) / (len(piece_words) + 4)
+                peak = max(peak, level)
+                total += level
+                pieces += 1
                 if words > 4:
                     sentences += 1
                 elif not SPEECH_TAG_PIECE.search(piece):  # "he said" is a tag, not a fragment
@@ -166,6 +188,9 @@ def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
             short,
             sentences,
             len(long_words) - len(set(long_words)),
+            peak if pieces else 0.0,
+            total / pieces if pieces else 0.0,
+            _title_list(original),
         )
     rows = np.repeat(np.arange(count, dtype=np.int64), token_lengths)
     families = np.bincount(rows * (none + 1) + np.asarray(family_ids, dtype=np.int64),
@@ -180,6 +205,16 @@ def extract(texts: Sequence[str], *, ngrams: bool = True) -> Extraction:
         return Extraction(features, empty, np.zeros(count + 1, dtype=np.int64))
     indices, indptr = _hash_ngrams(all_tokens, token_lengths)
     return Extraction(features, indices, indptr)
+
+
+def _title_list(text: str) -> float:
+    """1.0 when `text` reads as a list of titles or a heading: a heading mark, and mostly
+    capitalised words.  The marks are searched first (one C-level scan); few paragraphs have one."""
+    marked = HEADING_MARK.search(text) is not None or len(set(ROMAN_TITLE.findall(text))) >= 2
+    if not marked:
+        return 0.0
+    words = CASED_WORD.findall(text)
+    return 1.0 if words and sum(w[0].isupper() for w in words) >= 0.6 * len(words) else 0.0
 
 
 def _assemble(raw: npt.NDArray[np.float64], families: npt.NDArray[np.float64],
@@ -222,6 +257,9 @@ def _assemble(raw: npt.NDArray[np.float64], families: npt.NDArray[np.float64],
         fam[:, _FAM["interjection"]] * per_narrated_word,
         speech_inner * np.minimum(speech_first, 1.0) * per_word,
         raw[:, 13] * per_word,
+        raw[:, 14],
+        raw[:, 15],
+        raw[:, 16],
     ]
     return np.stack(columns, axis=1).astype(np.float32)
 

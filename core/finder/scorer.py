@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from core.finder.features import FEATURE_NAMES, extract, family_words
+from core.finder.features import FEATURE_NAMES, TITLE_LIST, extract, family_words
 from core.finder.logistic import sigmoid
 from core.finder.weights import BIAS, WEIGHTS
 
@@ -38,7 +38,20 @@ class LocalModel:
         return np.clip(z, -_CLIP, _CLIP)
 
     def logits(self, features: npt.NDArray[np.floating]) -> Array:
-        return self.standardized(features) @ self.weight + self.bias
+        raw = np.asarray(features)
+        return capped(self.standardized(raw) @ self.weight + self.bias, raw)
+
+
+# A list of titles (a table of contents, a chapter heading) renders no mind, however many "Chapter I.
+# He Gets Rid Of His Eldest Son" lines add up to look long and feeling-laden: its log-odds are capped
+# here (score <= 0.01) rather than learnt, since a labelled set holds too few headings to fit a weight.
+TITLE_LOGIT = -4.6
+
+
+def capped(logits: Array, features: npt.NDArray[np.floating]) -> Array:
+    """`logits` with every row whose `title_list` feature is set held at or below `TITLE_LOGIT`."""
+    titles = np.asarray(features)[:, TITLE_LIST] > 0.5
+    return np.where(titles, np.minimum(logits, TITLE_LOGIT), logits) if titles.any() else logits
 
 
 # A standardized feature beyond +-6 is an outlier the fit never saw (a 2-word line of dashes):
@@ -130,6 +143,9 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
         return "the inner voice exclaiming (oh, O, alas)" if positive else "no interjections"
     if name == "speech_introspection":
         return "a speaker examining themself aloud" if positive else "speech about the world"
+    if name in ("sentence_peak", "sentence_mean"):
+        return "one sentence dense with thought or feeling" if name == "sentence_peak" and positive else (
+            "sentence after sentence of thought or feeling" if positive else "no sentence of thought or feeling")
     if name == "repetition":
         return "words repeated, a mind circling" if positive else "little repetition"
     return name.replace("_", " ")
@@ -144,7 +160,9 @@ def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
     features = extract([text], ngrams=False).features
     z = standardized(features)[0]
     contributions = z * _WEIGHT
-    score = float(sigmoid(np.array([float(contributions.sum() + BIAS)]))[0])
+    score = float(sigmoid(capped(np.array([float(contributions.sum() + BIAS)]), features))[0])
+    if features[0, TITLE_LIST] > 0.5:
+        return score, ["a list of titles or a heading, not prose"]
     toward = score >= 0.5
     order = np.argsort(-contributions if toward else contributions, kind="stable")
     reasons: list[str] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from core.finder.features import FEATURE_NAMES
+from core.finder.features import FEATURE_NAMES, TITLE_LIST
 from core.finder.logistic import fit_newton
 from core.finder.scorer import LocalModel
 
@@ -21,13 +21,18 @@ L2_CHOICES = (0.03, 0.05, 0.1, 0.2, 0.3, 1.0)
 
 
 def fit_local(features: npt.NDArray[np.floating], labels: npt.NDArray[np.bool_], l2: float) -> LocalModel:
-    """L2-regularised logistic regression on z-scored features (the scorer's form)."""
+    """L2-regularised logistic regression on z-scored features (the scorer's form).
+
+    The `title_list` gate is not fitted (weight 0, mean 0, scale 1): the scorer caps it by rule."""
     x = np.asarray(features, dtype=np.float64)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
+    mean[TITLE_LIST], scale[TITLE_LIST] = 0.0, 1.0
     scale[scale == 0] = 1.0
     z = np.clip((x - mean) / scale, -6.0, 6.0)
-    weights, bias = fit_newton(z, np.asarray(labels, dtype=np.float64), l2)
+    fitted = np.arange(x.shape[1]) != TITLE_LIST
+    weights = np.zeros(x.shape[1])
+    weights[fitted], bias = fit_newton(z[:, fitted], np.asarray(labels, dtype=np.float64), l2)
     return LocalModel(mean, scale, weights, bias)
 
 
