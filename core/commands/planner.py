@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Optional
 
 from core.cli import CommandContext, add_command
-from core.planner import (BUILTIN_SHAPES, METHODS, TARGETS, all_devices, build_tokens, check_claim,
-                          export_scale_out, load_calibration, make_plan, make_request, progressive_plan)
+from core.planner import (BUILTIN_SHAPES, METHODS, TARGETS, BuildTokens, all_devices, check_claim, export_scale_out,
+                          load_calibration, make_plan, make_request, progressive_plan, tokens_from_build)
 from core.planner.headline import headline
-from core.planner.scale_out import build_folder
 from core.planner.shapes import PlannerError
 
 
@@ -30,7 +29,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--lora-layers", type=int, help="adapt only the top N layers (mlx-lm --num-layers)")
     p.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing")
     p.add_argument("--tokens", type=int, help="dataset tokens per epoch")
-    p.add_argument("--build", help="read the token count from this dataset build under exports/")
+    p.add_argument("--build", metavar="NAME[/stage-N]",
+                   help="take the token count from this dataset build's card: its train split (the largest stage "
+                        "unless /stage-N is given)")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--price-per-hour", type=float, help="USD per device-hour (default: a typical on-demand price)")
     p.add_argument("--claim", type=float, metavar="TOKENS_PER_S", help="check a quoted speed against the peak")
@@ -56,24 +57,31 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.set_defaults(handler=scale_out_command)
 
 
-def _tokens(args: argparse.Namespace, ctx: CommandContext) -> tuple[Any, str]:
+def _tokens(args: argparse.Namespace, ctx: CommandContext) -> tuple[Optional[int], str, Optional[BuildTokens]]:
+    """(tokens per epoch, the sentence saying where they came from, the build's figure when read from one)."""
     if args.build:
-        return build_tokens(build_folder(ctx.project.exports, args.build))
-    return args.tokens, "given"
+        if args.tokens is not None:
+            raise PlannerError("Give either --tokens or --build, not both: --build reads the count from the card.")
+        found = tokens_from_build(ctx.project, args.build)
+        return found.tokens, found.note, found
+    if args.tokens is None:
+        return None, "no dataset size (pass --build NAME or --tokens N)", None
+    return args.tokens, f"{args.tokens:,} tokens (given with --tokens)", None
 
 
 def plan_command(args: argparse.Namespace, ctx: CommandContext) -> int:
     cal = load_calibration(ctx.project.runs)
-    tokens, how = _tokens(args, ctx)
+    tokens, how, found = _tokens(args, ctx)
     if args.progressive:
         if not tokens:
             raise PlannerError("--progressive needs the dataset size: pass --tokens N or --build NAME.")
         steps = progressive_plan(tokens, epochs=args.epochs if args.epochs != 1.0 else 3.0, home_device=args.home,
                                  seq=args.seq, calibration=cal)
         if ctx.json:
-            ctx.print_json({"tokens": tokens, "tokens_counted": how, "steps": [s.to_dict() for s in steps]})
+            ctx.print_json({"tokens": tokens, "tokens_counted": how, "dataset": found.to_dict() if found else None,
+                            "steps": [s.to_dict() for s in steps]})
             return 0
-        ctx.print(f"Dataset: {tokens:,} tokens ({how})")
+        ctx.print(f"Dataset: {how}")
         for s in steps:
             d = s.to_dict()
             hours = "-" if d["hours"] is None else f"{d['hours']:,.1f} h"
@@ -93,6 +101,8 @@ def plan_command(args: argparse.Namespace, ctx: CommandContext) -> int:
                        lora_layers=args.lora_layers)
     plan = make_plan(req, cal)
     out = plan.to_dict()
+    out["tokens_counted"] = how
+    out["dataset"] = found.to_dict() if found else None
     verdict = None
     if args.claim is not None:
         verdict = check_claim(req.model, req.method, req.device, req.gpus, args.claim, grad_ckpt=req.grad_ckpt,
@@ -103,6 +113,7 @@ def plan_command(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 0
     for line in headline(out):
         ctx.print(line)
+    ctx.print(f"  dataset: {how}" + (f" x {args.epochs:g} epochs" if tokens else ""))
     for reason in plan.reasons:
         ctx.print(f"  ! {reason}")
     if verdict is not None:

@@ -7,12 +7,12 @@ worth renting for if the 8B -> 70B step improved the evaluation clearly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from core.planner.calibration import Calibration, load_calibration
+from core.planner.dataset_tokens import build_folder_tokens
 from core.planner.plan import Plan, make_plan
 from core.planner.request import make_request
 
@@ -78,26 +78,9 @@ def progressive_plan(tokens: int, epochs: float = 3.0, home_device: str = "this-
 
 
 def build_tokens(build_folder: Path) -> tuple[int, str]:
-    """Training tokens of a dataset build (its largest stage), from its card; else estimated from train files.
+    """Training tokens of a dataset build (its largest stage) and the card's wording of how they were counted.
 
-    Returns (tokens, how they were counted).
+    The same figure as `tokens_from_build` (the train split; see core.planner.dataset_tokens for why), for callers
+    that hold a folder rather than a project and a name (scale-out exports, the evaluation's next-step sentence).
     """
-    folder = Path(build_folder)
-    try:
-        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        card = None
-    if isinstance(card, dict):
-        best = None
-        for stage in card.get("stages", []) or []:
-            tok = (stage.get("stats") or {}).get("tokens") or {}
-            count = (tok.get("by_split") or {}).get("train") or tok.get("total")
-            if isinstance(count, int) and (best is None or count > best[0]):
-                best = (count, str(tok.get("method", "card")))
-        if best:
-            return best
-    chars = 0
-    for train in sorted(folder.rglob("train.jsonl")):
-        if train.parent.name in ("mlx-chat", "alpaca"):
-            chars = max(chars, train.stat().st_size)
-    return int(chars / 4), "estimate: file bytes / 4 (no card.json with token counts)"
+    return build_folder_tokens(build_folder)
