@@ -4,9 +4,10 @@ Protocols in `tests.finder.measure`: leave-one-book-out over the nine fitting bo
 paragraphs), and a fresh slice of 90 other Ulysses and Alice paragraphs labelled before scoring and
 never used to choose anything.  The floors are the figures measured when the weights were fitted,
 less a small margin, so a change that makes the finder worse fails here.  The issue's targets (AUC
-0.90 local, 0.92 with 30 verdicts) are quoted beside them and not met by these protocols: 0.883
-leave-one-book-out over nine books (0.912 over the first seven), 0.818 on the fresh slice, and the
-learner only matches the local scorer after 30 random verdicts.
+0.90 local, 0.92 with 30 verdicts) are quoted beside them and not met by these protocols: 0.888
+leave-one-book-out over nine books, 0.819 on the fresh slice, and the learner only matches the
+local scorer after 30 random verdicts (and stays below it when the verdicts are the top
+suggestions and the uncertain ones, as the product asks for them).
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def test_local_scorer_leave_one_book_out_and_on_the_fresh_slice() -> None:
     print(f"\nlocal scorer, leave one book out: AUC {lobo['auc']:.3f} P@20 {lobo['precision_at_20']:.2f} "
           f"(word list {lobo['naive_auc']:.3f}); fresh slice: AUC {fresh['auc']:.3f} "
           f"P@20 {fresh['precision_at_20']:.2f} (word list {fresh['naive_auc']:.3f})")
-    assert lobo["auc"] >= 0.87  # measured 0.883 (target 0.90; 0.912 over the first seven books)
-    assert lobo["precision_at_20"] >= 0.85  # measured 0.90
+    assert lobo["auc"] >= 0.875  # measured 0.888 (target 0.90; 0.883 before the sentence columns)
+    assert lobo["precision_at_20"] >= 0.9  # measured 0.95
     assert lobo["auc"] >= lobo["naive_auc"] + 0.15  # word list: 0.707
-    assert fresh["auc"] >= 0.78  # measured 0.818 (target 0.90: not met on Ulysses and Alice)
+    assert fresh["auc"] >= 0.8  # measured 0.819 (target 0.90: not met on Ulysses and Alice)
     assert fresh["auc"] >= fresh["naive_auc"] + 0.2  # word list: 0.456
 
 
@@ -55,6 +56,26 @@ def test_learner_after_30_verdicts_is_no_worse_than_the_local_scorer() -> None:
           f"{lobo['local_auc_same_rows']:.3f} on the same rows; fresh slice {fresh['learner_auc']:.3f} vs "
           f"{fresh['local_auc_same_rows']:.3f}; verdicts from the fitting books, fresh AUC {across:.3f}")
     assert lobo["draws"] >= 15 and fresh["draws"] >= 15
-    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.884 vs 0.884 (target 0.92)
-    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.828 vs 0.815
-    assert across >= 0.78  # measured 0.809
+    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.887 vs 0.888 (target 0.92)
+    assert lobo["learner_auc"] >= 0.875
+    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.826 vs 0.818
+    assert across >= 0.79  # measured 0.810
+
+
+def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
+    """Verdicts on the top suggestions and the uncertain ones (4 + 1 per round of five), not random ones.
+
+    30 random verdicts hold about 7 interior paragraphs; these hold about 24, so the learner sees
+    mostly hits and few misses among paragraphs the scorer already ranks high.  Measured on the
+    paragraphs never judged, it stays below the local scorer on the same rows: recorded so that a
+    change that makes it worse (class-balanced weights gave 0.797) fails here."""
+    from tests.finder.measure import learner_as_used, verdict_mix
+
+    used = learner_as_used()
+    print(f"\nlearner after 30 verdicts on top + uncertain suggestions: AUC {used['learner_auc']:.3f} vs local "
+          f"{used['local_auc_same_rows']:.3f} on the unjudged rows; interior among the verdicts "
+          f"{used['interior_among_verdicts']:.1f} (random verdicts: {verdict_mix():.1f})")
+    assert used["draws"] >= 15
+    assert used["learner_auc"] >= 0.82  # measured 0.831 (local scorer 0.848 on the same rows; target 0.92)
+    assert used["learner_auc"] >= used["local_auc_same_rows"] - 0.03
+    assert used["interior_among_verdicts"] >= 20  # measured 24.4 of 30
