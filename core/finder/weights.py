@@ -4,8 +4,8 @@ Fitted by `python -m tests.finder.fit_weights` -- L2-regularised logistic regres
 labelled fitting paragraphs of nine books (`tests/finder/data`: splits tune, held and fit2), L2 =
 0.1 chosen by leave-one-book-out cross-validation (pooled out-of-fold AUC 0.888 at 0.1; 0.887 at
 0.2, 0.884 at 0.3, 0.875 at 1.0; 0.883 before the two sentence columns).  `title_list` is a gate
-the scorer applies by rule (weight 0, mean 0, scale 1 here), never fitted.  The fresh slice (90 other paragraphs of Ulysses and Alice) never
-fitted or chose these numbers.  Bump `SCORER_VERSION` whenever the table or the features change:
+the scorer applies by rule (weight 0, mean 0, scale 1 here), never fitted.  The fresh slice (90
+other paragraphs of Ulysses and Alice) never fitted or chose these numbers.  Bump `SCORER_VERSION` whenever the table or the features change:
 cached features carry it.
 """
 
