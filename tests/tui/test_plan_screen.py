@@ -71,10 +71,9 @@ async def test_plan_screen_reads_builds(make_app, project):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_plan(app, pilot)
-        screen.query_one("#plan-build", Select).value = "first"
-        await settle(app, pilot)
+        assert screen.query_one("#plan-build", Select).value == "first"  # the only (newest) build, by default
         assert screen.last_plan["tokens"] == 400_000
-        assert "build first" in text_of(screen.query_one("#plan-verdict"))
+        assert "first: 400,000 tokens (train split, estimate chars/4)" in text_of(screen.query_one("#plan-verdict"))
 
 
 async def test_plan_screen_says_what_the_figures_rest_on(make_app, project):

@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Label, Markdown, ProgressBar, Select, Static
 
 from tui.screens.base import StudioScreen
+from tui.widgets.two_state_checkbox import TwoStateCheckbox
 
 if TYPE_CHECKING:
     from core.dataset import BuildSpec
@@ -218,7 +219,7 @@ class BuildScreen(StudioScreen):
                 yield Input("all", id="build-formats")
                 yield Label("Seed (blank: from settings)")
                 yield Input("", id="build-seed")
-                yield Checkbox("replace a build of the same name", False, id="build-overwrite")
+                yield TwoStateCheckbox("replace a build of the same name", False, id="build-overwrite")
             with Vertical(id="build-right"):
                 yield Static("Mix preview (taken/target per stage)", classes="build-section")
                 with VerticalScroll(id="build-preview-box"):

@@ -9,7 +9,7 @@ so typing never waits on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from rich.text import Text
 from textual import on, work
@@ -17,11 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
 
 from tui.screens.base import StudioScreen
+from tui.widgets.two_state_checkbox import TwoStateCheckbox
+
+if TYPE_CHECKING:
+    from core.project import Project
 
 BAR_WIDTH = 36
+MIN_BAR_WIDTH = 8
+TYPED = ""  # the dataset Select's value for "the token count typed below"
+PROGRESSIVE_COLUMNS = ("stage", "model", "devices", "GiB", "tok/s", "hours", "cost")
 COMPONENT_STYLES = {"weights": "blue", "adapters": "green", "gradients": "yellow", "optimizer": "magenta",
                     "activations": "cyan", "logits": "red", "kv_cache": "bright_blue", "overhead": "grey50"}
 
@@ -38,20 +45,30 @@ class PlanChoices:
     seq: int
     batch: int
     grad_ckpt: bool
-    tokens: Optional[int]
-    tokens_source: str
+    build: str  # "NAME" or "NAME/stage-N" (its card's count is read on the worker), or TYPED
+    tokens: Optional[int]  # what the tokens field holds (used when no build is chosen)
     epochs: float
 
 
-def memory_bars(components_gib: dict[str, float], usable_gib: float, width: int = BAR_WIDTH) -> Text:
-    """One line of blocks per memory component, on a scale where the full width is max(usable, peak)."""
+def memory_bars(components_gib: dict[str, float], usable_gib: float, width: int = BAR_WIDTH,
+                columns: Optional[int] = None) -> Text:
+    """One line of blocks per memory component, on a scale where the full width is max(usable, peak).
+
+    With `columns` (the pane's width) the bars shrink so that every line, figures included, fits on one row:
+    a wrapped bar line reads as two components (issue 18, bug 10).
+    """
     total = sum(components_gib.values())
     scale = max(usable_gib, total, 1e-9)
+    peak_suffix = f" {total:9,.2f} GiB of {usable_gib:,.1f} usable"
+    if columns is not None:
+        if columns - 12 - len(peak_suffix) < MIN_BAR_WIDTH:
+            peak_suffix = f" {total:,.2f}/{usable_gib:,.1f} GiB usable"  # a narrow pane: the same figures, shorter
+        width = max(MIN_BAR_WIDTH, min(width, columns - 12 - len(peak_suffix)))
     text = Text()
     for name, gib in components_gib.items():
         if gib <= 0:
             continue
-        filled = max(1, round(gib / scale * width))
+        filled = min(width, max(1, round(gib / scale * width)))
         text.append(f"{name:12}", style="bold")
         text.append("█" * filled, style=COMPONENT_STYLES.get(name, "white"))
         text.append("░" * (width - filled), style="grey23")
@@ -60,14 +77,46 @@ def memory_bars(components_gib: dict[str, float], usable_gib: float, width: int 
     text.append(f"{'peak':12}", style="bold")
     text.append("█" * used, style="bold green" if total <= usable_gib else "bold red")
     text.append("░" * (width - used), style="grey23")
-    text.append(f" {total:9,.2f} GiB of {usable_gib:,.1f} usable")
+    text.append(peak_suffix)
     return text
+
+
+def progressive_row(step: dict[str, Any]) -> list[Text]:
+    """One step of the progressive plan as table cells (a table row never wraps: at 80 columns it scrolls)."""
+    style = "green" if step["feasible"] else "red"
+    hours = "-" if step["hours"] is None else f"{step['hours']:,.1f}"
+    cost = "-" if step["cost_usd"] is None else f"${step['cost_usd']:,.0f}"
+    cells = [step["model"], f"{step['gpus']} x {step['device']}", f"{step['peak_memory_gib']:,.1f}",
+             f"{step['tokens_per_s']:,.0f}", hours, cost]
+    return [Text(step["stage"], style="bold " + style)] + [
+        Text(cell, style=style, justify="right" if index >= 2 else "left") for index, cell in enumerate(cells)]
+
+
+class MemoryBars(Static):
+    """The memory bars, drawn at the width the widget has when it is drawn (not when the plan arrived), so that a
+    scrollbar appearing or the terminal resizing never wraps a bar line."""
+
+    plan: Optional[dict[str, Any]] = None
+
+    def show(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        if self.plan is None:
+            return Text("")
+        return memory_bars(self.plan["memory_components_gib"], self.plan["usable_memory_gib"],
+                           columns=self.content_size.width or None)
 
 
 class PlanScreen(StudioScreen):
     """Memory, time and cost of a fine-tune, explained."""
 
     SCREEN_ID = "plan"
+    # The results, not a field: the number keys keep switching screens, the arrows scroll the results.
+    MAIN_WIDGET = "#plan-result"
+    # Below 110 columns the form narrows so that the results keep room for a bar or a table row on one line.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         # Function keys: letters, digits and ctrl+letters belong to the form's inputs.
         Binding("f5", "recompute", "Recompute", id="plan.recompute"),
@@ -75,17 +124,23 @@ class PlanScreen(StudioScreen):
         Binding("f7", "toggle_progressive", "Progressive plan", id="plan.progressive"),
     ]
     DEFAULT_CSS = """
-    PlanScreen #plan-form { width: 44; padding: 0 1; border-right: solid $panel; }
-    PlanScreen #plan-form Label { margin-top: 1; }
+    PlanScreen #plan-form { width: 40; padding: 0 1; border-right: solid $panel; }
+    PlanScreen.-narrow #plan-form { width: 30; }
+    PlanScreen #plan-form Label { margin-top: 1; width: 100%; }
     PlanScreen #plan-form Input, PlanScreen #plan-form Select { width: 100%; }
+    PlanScreen #plan-dataset-note { color: $text-muted; }
     PlanScreen #plan-result { padding: 0 1; }
     PlanScreen #plan-verdict { margin-bottom: 1; }
     PlanScreen #plan-bars { margin-bottom: 1; }
     PlanScreen .plan-section { text-style: bold; margin-top: 1; }
+    PlanScreen #plan-progressive { height: auto; }
+    PlanScreen #plan-progressive-table { height: auto; width: 100%; overflow-x: auto; overflow-y: hidden; }
+    PlanScreen #plan-progressive-why { margin-top: 1; }
     """
 
     class PlanComputed(Message):
-        """The worker's result: the plan and the progressive steps as dicts, or an error sentence."""
+        """The worker's result: the plan and the progressive steps as dicts, or an error sentence; and the sentence
+        saying where the token count came from."""
 
         def __init__(self, plan: Optional[dict[str, Any]], steps: list[dict[str, Any]], error: str = "",
                      tokens_note: str = "") -> None:
@@ -100,7 +155,8 @@ class PlanScreen(StudioScreen):
         self.last_plan: Optional[dict[str, Any]] = None
         self.last_steps: list[dict[str, Any]] = []
         self.last_error = ""
-        self._builds: dict[str, Any] = {}
+        self.tokens_note = ""
+        self._build_choices: list[str] = []
 
     def compose(self) -> ComposeResult:
         from core.planner import BUILTIN_SHAPES, all_devices
@@ -127,23 +183,27 @@ class PlanScreen(StudioScreen):
                 with Horizontal(classes="plan-pair"):
                     yield Input("2048", type="integer", id="plan-seq")
                     yield Input("1", type="integer", id="plan-batch")
-                yield Checkbox("gradient checkpointing", True, id="plan-ckpt")
-                yield Label("Dataset")
-                yield Select([("token count below", "")], value="", allow_blank=False, id="plan-build")
+                yield TwoStateCheckbox("gradient checkpointing", True, id="plan-ckpt")
+                yield Label("Dataset: a build, or tokens")
+                yield Select([("token count below", TYPED)], value=TYPED, allow_blank=False, id="plan-build")
                 yield Input("3000000", type="integer", placeholder="tokens per epoch", id="plan-tokens")
+                yield Static("", id="plan-dataset-note")
                 yield Label("Epochs")
                 yield Input("3", type="number", id="plan-epochs")
             with VerticalScroll(id="plan-result"):
                 yield Static("", id="plan-verdict")
                 yield Static("Memory per device", classes="plan-section")
-                yield Static("", id="plan-bars")
+                yield MemoryBars("", id="plan-bars")
                 yield Static("Progressive plan", classes="plan-section", id="plan-progressive-title")
-                yield Static("", id="plan-progressive")
+                with Vertical(id="plan-progressive"):
+                    yield DataTable(id="plan-progressive-table", cursor_type="none", show_cursor=False)
+                    yield Static("", id="plan-progressive-why")
                 yield Static("How these numbers were computed", classes="plan-section", id="plan-explanation-title")
                 yield Static("", id="plan-explanation", markup=False)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
+        self.query_one("#plan-progressive-table", DataTable).add_columns(*PROGRESSIVE_COLUMNS)
         self._load_builds()
         self.recompute()
 
@@ -151,21 +211,28 @@ class PlanScreen(StudioScreen):
         self._load_builds()
 
     def _load_builds(self) -> None:
-        """Dataset builds under exports/ become choices with their token counts (read from their cards)."""
-        from core.planner import build_tokens
+        """The project's builds (each stage of a staged one) become the dataset choices, newest first.
 
-        builds: dict[str, Any] = {}
-        exports = self.studio.project.exports
-        if exports.is_dir():
-            for folder in sorted(exports.iterdir()):
-                if folder.is_dir() and not folder.name.startswith(".") and (folder / "card.json").exists():
-                    builds[folder.name] = build_tokens(folder)
-        self._builds = builds
+        The newest build is chosen when the screen first opens and whenever a build appears that was not there
+        before (one just built is the one to plan); otherwise the current choice is kept while it exists.
+        """
+        from core.planner import build_choices
+
+        previous, choices = self._build_choices, build_choices(self.studio.project)
+        self._build_choices = choices
         select = self.query_one("#plan-build", Select)
         current = select.value
-        options = [("token count below", "")] + [(f"{n} ({t:,} tokens)", n) for n, (t, _) in builds.items()]
-        select.set_options(options)
-        select.value = current if current in builds or current == "" else ""
+        select.set_options([("token count below", TYPED)] + [(label, label) for label in choices])
+        appeared = [label for label in choices if label not in previous]
+        if choices and appeared and appeared[0] == choices[0]:
+            select.value = choices[0]
+        else:
+            select.value = current if current in choices else TYPED
+        self._sync_tokens_field()
+
+    def _sync_tokens_field(self) -> None:
+        """The typed count is used only without a build: grey it out while a build's card gives the number."""
+        self.query_one("#plan-tokens", Input).disabled = bool(self.query_one("#plan-build", Select).value)
 
     # --- reading the form -------------------------------------------------------------------------------
 
@@ -179,14 +246,11 @@ class PlanScreen(StudioScreen):
         path = self.query_one("#plan-model-path", Input).value.strip()
         model = path or str(self.query_one("#plan-model", Select).value)
         precision = str(self.query_one("#plan-precision", Select).value)
-        build = str(self.query_one("#plan-build", Select).value or "")
-        if build and build in self._builds:
-            tokens, source = self._builds[build][0], f"build {build} ({self._builds[build][1]})"
-        else:
-            try:
-                tokens, source = int(self.query_one("#plan-tokens", Input).value), "given"
-            except ValueError:
-                tokens, source = None, "none"
+        build = self.query_one("#plan-build", Select).value
+        try:
+            tokens: Optional[int] = int(self.query_one("#plan-tokens", Input).value)
+        except ValueError:
+            tokens = None
         try:
             epochs = float(self.query_one("#plan-epochs", Input).value)
         except ValueError:
@@ -196,7 +260,8 @@ class PlanScreen(StudioScreen):
                            device=str(self.query_one("#plan-device", Select).value),
                            gpus=self._int("#plan-gpus", 1), seq=self._int("#plan-seq", 2048),
                            batch=self._int("#plan-batch", 1), grad_ckpt=self.query_one("#plan-ckpt", Checkbox).value,
-                           tokens=tokens or None, tokens_source=source, epochs=epochs if epochs > 0 else 1.0)
+                           build=build if isinstance(build, str) else TYPED, tokens=tokens or None,
+                           epochs=epochs if epochs > 0 else 1.0)
 
     @on(Select.Changed)
     @on(Input.Submitted)
@@ -204,6 +269,7 @@ class PlanScreen(StudioScreen):
     @on(Checkbox.Changed)
     def _form_changed(self) -> None:
         if self.is_mounted:
+            self._sync_tokens_field()
             self.recompute()
 
     def action_recompute(self) -> None:
@@ -220,25 +286,33 @@ class PlanScreen(StudioScreen):
             widget.display = not widget.display
 
     def recompute(self) -> None:
-        self._plan_worker(self.choices(), self.studio.project.runs)
+        self._plan_worker(self.choices(), self.studio.project)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
-    def _plan_worker(self, choices: PlanChoices, runs_dir: Any) -> None:
+    def _plan_worker(self, choices: PlanChoices, project: "Project") -> None:
         from core.errors import UserError
-        from core.planner import load_calibration, make_plan, make_request, progressive_plan, resolve_device
+        from core.planner import (load_calibration, make_plan, make_request, progressive_plan, resolve_device,
+                                  tokens_from_build)
 
+        tokens: Optional[int]
         try:
-            cal = load_calibration(runs_dir)
+            if choices.build:
+                found = tokens_from_build(project, choices.build)  # the card is read here, off the UI thread
+                tokens, note = found.tokens, found.note
+            else:
+                tokens = choices.tokens
+                note = f"{tokens:,} tokens (typed above)" if tokens else "no token count: pick a build or type one"
+            cal = load_calibration(project.runs)
             req = make_request(choices.model, choices.device, method=choices.method, precision=choices.precision,
                                gpus=choices.gpus, seq=choices.seq, batch=choices.batch, grad_ckpt=choices.grad_ckpt,
-                               tokens=choices.tokens, epochs=choices.epochs)
+                               tokens=tokens, epochs=choices.epochs)
             plan = make_plan(req, cal).to_dict()
             steps: list[dict[str, Any]] = []
-            if choices.tokens:
+            if tokens:
                 home = choices.device if resolve_device(choices.device).kind != "cuda" else "this-cpu"
-                steps = [s.to_dict() for s in progressive_plan(choices.tokens, epochs=choices.epochs,
+                steps = [s.to_dict() for s in progressive_plan(tokens, epochs=choices.epochs,
                                                                home_device=home, calibration=cal)]
-            self.post_message(self.PlanComputed(plan, steps, tokens_note=choices.tokens_source))
+            self.post_message(self.PlanComputed(plan, steps, tokens_note=note))
         except UserError as exc:
             self.post_message(self.PlanComputed(None, [], error=str(exc)))
 
@@ -252,11 +326,11 @@ class PlanScreen(StudioScreen):
             return
         plan = message.plan
         assert plan is not None
-        self.last_plan, self.last_steps = plan, message.steps
+        self.last_plan, self.last_steps, self.tokens_note = plan, message.steps, message.tokens_note
+        self.query_one("#plan-dataset-note", Static).update(Text(message.tokens_note))
         verdict.update(self._verdict_text(plan, message.tokens_note))
-        self.query_one("#plan-bars", Static).update(memory_bars(plan["memory_components_gib"],
-                                                                plan["usable_memory_gib"]))
-        self.query_one("#plan-progressive", Static).update(self._progressive_text(message.steps))
+        self.query_one("#plan-bars", MemoryBars).show(plan)
+        self._render_progressive(message.steps)
         self.query_one("#plan-explanation", Static).update("\n".join(plan["explanation"]))
 
     @staticmethod
@@ -280,26 +354,27 @@ class PlanScreen(StudioScreen):
             if bracket:
                 text.append("   [" + rest, style="dim")
             text.append("\n")
+        text.append(f"Dataset: {tokens_note}", style="dim")
         if plan["hours"] is not None:
-            text.append(f"{plan['tokens']:,} tokens ({tokens_note}) x {plan['epochs']:g} epochs; "
-                        f"x {plan['failed_run_overhead']} for failed runs; ${plan['price_per_hour']:,.2f}/device-hour\n",
-                        style="dim")
+            text.append(f" x {plan['epochs']:g} epochs; x {plan['failed_run_overhead']} for failed runs; "
+                        f"${plan['price_per_hour']:,.2f}/device-hour", style="dim")
+        text.append("\n")
         for reason in plan["reasons"]:
             text.append(f"! {reason}\n", style="red")
         return text
 
-    @staticmethod
-    def _progressive_text(steps: list[dict[str, Any]]) -> Text:
-        text = Text()
+    def _render_progressive(self, steps: list[dict[str, Any]]) -> None:
+        """The staged path as a table (one row per step, never wrapped) and each step's reason as prose below."""
+        table = self.query_one("#plan-progressive-table", DataTable)
+        table.clear()
+        why = Text()
+        table.display = bool(steps)
         if not steps:
-            text.append("Give a token count or pick a build to see the staged path.", style="italic")
-            return text
-        for s in steps:
-            hours = "-" if s["hours"] is None else f"{s['hours']:,.1f} h"
-            cost = "-" if s["cost_usd"] is None else f"${s['cost_usd']:,.0f}"
-            style = "green" if s["feasible"] else "red"
-            text.append(f"{s['stage']:9}", style="bold")
-            text.append(f"{s['model']:15} {s['where']:6} {s['gpus']} x {s['device']:13} {s['peak_memory_gib']:7,.1f} GiB "
-                        f"{s['tokens_per_s']:8,.0f} tok/s {hours:>9} {cost:>8}\n", style=style)
-            text.append(f"         {s['why']}\n", style="italic")
-        return text
+            why.append("Give a token count or pick a build to see the staged path.", style="italic")
+        for step in steps:
+            table.add_row(*progressive_row(step), key=step["stage"])
+            why.append(f"{step['stage']} ({'at home' if step['where'] == 'home' else 'rented'}): ", style="bold")
+            why.append(step["why"] + "\n", style="italic")
+            for reason in step["reasons"] if not step["feasible"] else []:
+                why.append(f"  ! {reason}\n", style="red")
+        self.query_one("#plan-progressive-why", Static).update(why)
