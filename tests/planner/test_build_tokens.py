@@ -142,7 +142,8 @@ def test_card_tokens_reads_any_card_without_crashing(card, stage):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.text(max_size=40) | st.from_regex(r"staged/stage-[0-9]{1,14}", fullmatch=True))
+@given(name=st.text(max_size=40) | st.from_regex(r"staged/stage-[0-9]{1,14}", fullmatch=True)
+       | st.sampled_from(["staged", "staged/stage-20", "staged/stage-40", " staged/stage-20 ", "staged/stage-020"]))
 def test_any_build_name_is_a_count_or_one_sentence(project, staged, name):
     """What a person types after --build: a count for a real build or stage, else a UserError (no traceback)."""
     try:

@@ -69,6 +69,10 @@ async def test_progressive_rows_are_never_broken(make_app, size):
             await settle(app, pilot)
             assert cost in table_lines(table)[3]
 
+        # The form's checkbox keeps its whole label.
+        box = screen.query_one("#plan-ckpt")
+        assert "[x] gradient checkpointing" in "".join(segment.text for segment in box.render_line(0))
+
         # The memory bars: one screen line per component (no figure pushed onto a line of its own).
         bars = screen.query_one("#plan-bars")
         text = bars.render()

@@ -125,7 +125,8 @@ class PlanScreen(StudioScreen):
     ]
     DEFAULT_CSS = """
     PlanScreen #plan-form { width: 40; padding: 0 1; border-right: solid $panel; }
-    PlanScreen.-narrow #plan-form { width: 30; }
+    PlanScreen.-narrow #plan-form { width: 31; }
+    PlanScreen.-narrow #plan-ckpt { border: none; padding: 0; }
     PlanScreen #plan-form Label { margin-top: 1; width: 100%; }
     PlanScreen #plan-form Input, PlanScreen #plan-form Select { width: 100%; }
     PlanScreen #plan-dataset-note { color: $text-muted; }
