@@ -146,6 +146,10 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
     if name in ("sentence_peak", "sentence_mean"):
         return "one sentence dense with thought or feeling" if name == "sentence_peak" and positive else (
             "sentence after sentence of thought or feeling" if positive else "no sentence of thought or feeling")
+    if name == "verbless":
+        return "verbless notes, thought in shorthand" if positive else "whole sentences with verbs"
+    if name == "subjectless":
+        return "sentences without a subject (an inner voice's shorthand)" if positive else "sentences with subjects"
     if name == "repetition":
         return "words repeated, a mind circling" if positive else "little repetition"
     return name.replace("_", " ")

@@ -4,8 +4,8 @@ Protocols in `tests.finder.measure`: leave-one-book-out over the nine fitting bo
 paragraphs), and a fresh slice of 90 other Ulysses and Alice paragraphs labelled before scoring and
 never used to choose anything.  The floors are the figures measured when the weights were fitted,
 less a small margin, so a change that makes the finder worse fails here.  The issue's targets (AUC
-0.90 local, 0.92 with 30 verdicts) are quoted beside them and not met by these protocols: 0.888
-leave-one-book-out over nine books, 0.819 on the fresh slice, and the learner only matches the
+0.90 local, 0.92 with 30 verdicts) are quoted beside them and not met by these protocols: 0.899
+leave-one-book-out over nine books, 0.846 on the fresh slice, and the learner only matches the
 local scorer after 30 random verdicts (and stays below it when the verdicts are the top
 suggestions and the uncertain ones, as the product asks for them).
 """
@@ -38,10 +38,10 @@ def test_local_scorer_leave_one_book_out_and_on_the_fresh_slice() -> None:
     print(f"\nlocal scorer, leave one book out: AUC {lobo['auc']:.3f} P@20 {lobo['precision_at_20']:.2f} "
           f"(word list {lobo['naive_auc']:.3f}); fresh slice: AUC {fresh['auc']:.3f} "
           f"P@20 {fresh['precision_at_20']:.2f} (word list {fresh['naive_auc']:.3f})")
-    assert lobo["auc"] >= 0.875  # measured 0.888 (target 0.90; 0.883 before the sentence columns)
+    assert lobo["auc"] >= 0.89  # measured 0.899 (target 0.90; 0.883 before the sentence and verbless columns)
     assert lobo["precision_at_20"] >= 0.9  # measured 0.95
     assert lobo["auc"] >= lobo["naive_auc"] + 0.15  # word list: 0.707
-    assert fresh["auc"] >= 0.8  # measured 0.819 (target 0.90: not met on Ulysses and Alice)
+    assert fresh["auc"] >= 0.83  # measured 0.846 (target 0.90: not met on Ulysses and Alice)
     assert fresh["auc"] >= fresh["naive_auc"] + 0.2  # word list: 0.456
 
 
@@ -56,10 +56,10 @@ def test_learner_after_30_verdicts_is_no_worse_than_the_local_scorer() -> None:
           f"{lobo['local_auc_same_rows']:.3f} on the same rows; fresh slice {fresh['learner_auc']:.3f} vs "
           f"{fresh['local_auc_same_rows']:.3f}; verdicts from the fitting books, fresh AUC {across:.3f}")
     assert lobo["draws"] >= 15 and fresh["draws"] >= 15
-    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.887 vs 0.888 (target 0.92)
-    assert lobo["learner_auc"] >= 0.875
-    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.826 vs 0.818
-    assert across >= 0.79  # measured 0.810
+    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.899 vs 0.899 (target 0.92)
+    assert lobo["learner_auc"] >= 0.89
+    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.852 vs 0.842
+    assert across >= 0.82  # measured 0.838
 
 
 def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
@@ -76,6 +76,6 @@ def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
           f"{used['local_auc_same_rows']:.3f} on the unjudged rows; interior among the verdicts "
           f"{used['interior_among_verdicts']:.1f} (random verdicts: {verdict_mix():.1f})")
     assert used["draws"] >= 15
-    assert used["learner_auc"] >= 0.82  # measured 0.831 (local scorer 0.848 on the same rows; target 0.92)
+    assert used["learner_auc"] >= 0.835  # measured 0.845 (local scorer 0.869 on the same rows; target 0.92)
     assert used["learner_auc"] >= used["local_auc_same_rows"] - 0.03
-    assert used["interior_among_verdicts"] >= 20  # measured 24.4 of 30
+    assert used["interior_among_verdicts"] >= 20  # measured 24.2 of 30

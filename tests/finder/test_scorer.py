@@ -72,3 +72,8 @@ def test_the_added_features_measure_what_their_docstring_says() -> None:
     assert _feature("\u201cI remember there was real feeling in me,\u201d he said.", "speech_introspection") > 0
     assert _feature("\u201cYou remember the house,\u201d he said.", "speech_introspection") == 0.0
     assert _feature("under this roof, under this roof! Sally Seton, Sally Seton!", "repetition") > 0
+    # telegraphic monologue: sentences with no verb, sentences with no subject
+    notes = "Tinge of purple. Damned old tub pitching about. Must get that grey suit turned."
+    assert _feature(notes, "verbless") > 0.15 and _feature(notes, "subjectless") > 0.5
+    built = "He walked to the window. She was reading the letter again. They had gone."
+    assert _feature(built, "verbless") == 0.0 and _feature(built, "subjectless") == 0.0
