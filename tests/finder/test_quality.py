@@ -56,10 +56,10 @@ def test_learner_after_30_verdicts_is_no_worse_than_the_local_scorer() -> None:
           f"{lobo['local_auc_same_rows']:.3f} on the same rows; fresh slice {fresh['learner_auc']:.3f} vs "
           f"{fresh['local_auc_same_rows']:.3f}; verdicts from the fitting books, fresh AUC {across:.3f}")
     assert lobo["draws"] >= 15 and fresh["draws"] >= 15
-    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.899 vs 0.899 (target 0.92)
+    assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.900 vs 0.899 (target 0.92)
     assert lobo["learner_auc"] >= 0.89
-    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.852 vs 0.842
-    assert across >= 0.82  # measured 0.838
+    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.848 vs 0.842
+    assert across >= 0.83  # measured 0.844
 
 
 def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
@@ -68,7 +68,7 @@ def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
     30 random verdicts hold about 7 interior paragraphs; these hold about 24, so the learner sees
     mostly hits and few misses among paragraphs the scorer already ranks high.  Measured on the
     paragraphs never judged, it stays below the local scorer on the same rows: recorded so that a
-    change that makes it worse (class-balanced weights gave 0.797) fails here."""
+    change that makes it worse (class-balanced weights gave 0.797, a dense L2 of 30: 0.845) fails here."""
     from tests.finder.measure import learner_as_used, verdict_mix
 
     used = learner_as_used()
@@ -76,6 +76,6 @@ def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
           f"{used['local_auc_same_rows']:.3f} on the unjudged rows; interior among the verdicts "
           f"{used['interior_among_verdicts']:.1f} (random verdicts: {verdict_mix():.1f})")
     assert used["draws"] >= 15
-    assert used["learner_auc"] >= 0.835  # measured 0.845 (local scorer 0.869 on the same rows; target 0.92)
-    assert used["learner_auc"] >= used["local_auc_same_rows"] - 0.03
+    assert used["learner_auc"] >= 0.85  # measured 0.860 (local scorer 0.869 on the same rows; target 0.92)
+    assert used["learner_auc"] >= used["local_auc_same_rows"] - 0.02
     assert used["interior_among_verdicts"] >= 20  # measured 24.2 of 30
