@@ -101,7 +101,10 @@ class TrainScreen(StudioScreen):
                 with TabPane("Live", id="tab-live"):
                     with Vertical():
                         yield Static("No run yet: pick a build and a model, then F5.", id="train-stats")
-                        yield ProgressBar(id="train-progress", show_eta=False)
+                        # Hidden until there is a run: an empty bar would pulse as if something were loading.
+                        bar = ProgressBar(id="train-progress", show_eta=False)
+                        bar.display = False
+                        yield bar
                         yield LossChart(id="train-chart")
                         yield Log(id="train-log", max_lines=500)
                 with TabPane("History", id="tab-history"):
@@ -416,6 +419,7 @@ class TrainScreen(StudioScreen):
         elapsed = self.runner.elapsed_seconds(run.name) if self.runner is not None else None
         self.query_one("#train-stats", Static).update(status_text(run, eta, elapsed))
         bar = self.query_one("#train-progress", ProgressBar)
+        bar.display = True
         if run.status in ("running", "stopping") and run.iteration == 0:
             bar.update(total=None)  # loading, compiling: a pulse until the first step
         else:
