@@ -279,7 +279,7 @@ class ReviewScreen(ReviewTools, StudioScreen):
         if session.careful:
             limit = session.settings.review.careful_reviews
             text.append(f"  \u00b7  careful start: review {session.project_reviews + 1} of {limit} "
-                        f"(accept after {session.settings.review.careful_pause_s:g} s on a card)", style="yellow")
+                        f"({session.settings.review.careful_pause_s:g} s a card)", style="yellow")
         if text.plain != self._progress_plain:
             self._progress_plain = text.plain
             self.query_one("#review-progress", Static).update(text, layout=False)
