@@ -284,6 +284,7 @@ class Decision(Record):
     edited_student: list[dict[str, str]] = field(default_factory=list)  # an edit of any turns: the whole conversation
     seconds: float = 0.0  # reviewer time on the card
     session: str = ""
+    bulk: str = ""  # the key shared by the events of one bulk accept/reject ("" for a decision on one card)
 
 
 @dataclass

@@ -7,7 +7,7 @@ The names below are the package's public surface; modules inside it import each 
 through this file, so there is no cycle.
 """
 
-from core.review.bulk import BulkPlan, base_session, bulk_key
+from core.review.bulk import BulkPlan
 from core.review.diff import TurnDiff, changed_words, turn_diffs, word_diff
 from core.review.edits import (conversation_text, parse_conversation_text, parse_edit_file, replace_last_answer,
                                shape_of)
@@ -22,7 +22,7 @@ from core.review.stats import ReviewStats, format_stats, review_report, review_s
 __all__ = ["ACTIONS", "DUPLICATE_REASON", "FACETS", "MAX_COUNTED_SECONDS", "VERDICTS", "BulkPlan", "CardEntry",
            "DecisionEvent", "DecisionResult", "Folded", "ListProgress", "Progress", "ReviewError", "ReviewSession",
            "ReviewStats", "SearchIndex", "SearchQuery", "SessionSample", "TurnDiff", "add_failure_patterns",
-           "base_session", "bulk_key", "changed_words", "check_reason", "conversation_text", "effective_events",
+           "changed_words", "check_reason", "conversation_text", "effective_events",
            "failure_patterns", "fatigue_warning", "fold", "fold_events", "format_stats", "has_failure_patterns",
            "parse_conversation_text", "parse_edit_file", "parse_query", "record_decision", "replace_last_answer",
            "review_report", "review_stats", "searchable_text", "shape_of", "turn_diffs", "word_diff"]

@@ -6,9 +6,8 @@ analytics and `interiority decide N undo` keep working per example), but:
 
 - the events are written in ONE `db.transaction()`, so a process killed in the middle leaves all of them or
   none (the journal writes one line at commit);
-- they share a bulk key, kept in the events' `session` field as `<session id>/bulk-<key>` (the log has no
-  other free field, and the session is what the key refines: which action of which session), so one `u`
-  undoes the whole bulk action, also after the studio was reopened;
+- they share a bulk key (`Decision.bulk`), so one `u` undoes the whole bulk action, also after the studio was
+  reopened, and their `session` stays the reviewing session (what the analytics group by);
 - they carry no reviewer time, and count neither towards the careful start nor towards fatigue: nobody read
   those cards one by one.
 
@@ -22,25 +21,7 @@ from typing import Mapping, Optional
 
 from core.review.session_types import FacetValue
 
-BULK_MARK = "/bulk-"
 BULK_ACTIONS = ("accept", "reject")
-
-
-def bulk_session(session_id: str, key: str) -> str:
-    """The `session` field of a bulk action's events: the session, then the action's key."""
-    return f"{session_id}{BULK_MARK}{key}"
-
-
-def bulk_key(session: str) -> str:
-    """The bulk key of an event's `session` field ("" for a decision made on one card)."""
-    _base, mark, key = (session or "").rpartition(BULK_MARK)
-    return f"{_base}{BULK_MARK}{key}" if mark and key else ""
-
-
-def base_session(session: str) -> str:
-    """The reviewing session an event belongs to, bulk key removed (what the analytics group by)."""
-    base, mark, key = (session or "").rpartition(BULK_MARK)
-    return base if mark and key else (session or "")
 
 
 @dataclass(frozen=True)

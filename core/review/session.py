@@ -13,7 +13,6 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from core.review.bulk import bulk_key
 from core.review.edits import check_turns, replace_last_answer
 from core.review.fatigue import SessionSample, fatigue_warning
 from core.review.log import (MAX_COUNTED_SECONDS, VERDICTS, Folded, ReviewError, check_reason,
@@ -79,7 +78,7 @@ class ReviewSession(SessionBulkActions):
                                       tags=tags.get(head.passage_id, ()), teacher=head.teacher,
                                       flags=head.flag_codes, passage_id=head.passage_id))
         for decision in self.db.decisions.in_order():
-            bulk = bulk_key(decision.session)
+            bulk = decision.bulk
             self._apply_event(decision.example_id, Event(decision.id, decision.action, decision.reason,
                                                          decision.edited_text, decision.edited_student, bulk))
             if decision.action in VERDICTS and not bulk:
@@ -321,7 +320,8 @@ class ReviewSession(SessionBulkActions):
         with self.db.transaction():
             for example_id, action, reason, edited_text, turns in items:
                 decision = Decision(example_id=example_id, action=action, reason=reason, edited_text=edited_text,
-                                    edited_student=turns, seconds=seconds, session=bulk or self.session_id)
+                                    edited_student=turns, seconds=seconds, session=self.session_id,
+                                    bulk=bulk)
                 stack = stacks.setdefault(example_id, list(self._stacks.get(example_id, [])))
                 stack.append(decision)
                 folded = fold_events(stack)

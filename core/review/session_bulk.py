@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
-from core.review.bulk import BULK_ACTIONS, BulkPlan, bulk_session
+from core.review.bulk import BULK_ACTIONS, BulkPlan
 from core.review.log import DUPLICATE_REASON, ReviewError, check_reason
 from core.review.session_types import CardEntry, DecisionResult, FacetValue
 from core.settings import Settings
@@ -67,7 +67,7 @@ class SessionBulkActions:
         """Write the plan's decisions, one per example, as one journal change; one `undo()` reverts them all."""
         if plan.refused:
             return DecisionResult(False, plan.refused)
-        key = bulk_session(self.session_id, f"{int(self.clock() * 1000)}-{uuid.uuid4().hex[:4]}")
+        key = f"{self.session_id}/{int(self.clock() * 1000)}-{uuid.uuid4().hex[:4]}"
         action: DecisionAction = "accept" if plan.action == "accept" else "reject"
         ids = [i for i in plan.ids if i in self.entries]
         results = self._write_many([(i, action, plan.reason, "", []) for i in ids], bulk=key)

@@ -15,7 +15,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from core.review.bulk import base_session
 from core.review.log import MAX_COUNTED_SECONDS, VERDICTS, effective_events
 from core.review.notes import failure_patterns
 from store.database import Database
@@ -102,7 +101,7 @@ def review_stats(db: Database) -> ReviewStats:
     for decision in db.decisions.in_order():
         events[decision.example_id].append(decision)
         if decision.action in VERDICTS:
-            session = base_session(decision.session) or "(none)"  # a bulk action counts in its session
+            session = decision.session or "(none)"  # a bulk action counts in its session
             reviews[session] += 1
             if decision.seconds and decision.seconds > 0:
                 timed[session].append(min(float(decision.seconds), MAX_COUNTED_SECONDS))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from core.review import ReviewSession, base_session, bulk_key, fold, review_stats
+from core.review import ReviewSession, fold, review_stats
 from store import Database
 from store.journal import JOURNAL_NAME
 from tests.review.synthetic import build_corpus, make_example
@@ -99,9 +99,10 @@ def test_bulk_accept_of_the_filtered_list_is_one_journal_line_and_one_undo(proje
     result = session.bulk(plan)
     assert result.ok and result.count == len(plan.ids) and journal_lines(project) == before + 1
     assert {e.id for e in db.examples.listing(status="accepted")} == listed
-    events = [d for d in db.decisions.in_order() if bulk_key(d.session)]
+    events = [d for d in db.decisions.in_order() if d.bulk]
     assert len(events) == len(plan.ids) and {d.example_id for d in events} == set(plan.ids)
-    assert {base_session(d.session) for d in events} == {"s1"} and all(d.seconds == 0 for d in events)
+    assert {d.session for d in events} == {"s1"} and len({d.bulk for d in events}) == 1
+    assert all(d.seconds == 0 for d in events)
     assert session.order == [] and session.project_reviews == 1  # the list (pending) is empty now
     assert review_stats(db).sessions["s1"].reviews == len(listed)  # the bulk counts in its session
 
