@@ -103,7 +103,9 @@ def test_any_cut_of_the_journal_reads_as_a_whole_prefix_and_changes_no_file(coun
         journal.write_bytes(raw[:size])
         before = _files(folder)
         folded = compact_at - 1 if 0 < compact_at <= count else 0
-        whole = folded + sum(1 for end in ends if end <= size)
+        # A line cut just before its newline is whole and passes its checksum: the store keeps it (the writer's
+        # own open does too), so it counts as written.
+        whole = folded + sum(1 for end in ends if end - 1 <= size)
         left, right, _ = _pairs(folder)
         assert left == right == list(range(1, whole + 1))
         assert _files(folder) == before
