@@ -29,3 +29,13 @@ def record_notifications(app) -> list[str]:
 def text_of(widget: Widget) -> str:
     """What a Static/Label shows, as plain text."""
     return str(widget.render())
+
+
+async def wait_for_screen(app, pilot, screen_class, timeout: float = 5.0):
+    """Pause until the app's top screen is a `screen_class` (a dialog pushed after a worker answers takes a few
+    frames on a loaded machine); return it, or the screen there is when `timeout` runs out."""
+    waited = 0.0
+    while not isinstance(app.screen, screen_class) and waited < timeout:
+        await pilot.pause(0.05)
+        waited += 0.05
+    return app.screen

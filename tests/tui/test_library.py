@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input
 
 from tests.tui.conftest import NOTES, SIZE
-from tests.tui.helpers import record_notifications, settle, text_of
+from tests.tui.helpers import record_notifications, settle, text_of, wait_for_screen
 from core.first_run import first_run_steps
 from core.library import human_size
 from tui.screens.library import LibraryScreen
@@ -109,15 +109,14 @@ async def test_delete_asks_first_and_removes_the_passages(make_app, project, db,
         table = app.screen.query_one("#books", DataTable)
         assert table.get_row_at(0)[4] == "1"
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, DeliberateConfirmModal)
+        assert isinstance(await wait_for_screen(app, pilot, DeliberateConfirmModal), DeliberateConfirmModal)
         assert "1 passage?" in app.screen.question and "example" not in app.screen.question
         await pilot.press("n")  # cancelling keeps everything
         await pilot.pause()
         assert len(db.books) == 1
         await pilot.press("d", "y")  # a y at once is a key typed in a run, not an answer
-        await pilot.pause()
-        assert isinstance(app.screen, DeliberateConfirmModal) and len(db.books) == 1
+        assert isinstance(await wait_for_screen(app, pilot, DeliberateConfirmModal), DeliberateConfirmModal)
+        assert len(db.books) == 1
         await pilot.pause(ARM_DELAY_S)
         await pilot.press("y")
         await settle(app, pilot)
