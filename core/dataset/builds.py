@@ -55,16 +55,56 @@ class TrainingData:
 
 
 def read_card(folder: Path) -> Optional[dict[str, Any]]:
+    """A build's card.json with the fields the studio reads in their shapes, or None when it is not a card.
+
+    WHY clean it here: the card is a file in the project a person may edit by hand; a stage that is not an
+    object, or a spec that is a list, must not crash the Build, Train and Plan screens' lists.
+    """
     try:
         card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
-    return card if isinstance(card, dict) else None
+    return _clean_card(card) if isinstance(card, dict) else None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _clean_card(card: dict[str, Any]) -> dict[str, Any]:
+    out = dict(card)
+    stages = []
+    listed = card.get("stages")
+    for stage in listed if isinstance(listed, list) else []:
+        if not isinstance(stage, dict):
+            continue
+        stage = dict(stage)
+        stage["stats"] = _mapping(stage.get("stats"))
+        if not isinstance(stage.get("path", "."), str):
+            stage["path"] = "."
+        if not isinstance(stage.get("size"), (int, type(None))) or isinstance(stage.get("size"), bool):
+            stage["size"] = None
+        stages.append(stage)
+    out["stages"] = stages
+    spec = dict(_mapping(card.get("spec")))
+    formats = spec.get("formats")
+    spec["formats"] = [f for f in formats if isinstance(f, str)] if isinstance(formats, list) else []
+    spec["mix"] = _mapping(spec.get("mix"))
+    out["spec"] = spec
+    for key in ("name", "built_at"):
+        if key in out and not isinstance(out[key], str):
+            out.pop(key)
+    return out
 
 
 def summary_from_card(folder: Path, card: dict[str, Any]) -> BuildSummary:
     stages = [{"size": s.get("size"), "path": str((folder / s.get("path", ".")).resolve()),
-               "examples": s.get("stats", {}).get("examples", 0), "by_split": s.get("stats", {}).get("by_split", {})}
+               "examples": _count(s["stats"].get("examples")),
+               "by_split": {str(k): _count(v) for k, v in _mapping(s["stats"].get("by_split")).items()}}
               for s in card.get("stages", [])]
     spec = card.get("spec", {})
     return BuildSummary(name=card.get("name", folder.name), path=folder, built_at=card.get("built_at", ""),
