@@ -174,7 +174,9 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    warnings = [s.sentence() for stage in stage_results for s in stage.shortfalls]
+    # A staged build's shortfalls name their stage: "Leo Tolstoy: 48 of 67" and "48 of 133" read as a contradiction.
+    warnings = [(f"Stage {stage.size}: " if resolved.staged else "") + s.sentence()
+                for stage in stage_results for s in stage.shortfalls]
     warnings += split_notes
     warnings += [f"{n} accepted examples of {g} are outside the {mix.name} mix and were not used."
                  for g, n in collected.unassigned.items()]
@@ -313,10 +315,11 @@ def _write_axolotl(folder: Path, resolved: ResolvedSpec) -> None:
         if resolved.staged:
             lines.append(f"# --- {stage}{' (uncomment to use)' if comment else ''}")
         lines += [f"{comment}datasets:", f"{comment}  - path: {prefix}alpaca/train.jsonl",
-                  f"{comment}    ds_type: json", f"{comment}    type: alpaca",
-                  f"{comment}test_datasets:", f"{comment}  - path: {prefix}alpaca/valid.jsonl",
-                  f"{comment}    ds_type: json", f"{comment}    type: alpaca", f"{comment}    split: train",
-                  f"{comment}val_set_size: 0.0", f"{comment}dataset_prepared_path: last_run_prepared"]
+                  f"{comment}    ds_type: json", f"{comment}    type: alpaca"]
+        if resolved.valid_ratio > 0:  # with --valid 0 there is no valid.jsonl for axolotl to open
+            lines += [f"{comment}test_datasets:", f"{comment}  - path: {prefix}alpaca/valid.jsonl",
+                      f"{comment}    ds_type: json", f"{comment}    type: alpaca", f"{comment}    split: train"]
+        lines += [f"{comment}val_set_size: 0.0", f"{comment}dataset_prepared_path: last_run_prepared"]
     (folder / "axolotl.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

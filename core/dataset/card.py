@@ -62,7 +62,9 @@ def conversation_stats(items: list[DatasetItem], counter: TokenCounter) -> dict[
         "user_turns": {str(n): user_turns[n] for n in sorted(user_turns)},
         "first_user_turn_chars": {"median": _median(first_user), "max": max(first_user, default=0)},
         "shapes_by_template": {t: dict(sorted(c.items())) for t, c in sorted(shapes.items())},
-        "with_system_turn": sum(1 for i in items if i.messages and i.messages[0].get("role") == "system"),
+        # The persona is given to book rows only; a general-data row's own system prompt is not the persona.
+        "with_system_turn": sum(1 for i in items
+                                if i.is_example and i.messages and i.messages[0].get("role") == "system"),
     }
 
 
@@ -218,6 +220,17 @@ def _ratio(spec: dict[str, Any], split: str) -> str:
     return f"{value} (no {split} split)" if not value else str(value)
 
 
+def render_using(card: dict[str, Any]) -> str:
+    """The card's closing "Using it": paths that exist in this build (a stage's folder, no valid file at --valid 0)."""
+    folder = "<build>/stage-SIZE" if card["staged"] else "<build>"
+    has_valid = bool(card["spec"].get("valid_ratio", 0.1))
+    openai = f"`{folder}/openai/train.jsonl`" + (f" and `{folder}/openai/valid.jsonl`" if has_valid else "")
+    mlx = (f"mlx-lm: `mlx_lm.lora --train --data {folder}/mlx-chat` (also `mlx-completions`, `mlx-text`)"
+           if has_valid else f"mlx-lm needs a valid split (this build has none; build again with --valid 0.1)")
+    return (f"## Using it\n\n{mlx}. Axolotl: see `axolotl.yaml` (alpaca files). OpenAI fine-tuning: {openai}. "
+            f"DPO (edited = chosen, teacher's original = rejected): `{folder}/dpo/`.\n")
+
+
 def render_readme(card: dict[str, Any]) -> str:
     spec = card["spec"]
     pool = card["pool"]
@@ -262,8 +275,5 @@ def render_readme(card: dict[str, Any]) -> str:
         size = stage["size"]
         heading = f"## Stage {size}" if card["staged"] else "## Contents"
         lines.append(render_stage(stage, heading))
-    lines.append("## Using it\n\n"
-                 "mlx-lm: `mlx_lm.lora --train --data <build>/mlx-chat` (also `mlx-completions`, `mlx-text`). "
-                 "Axolotl: see `axolotl.yaml` (alpaca files). OpenAI fine-tuning: `openai/train.jsonl` and "
-                 "`openai/valid.jsonl`. DPO (edited = chosen, teacher's original = rejected): `dpo/`.\n")
+    lines.append(render_using(card))
     return "\n".join(lines)

@@ -244,7 +244,7 @@ def answer_overlap_warning(report: dict[str, object]) -> str:
     if not found:
         return ""
     n = text["ngram"]
-    counts = ", ".join(f"{f['rows']} {pair.split('/')[1]} row{'s' if f['rows'] != 1 else ''} repeat "
+    counts = ", ".join(f"{f['rows']} {pair.split('/')[1]} row{'s repeat' if f['rows'] != 1 else ' repeats'} "
                        f"{pair.split('/')[0]}" for pair, f in found.items())
     first, second = next(iter(found.values()))["example"]
     return (f"Answers repeat {n}-word runs across splits ({counts}; e.g. examples {second} and {first}): the teacher "

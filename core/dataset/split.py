@@ -82,10 +82,16 @@ class SplitPlan:
         return self.units[unit]
 
     def linked(self) -> int:
-        """Passages that share a unit with another passage because of their text (not their book)."""
+        """Passages that share a unit with another passage because of their text (not their book).
+
+        Every member of such a unit counts, the first passage of each group too: two overlapping
+        passages are two passages kept together, not one (counting only non-first members made the
+        card say 5 for five linked pairs).
+        """
         if self.group_by == "book":
             return 0
-        return sum(1 for p, u in self.unit_of_passage.items() if u != f"passage:{p}")
+        sizes = Counter(self.unit_of_passage.values())
+        return sum(1 for unit in self.unit_of_passage.values() if sizes[unit] > 1)
 
 
 def check_ratios(valid_ratio: float, test_ratio: float) -> dict[str, float]:

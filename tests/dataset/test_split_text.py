@@ -146,7 +146,7 @@ def test_answers_that_repeat_across_splits_are_counted_and_warned() -> None:
     assert report["text"]["answers"]["train/test"]["runs"] == len(repeated.split()) - 13 + 1
     assert_no_text_leakage(report)  # answers alone warn; they do not stop
     warning = answer_overlap_warning(report)
-    assert warning.startswith("Answers repeat 13-word runs across splits (1 test row repeat train; e.g. examples 3 and 1)")
+    assert warning.startswith("Answers repeat 13-word runs across splits (1 test row repeats train; e.g. examples 3 and 1)")
 
 
 def test_short_texts_meet_only_when_identical() -> None:

@@ -306,14 +306,21 @@ class BuildScreen(StudioScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="build-preview")
     def _preview_worker(self, choices: BuildChoices) -> None:
+        from textual.worker import get_current_worker
+
         from core.dataset import preview_mix
         from core.errors import UserError
 
+        worker = get_current_worker()
         try:
             preview = preview_mix(self.studio.project, self.studio.db, choices.spec())
-            self.post_message(self.PreviewReady(preview))
+            message = self.PreviewReady(preview)
         except UserError as exc:
-            self.post_message(self.PreviewReady(None, str(exc)))
+            message = self.PreviewReady(None, str(exc))
+        # A thread cannot be stopped, only marked cancelled: a preview of an earlier form (the "5" of a
+        # size typed as "500") that finishes after the newer one must not replace it on screen.
+        if not worker.is_cancelled:
+            self.post_message(message)
 
     def on_build_screen_preview_ready(self, message: "BuildScreen.PreviewReady") -> None:
         table = self.query_one("#build-preview", Static)
@@ -397,7 +404,7 @@ class BuildScreen(StudioScreen):
         if message.error is not None:
             from core.errors import UserError
 
-            reason = f": {message.error}" if isinstance(message.error, UserError) else ""
+            reason = f": {message.error}" if isinstance(message.error, UserError) else "."
             status.update(Text(f"The build stopped{reason} Nothing was changed under exports/.", style="red"))
             self.studio.show_error(message.error)
             return
@@ -411,7 +418,7 @@ class BuildScreen(StudioScreen):
             text.append(f"\nShort (reported in the card, not padded): {', '.join(sorted(short))}", style="yellow")
         shortfalls = {s.sentence() for s in result.shortfalls}
         for warning in result.warnings:  # split notes (no test split, uneven shares, repeated answers), backfill
-            if warning not in shortfalls:
+            if not any(warning.endswith(sentence) for sentence in shortfalls):  # "Stage 200: " + the sentence
                 text.append(f"\n{warning}", style="yellow")
         status.update(text)
         self.refresh_builds()

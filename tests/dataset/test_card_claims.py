@@ -1,0 +1,79 @@
+"""What the card and the build's sentences claim, checked against the build they describe (review fixes).
+
+Each test is one claim a person reading README.md, axolotl.yaml or the build's warnings would act on:
+the count of passages kept together by text, the rows that carry the persona, the paths "Using it"
+names, the stage a shortfall belongs to.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.dataset import BuildSpec, build_dataset
+from core.dataset.items import DatasetItem
+from core.dataset.leakage import PassageSpan
+from core.dataset.split import plan_splits
+from tests.dataset.synthetic import add_book
+
+
+def _item(key: int, passage: int, book: int = 1) -> DatasetItem:
+    return DatasetItem(key=key, messages=[{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}],
+                       passage_id=passage, book_id=book, group="g", template_id="t")
+
+
+def test_linked_passages_count_every_member_of_a_linked_group() -> None:
+    # Passages 1 and 2 overlap, 3 and 4 have the same text, 5 stands alone: four passages kept together.
+    spans = {1: PassageSpan(1, 1, 0, 100, "alpha beta gamma"), 2: PassageSpan(2, 1, 50, 150, "delta epsilon"),
+             3: PassageSpan(3, 1, 400, 450, "The same words."), 4: PassageSpan(4, 2, 0, 50, "the same words"),
+             5: PassageSpan(5, 1, 900, 950, "something else entirely")}
+    pool = [_item(k, p) for k, p in enumerate((1, 2, 3, 4, 5, 5), 1)]
+    plan = plan_splits(pool, 0.1, 0.1, seed=3, spans=spans)
+    assert plan.linked() == 4
+    assert plan.split_of(pool[0]) == plan.split_of(pool[1]) and plan.split_of(pool[2]) == plan.split_of(pool[3])
+
+
+def test_no_valid_split_leaves_no_valid_path_in_axolotl_or_the_card(project, db) -> None:
+    add_book(db, "A", "Writer One", passages=12, per_passage=2)
+    result = build_dataset(project, db, BuildSpec(name="nv", valid_ratio=0.0, formats=("alpaca", "openai"),
+                                                  near_dedup=False))
+    assert not (result.path / "alpaca" / "valid.jsonl").exists()
+    axolotl = (result.path / "axolotl.yaml").read_text()
+    assert "alpaca/train.jsonl" in axolotl and "valid.jsonl" not in axolotl
+    using = (result.path / "README.md").read_text().split("## Using it")[1]
+    assert "openai/valid.jsonl" not in using and "`<build>/openai/train.jsonl`" in using
+    assert "needs a valid split" in using
+
+
+def test_a_staged_card_names_the_stage_folders_and_shortfalls_name_their_stage(project, db) -> None:
+    add_book(db, "A", "Writer One", passages=20, per_passage=3)
+    add_book(db, "B", "Writer Two", passages=4, per_passage=3)  # 12 examples: short in the second stage
+    result = build_dataset(project, db, BuildSpec(name="st", stages=[20, 40], formats=("mlx-chat",),
+                                                  near_dedup=False))
+    using = (result.path / "README.md").read_text().split("## Using it")[1]
+    assert "<build>/stage-SIZE/mlx-chat" in using
+    short = [w for w in result.warnings if "Writer Two" in w]
+    assert short == ["Stage 40: Writer Two: 12 of 20 wanted (8 short; accept more examples from it or lower its "
+                     "weight)"]
+    assert all(Path(s.path).is_dir() for s in result.stages)
+
+
+def test_rows_with_the_persona_are_book_rows_not_general_rows_with_their_own_system(project, db,
+                                                                                   tmp_path: Path) -> None:
+    add_book(db, "A", "Writer One", passages=20, per_passage=2)
+    general = tmp_path / "general.jsonl"
+    with open(general, "w", encoding="utf-8") as handle:
+        for n in range(60):
+            handle.write(json.dumps({"messages": [
+                {"role": "system", "content": "You are a calculator."},
+                {"role": "user", "content": f"Question {n}: what is {n * 7919 % 1000} times {n * 104729 % 997}?"},
+                {"role": "assistant", "content": f"It is {(n * 7919 % 1000) * (n * 104729 % 997)}, number {n}."}]})
+                + "\n")
+    result = build_dataset(project, db, BuildSpec(name="pg", general_path=general, general_ratio=0.2,
+                                                  persona="You notice your own thoughts.", formats=("mlx-chat",),
+                                                  near_dedup=False))
+    stats = result.card["stages"][0]["stats"]
+    assert stats["by_source"]["general"] > 0
+    assert stats["conversation"]["with_system_turn"] == stats["by_source"]["example"]
+    assert f"Rows with the persona's system turn: {stats['by_source']['example']}." in \
+        (result.path / "README.md").read_text()
