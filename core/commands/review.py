@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from core.cli import CommandContext, add_command
 from core.errors import UserError
@@ -12,6 +13,18 @@ from store.database import Database
 from store.records import Example
 
 STATUS_CHOICES = ("pending", "accepted", "rejected", "skipped", "flagged")
+ACTION_CHOICES = ("accept", "reject", "skip", "edit", "undo")
+BULK_CHOICES = ("accept", "reject")  # core.review.bulk.BULK_ACTIONS (not imported: the parser stays light)
+BULK_STATUSES = ("pending", "accepted", "rejected", "skipped")
+# (facet of core.review.FACETS, metavar, type, help) for `decide --all-matching`: the studio's filters.
+BULK_FILTERS: tuple[tuple[str, str, Any, str], ...] = (
+    ("status", "S", str, "only examples with this review status"),
+    ("template", "ID", str, "only this template's examples"),
+    ("book", "ID", int, "only examples of this book"),
+    ("tag", "T", str, "only examples of passages with this tag"),
+    ("teacher", "NAME", str, "only this teacher's examples"),
+    ("flag", "F", str, "only examples with this quality flag (flagged: any flag)"),
+)
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -20,11 +33,24 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--template", metavar="ID", help="only this template's examples")
     p.set_defaults(handler=cmd_examples)
 
-    p = add_command(sub, "decide", help="record a review decision: accept, reject (with --reason), skip, edit "
-                                        "(with --edit-file), or undo")
-    p.add_argument("example_id", type=int, metavar="EXAMPLE_ID")
-    p.add_argument("action", choices=("accept", "reject", "skip", "edit", "undo"))
+    p = add_command(sub, "decide", help="record a review decision: `decide ID accept|reject|skip|edit|undo` for "
+                                        "one example (reject with --reason, edit with --edit-file); "
+                                        "`decide --all-matching accept|reject` for every example the filters "
+                                        "and search match (the studio's A / R); `decide undo` undoes the "
+                                        "project's latest decision, a bulk action whole (the studio's u)")
+    p.add_argument("target", nargs="?", metavar="EXAMPLE_ID", help="the example (omit with --all-matching, and "
+                                                                    "for `decide undo`)")
+    p.add_argument("action", nargs="?", metavar="ACTION", help="accept, reject, skip, edit or undo")
     p.add_argument("--reason", default="", metavar="CODE", help="reject reason (see [review] reject_reasons)")
+    p.add_argument("--all-matching", choices=BULK_CHOICES, metavar="accept|reject",
+                   help="decide every example the filters and --search match, as one action that one "
+                        "`decide undo` reverts (shows the count and asks first, unless --yes)")
+    for facet, meta, kind, text in BULK_FILTERS:
+        p.add_argument(f"--{facet}", type=kind, metavar=meta, help=f"with --all-matching: {text}",
+                       choices=BULK_STATUSES if facet == "status" else None)
+    p.add_argument("--search", default="", metavar="TEXT", help="with --all-matching: only examples whose text "
+                                                                 "matches (all words; \"a phrase\"; -word excludes)")
+    p.add_argument("--yes", "-y", action="store_true", help="with --all-matching: do not ask for confirmation")
     p.add_argument("--edit-file", metavar="F", help="the reviewer's edit, recorded first (the teacher's original is "
                                                     "kept): a JSON list of turns [{\"role\", \"content\"}, ...] "
                                                     "for the whole student conversation, or plain text that "
@@ -65,9 +91,43 @@ def cmd_examples(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+def _decide_target(args: argparse.Namespace) -> tuple[Optional[int], str]:
+    """(example id or None, action) from the positionals: `ID ACTION`, or `undo` alone (the latest decision)."""
+    bulk_only = [f"--{facet}" for facet, *_rest in BULK_FILTERS if getattr(args, facet) is not None]
+    bulk_only += ["--search"] * bool(args.search) + ["--yes"] * bool(args.yes)
+    if args.all_matching:
+        if args.target is not None or args.action is not None:
+            raise UserError("--all-matching decides the examples the filters match: give no EXAMPLE_ID or "
+                            "action with it (e.g. `decide --all-matching reject --reason CODE --flag cliche`).")
+        return None, args.all_matching
+    if bulk_only:
+        raise UserError(f"{', '.join(bulk_only)} {'go' if len(bulk_only) > 1 else 'goes'} with --all-matching; "
+                        f"for one example give "
+                        f"`decide EXAMPLE_ID ACTION`.")
+    if args.target is None:
+        raise UserError("Give `decide EXAMPLE_ID ACTION`, `decide undo` or `decide --all-matching accept|reject`.")
+    if args.action is None:
+        if args.target == "undo":
+            return None, "undo"
+        raise UserError(f"Give the action after the example id: decide {args.target} "
+                        f"{'|'.join(ACTION_CHOICES)}.")
+    if args.action not in ACTION_CHOICES:
+        raise UserError(f"Unknown action {args.action!r}; use one of: {', '.join(ACTION_CHOICES)}.")
+    try:
+        return int(args.target), args.action
+    except ValueError:
+        raise UserError(f"{args.target!r} is not an example id; `interiority examples` lists them.") from None
+
+
 def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
     from core.review import record_decision
 
+    example_id, action = _decide_target(args)
+    if example_id is None and action == "undo" and (args.reason or args.edit_file):
+        raise UserError("`decide undo` takes no --reason or --edit-file: it undoes the latest decision as it was.")
+    if example_id is None:
+        return _decide_bulk(args, ctx) if args.all_matching else _undo_latest(ctx)
+    args.example_id, args.action = example_id, action
     settings = ctx.project.settings
     if args.action == "reject" and not args.reason:
         raise UserError(f"Give --reason CODE for a reject; one of: {', '.join(settings.review.reject_reasons)}.")
@@ -101,6 +161,68 @@ def cmd_decide(args: argparse.Namespace, ctx: CommandContext) -> int:
                         "decisions": [{"id": d.id, "action": d.action, "reason": d.reason} for d, _s, _e in decisions]})
     else:
         ctx.print(f"example {args.example_id}: {status}" + (" (edited)" if edited else ""))
+    return 0
+
+
+def _review_session(ctx: CommandContext) -> Any:
+    """The review session the studio's Review screen drives, over the whole project (session "cli")."""
+    from core.review import ReviewSession
+
+    return ReviewSession(ctx.db, ctx.project.settings, session_id="cli")
+
+
+def _decide_bulk(args: argparse.Namespace, ctx: CommandContext) -> int:
+    """`decide --all-matching`: the studio's bulk accept / reject (the same plan and write, `core.review`)."""
+    from core.review import SearchIndex, parse_query
+
+    if args.all_matching == "accept" and args.reason:
+        raise UserError("--reason goes with --all-matching reject, not accept.")
+    reasons = ctx.project.settings.review.reject_reasons
+    if args.all_matching == "reject" and not args.reason:
+        raise UserError(f"Give --reason CODE for a bulk reject; one of: {', '.join(reasons)}.")
+    session = _review_session(ctx)
+    if args.book is not None and args.book not in session.book_titles:
+        raise UserError(f"No book with id {args.book}; `interiority books` lists them.")
+    session.apply_filters({facet: getattr(args, facet) for facet, *_rest in BULK_FILTERS})
+    query = parse_query(args.search)
+    if not query.empty:
+        session.set_search(query.text, SearchIndex(ctx.db.examples.all()).search(query))
+    plan = session.plan_bulk(args.all_matching, args.reason)
+    if plan.refused:
+        raise UserError(plan.refused)
+    question = plan.question(session.book_titles, undo_hint="`interiority decide undo` undoes them all")
+    if not args.yes:
+        if ctx.json or not sys.stdin.isatty():
+            raise UserError(f"{question} Add --yes to go ahead.")
+        ctx.print(question)
+        if input("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+            ctx.print("Nothing was decided.")
+            return 1
+    result = session.bulk(plan)
+    if ctx.json:
+        ctx.print_json({"action": plan.action, "reason": plan.reason, "decided": result.count,
+                        "listed": plan.listed, "ids": list(plan.ids), "filters": dict(plan.filters),
+                        "search": plan.search, "bulk": result.decision.bulk if result.decision else ""})
+    else:
+        word = "Accepted" if plan.action == "accept" else f"Rejected ({plan.reason})"
+        ctx.print(f"{word} {result.count:,} examples; `interiority decide undo` undoes all of them at once.")
+    return 0
+
+
+def _undo_latest(ctx: CommandContext) -> int:
+    """`decide undo`: the project's latest decision still in force, a bulk action whole (the studio's u)."""
+    session = _review_session(ctx)
+    size = session.next_undo_size()
+    result = session.undo(show=False)
+    if not result.ok:
+        raise UserError(f"{result.message.rstrip('.')}: no decision in this project is in force.")
+    if ctx.json:
+        ctx.print_json({"undone": result.count, "example_id": result.example_id, "status": result.status,
+                        "bulk": size > 1, "message": result.message})
+    elif size > 1:
+        ctx.print(result.message)
+    else:
+        ctx.print(f"{result.message} It is {result.status} now.")
     return 0
 
 

@@ -36,8 +36,9 @@ class BulkPlan:
     search: str = ""
     refused: Optional[str] = None  # the sentence why it cannot be done, when it cannot
 
-    def question(self, book_titles: Mapping[int, str]) -> str:
-        """The confirmation, stating the count and what the list is."""
+    def question(self, book_titles: Mapping[int, str], undo_hint: str = "one u undoes them all") -> str:
+        """The confirmation, stating the count and what the list is (`undo_hint`: how to undo it, in the
+        words of where it is asked: the studio's key or the command line's)."""
         shown = [f"{facet}={book_titles.get(value, value) if facet == 'book' and isinstance(value, int) else value}"
                  for facet, value in self.filters.items()]
         if self.search:
@@ -47,4 +48,4 @@ class BulkPlan:
         already = self.listed - len(self.ids)
         note = f" ({already:,} of the list already are)" if already else ""
         return (f"{verb} all {len(self.ids):,} examples of this list ({what}){note}? "
-                f"Each gets its own decision; one u undoes them all.")
+                f"Each gets its own decision; {undo_hint}.")

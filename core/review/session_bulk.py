@@ -59,6 +59,8 @@ class SessionBulkActions:
         if action == "accept" and self.careful:
             refused = (f"Bulk accept waits for the end of the careful start (review {self.project_reviews + 1} of "
                        f"{self.settings.review.careful_reviews}): accept cards one by one until then.")
+        elif not listed:
+            refused = "No example matches the filters and the search: nothing to do; change them first."
         elif not ids:
             refused = f"Every example of this list is {target} already: nothing to do."
         return BulkPlan(action, reason, ids, len(listed), dict(self.filters), self.search_text, refused)
