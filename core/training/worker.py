@@ -163,8 +163,10 @@ class TrainingLoopControl:
 
     def __init__(self, model: Any, adapter_dir: Path, start_iteration: int, save_every: int,
                  stop: StopRequested, writer: ProgressWriter,
-                 base_iterate: Callable[..., Iterator[Any]], optimizer: Any = None, report_every: int = 1) -> None:
+                 base_iterate: Callable[..., Iterator[Any]], optimizer: Any = None, report_every: int = 1,
+                 val_seed: int = 0) -> None:
         self.model = model
+        self.val_seed = val_seed
         self.optimizer = optimizer
         self.report_every = report_every
         self.adapter_dir = adapter_dir
@@ -203,8 +205,8 @@ class TrainingLoopControl:
                  seed: Optional[int] = None, comm_group: Any = None) -> Iterator[Any]:
         inner = self.base_iterate(dataset=dataset, batch_size=batch_size, max_seq_length=max_seq_length,
                                   loop=loop, seed=seed, comm_group=comm_group)
-        if not loop:  # validation batches pass straight through
-            yield from inner
+        if not loop:  # validation batches pass straight through, drawn from their own seed
+            yield from self._validation(inner)
             return
         first = True
         # A resume continues the data order where its checkpoint left it (the same seeded permutation),
@@ -228,6 +230,25 @@ class TrainingLoopControl:
                 return
             self._count(batch)
             yield batch
+
+    def _validation(self, inner: Iterator[Any]) -> Iterator[Any]:
+        """The validation batches, shuffled from `val_seed` with numpy's training generator left as it was.
+
+        WHY: mlx-lm shuffles validation batches with numpy's global generator, the one that also orders every
+        training epoch.  A resumed session validates at other moments than the uninterrupted run, so its next
+        epoch trained on other batches; drawn apart, every validation also measures the same batches.
+        """
+        import numpy as np
+
+        training_state = np.random.get_state()
+        np.random.seed(self.val_seed)
+        try:
+            first = next(inner, None)  # mlx-lm draws the validation order before its first batch
+        finally:
+            np.random.set_state(training_state)
+        if first is not None:
+            yield first
+            yield from inner
 
     def _count(self, batch: Any) -> None:
         """Add a training batch's real and padded token counts (mlx-lm yields (tokens, (offset, length) rows))."""
@@ -302,7 +323,7 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
     )
     control = TrainingLoopControl(model, adapter_dir, config.start_iteration, config.save_every, stop, writer,
                                   mlx_trainer.iterate_batches, optimizer=optimizer,
-                                  report_every=config.steps_per_report)
+                                  report_every=config.steps_per_report, val_seed=config.seed)
     callback = ProgressCallback(writer, config.start_iteration,
                                 config.trained_tokens_before)
     callback.loop = control

@@ -138,3 +138,42 @@ async def _finish(project, db, run):
     finished = await runner.wait(run.name)
     assert finished.status == "done", finished.error
     return finished
+
+
+def test_a_resume_continues_the_data_order_across_epochs_with_validation(training_project, tiny_model) -> None:
+    """Validation draws its batches from its own seed, so a resume's second epoch is the uninterrupted run's.
+
+    WHY: mlx-lm's validation shuffles with numpy's global generator, the same one that orders each training
+    epoch; a resumed session validates at other moments than the uninterrupted run, so (before the fix) its
+    second epoch trained on other batches and the losses after 16 iterations (32 rows, batch 2) drifted.
+    """
+    import shutil
+
+    project, db, data_dir = training_project
+    settings = dict(iters=22, save_every=6, steps_per_report=2, steps_per_eval=4, val_batches=1)
+    whole = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="whole-epochs")
+    asyncio.run(_finish(project, db, whole))
+    resumed = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="epochs-from-6")
+    shutil.copytree(Path(whole.run_dir) / "adapters", Path(resumed.run_dir) / "adapters")
+    for late in Path(resumed.run_dir).glob("adapters/00000[1-9]*"):
+        late.unlink()
+    (Path(resumed.run_dir) / "adapters" / "adapters.safetensors").unlink()
+    config = TrainingConfig.load(Path(resumed.run_dir) / "config.json")
+    config.start_iteration = 6
+    config.resume_adapter_file = str(Path(resumed.run_dir) / "adapters" / "0000006_adapters.safetensors")
+    config.save(Path(resumed.run_dir) / "config.json")
+    asyncio.run(_finish(project, db, resumed))
+
+    def curves(run) -> tuple[dict[int, float], dict[int, float]]:
+        events = read_all(Path(run.run_dir) / "progress.jsonl")
+        return ({e.iteration: e.data["loss"] for e in events if e.event == "train" and e.iteration > 6},
+                {e.iteration: e.data["val_loss"] for e in events if e.event == "val" and e.iteration > 6})
+
+    (expected, expected_val), (got, got_val) = curves(whole), curves(resumed)
+    assert sorted(got) == list(range(8, 23, 2))
+    for iteration in got:  # 18, 20 and 22 are in the second epoch
+        assert got[iteration] == pytest.approx(expected[iteration], rel=1e-3, abs=1e-3), (iteration, got, expected)
+    shared = sorted(set(got_val) & set(expected_val))
+    assert shared, (got_val, expected_val)
+    for iteration in shared:  # and a validation measures the same batches whenever it runs
+        assert got_val[iteration] == pytest.approx(expected_val[iteration], rel=1e-3, abs=1e-3)
