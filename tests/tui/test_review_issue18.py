@@ -19,6 +19,10 @@ def progress_line(screen) -> str:
     return text_of(screen.query_one("#review-progress"))
 
 
+def filters_line(screen) -> str:
+    return text_of(screen.query_one("#review-filters"))
+
+
 # -- bug 9 ----------------------------------------------------------------------------------------------
 
 
@@ -129,7 +133,23 @@ async def test_review_keeps_its_filters_search_and_card_when_the_studio_is_reope
         await settle(again, pilot)
         session = screen.session
         assert (session.filters, session.current_id(), session.order) == kept
-        assert session.search_text == "the" and "search \u201cthe\u201d" in progress_line(screen)
+        assert session.search_text == "the" and "search \u201cthe\u201d" in filters_line(screen)
+
+
+async def test_a_search_in_the_careful_start_leaves_the_careful_note_whole_at_120_columns(make_app, project, db):
+    project.settings.review.careful_reviews = 200
+    build_corpus(db, 300)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, pilot)
+        await press(app, pilot, "ctrl+f")
+        app.screen.query_one("#search-input").value = "the -\"a phrase that is long enough to matter\""
+        await press(app, pilot, "enter")
+        await settle(app, pilot)
+        assert screen.session.search_text
+        shown = screen_text(app)
+        assert "careful start: review 1 of 200 (1 s a card)" in shown  # on screen, not past the right edge
+        assert "search \u201cthe -\"a phrase that is long enough to matter\"\u201d (ctrl+f)" in shown
 
 
 async def test_a_cleared_filter_stays_cleared_after_reopening(make_app, project, db):

@@ -264,7 +264,8 @@ class ReviewScreen(ReviewTools, StudioScreen):
                                                                       view.copied.in_passage)
         self._show_progress()
         self.query_one("#review-filters", ReviewFiltersBar).show(session.filters, len(session.order),
-                                                                 len(session.entries), session.book_titles)
+                                                                 len(session.entries), session.book_titles,
+                                                                 session.search_text)
         if view is not None:
             self.call_after_refresh(self._prepare_next)
 
@@ -274,8 +275,6 @@ class ReviewScreen(ReviewTools, StudioScreen):
         text = Text(session.list_progress().bar(), style="green")
         text.append(" of this list  \u00b7  ")
         text.append(session.progress().text)
-        if session.search_text:
-            text.append(f"  \u00b7  search \u201c{session.search_text}\u201d (ctrl+f)", style="cyan")
         if session.careful:
             limit = session.settings.review.careful_reviews
             text.append(f"  \u00b7  careful start: review {session.project_reviews + 1} of {limit} "

@@ -33,14 +33,21 @@ def value_label(facet: str, value: Any, book_titles: Mapping[int, str]) -> str:
     return str(value) if value != "" else "(none)"
 
 
-def filters_text(filters: Mapping[str, Any], shown: int, total: int, book_titles: Mapping[int, str]) -> Text:
-    """`Filters: status=pending, tag=grief  ·  1,234 of 10,000 shown  (/ to change)`."""
+def filters_text(filters: Mapping[str, Any], shown: int, total: int, book_titles: Mapping[int, str],
+                 search: str = "") -> Text:
+    """`Filters: status=pending, tag=grief  ·  search “mem”  ·  1,234 of 10,000 shown  (/ to change)`.
+
+    The search is here, with the filters it narrows, not on the progress line: there it pushed the careful
+    start's note past the right edge at 120 columns.
+    """
     text = Text()
     text.append("Filters: ", style="bold")
     if filters:
         text.append(", ".join(f"{facet}={value_label(facet, value, book_titles)}" for facet, value in filters.items()))
     else:
         text.append("none")
+    if search:
+        text.append(f"  \u00b7  search \u201c{search}\u201d (ctrl+f)", style="cyan")
     text.append(f"  \u00b7  {shown:,} of {total:,} shown  (/ to change)", style="dim")
     return text
 
@@ -52,8 +59,9 @@ class ReviewFiltersBar(Static):
     ReviewFiltersBar { height: 1; padding: 0 1; background: $panel; }
     """
 
-    def show(self, filters: Mapping[str, Any], shown: int, total: int, book_titles: Mapping[int, str]) -> None:
-        text = filters_text(filters, shown, total, book_titles)
+    def show(self, filters: Mapping[str, Any], shown: int, total: int, book_titles: Mapping[int, str],
+             search: str = "") -> None:
+        text = filters_text(filters, shown, total, book_titles, search)
         if text.plain != getattr(self, "_shown_plain", None):  # unchanged on most key presses
             self._shown_plain = text.plain
             self.update(text, layout=False)
