@@ -211,3 +211,56 @@ def test_phase_text_names_the_phase_and_its_detail() -> None:
     assert phase_text("export .", 0, 1) == "Writing 0/1"
     assert phase_text("collect", 0, 0) == "Collecting accepted examples"
     assert phase_text("something new", 0, 0) == "Something new"
+
+
+async def test_an_earlier_preview_that_finishes_last_does_not_replace_the_newer(make_app, project, db,
+                                                                                 monkeypatch) -> None:
+    """Typing "50" starts a preview for "5" then one for "50"; the first may finish last and must be dropped."""
+    import threading
+
+    import core.dataset
+
+    add_book(db, "Only", "Writer", passages=30, per_passage=2)
+    real = core.dataset.preview_mix
+    first_waits = threading.Event()
+    seen: list[object] = []
+
+    def preview(project, db, spec):
+        seen.append(spec.size)
+        if spec.size == 5:
+            first_waits.wait(30)  # held until the newer preview is on screen
+        return real(project, db, spec)
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_build(app, pilot)
+        monkeypatch.setattr(core.dataset, "preview_mix", preview)
+        screen.query_one("#build-size", Input).value = "5"
+        while 5 not in seen:
+            await pilot.pause()
+        screen.query_one("#build-size", Input).value = "50"
+        while screen.last_preview is None or screen.last_preview.stages != [50]:
+            await pilot.pause()
+        first_waits.set()
+        await settle(app, pilot)
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert screen.last_preview.stages == [50]
+        assert "50/" in screen.preview_shown()
+
+
+async def test_an_unexpected_build_error_is_a_whole_sentence(make_app, project, db, monkeypatch) -> None:
+    import core.dataset
+
+    add_book(db, "Only", "Writer", passages=5, per_passage=2)
+
+    def broken(project, db, spec, progress=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(core.dataset, "build_dataset", broken)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_build(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert text_of(screen.query_one("#build-status")) == "The build stopped. Nothing was changed under exports/."
