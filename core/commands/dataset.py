@@ -94,7 +94,9 @@ def format_preview(preview: MixPreview) -> str:
     width = max([len(r.group) for r in preview.rows] + [12])
     lines = [f"Mix {preview.mix} (exact duplicates removed: {preview.exact_duplicates}; "
              f"near-duplicates are removed when building)",
-             f"{'source':<{width}}  {'share':>6}  {'avail':>6}  " + "  ".join(f"{'target/' + l:>14}" for l in labels)]
+             # Each cell is taken/target ("111/133": 22 short), so the column is named by its stage alone.
+             f"{'source':<{width}}  {'share':>6}  {'avail':>6}  " + "  ".join(f"{l:>14}" for l in labels)
+             + "  (taken/target per stage)"]
     for row in preview.rows:
         cells = "  ".join(f"{f'{row.taken[l]}/{row.targets[l]}':>14}" for l in labels)
         lines.append(f"{row.group:<{width}}  {row.share:>6.1%}  {row.available:>6}  {cells}")

@@ -20,7 +20,10 @@ def test_export_dry_run_build_and_list(project, capsys) -> None:
     root = str(project.root)
     assert main(["--project", root, "export", "cli", "--stages", "40,60", "--mix", "method", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "War and Peace" in out and "Proust" in out and "target/60" in out
+    assert "War and Peace" in out and "Proust" in out and "(taken/target per stage)" in out
+    # The cell under a stage is taken/target: War and Peace's 12 of 12 at 60 (its 0.2 share), never "target/..".
+    row = next(line for line in out.splitlines() if line.startswith("War and Peace"))
+    assert row.split()[-1] == "12/12" and "target/" not in out
     assert "shortfall" in out and "outside the mix" not in out
     assert "splits by passage (train/valid/test book examples): 40: " in out and "would stop" not in out
 
