@@ -62,11 +62,12 @@ class ReviewStats:
     accept_rate: dict[str, dict[str, RateRow]]  # facet -> value -> row
     reject_reasons_by_template: dict[str, dict[str, int]]
     edits: EditStats
-    reviews: int  # accept / reject decisions ever made in the project, studio and `decide` alike
+    reviews: int  # accept / reject decisions in force (not undone), studio and `decide` alike
     timed_reviews: int
     examples_per_hour: Optional[float]  # over the timed reviews
     sessions: dict[str, SessionPace]
     failure_patterns: list[str]
+    bulk_reviews: int = 0  # of `reviews`, made by bulk accept / reject (untimed: no card was read one by one)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,19 +97,23 @@ def review_stats(db: Database) -> ReviewStats:
             by["tag"][tag][head.status] += 1
 
     events: dict[int, list[Decision]] = defaultdict(list)
-    reviews: Counter[str] = Counter()
-    timed: dict[str, list[float]] = defaultdict(list)
     for decision in db.decisions.in_order():
         events[decision.example_id].append(decision)
-        if decision.action in VERDICTS:
-            session = decision.session or "(none)"  # a bulk action counts in its session
-            reviews[session] += 1
-            if decision.seconds and decision.seconds > 0:
-                timed[session].append(min(float(decision.seconds), MAX_COUNTED_SECONDS))
 
+    reviews: Counter[str] = Counter()
+    timed: dict[str, list[float]] = defaultdict(list)
+    bulk = 0
     reasons: dict[str, Counter[str]] = defaultdict(Counter)
     for example_id, example_events in events.items():
-        verdicts = [e for e in effective_events(example_events) if e.action in ("accept", "reject", "skip")]
+        in_force = effective_events(example_events)
+        for decision in in_force:  # an undone review is no review (as the careful start counts them)
+            if decision.action in VERDICTS:
+                session = decision.session or "(none)"  # a bulk action counts in its session
+                reviews[session] += 1
+                bulk += bool(decision.bulk)
+                if decision.seconds and decision.seconds > 0 and not decision.bulk:
+                    timed[session].append(min(float(decision.seconds), MAX_COUNTED_SECONDS))
+        verdicts = [e for e in in_force if e.action in ("accept", "reject", "skip")]
         if verdicts and verdicts[-1].action == "reject":
             reasons[templates.get(example_id, "(none)")][verdicts[-1].reason or "(none)"] += 1
 
@@ -124,17 +129,26 @@ def review_stats(db: Database) -> ReviewStats:
         reviews=overall.reviews, timed_reviews=overall.timed, examples_per_hour=overall.per_hour,
         sessions={session: _pace(n, timed.get(session, [])) for session, n in sorted(reviews.items())},
         failure_patterns=[note.text for note in failure_patterns(db)],
+        bulk_reviews=bulk,
     )
+
+
+def _untimed(stats: ReviewStats) -> str:
+    """Which reviews carry no time and why: bulk actions, and single decisions made with `interiority decide`."""
+    decide = stats.reviews - stats.timed_reviews - stats.bulk_reviews
+    parts = [f"{decide} made with `interiority decide`"] if decide else []
+    parts += [f"{stats.bulk_reviews} made by bulk accept / reject"] if stats.bulk_reviews else []
+    return " and ".join(parts)
 
 
 def _pace_line(stats: ReviewStats) -> str:
     if not stats.reviews:
         return "Examples per hour: – (no reviews yet)"
-    untimed = stats.reviews - stats.timed_reviews
     if stats.examples_per_hour is None:
-        return (f"Examples per hour: – (none of the {stats.reviews} reviews is timed: `interiority decide` "
-                f"does not know how long you read; the Review screen times each card)")
-    note = f"; {untimed} made with `interiority decide` are not timed" if untimed else ""
+        return (f"Examples per hour: – (none of the {stats.reviews} reviews is timed: {_untimed(stats)} carry "
+                f"no reviewer time; the Review screen times each card it shows)")
+    untimed = _untimed(stats)
+    note = f"; {untimed} {'are' if stats.reviews - stats.timed_reviews > 1 else 'is'} not timed" if untimed else ""
     return f"Examples per hour: {stats.examples_per_hour:.0f} (over {stats.timed_reviews} timed reviews{note})"
 
 

@@ -86,3 +86,31 @@ def test_no_reviews_yet_only_when_there_are_none(db) -> None:
     db.examples.add(make_example("an answer"))
     assert "Examples per hour: – (no reviews yet)" in review_report(db)
     assert review_stats(db).reviews == 0
+
+
+def test_undone_reviews_are_not_counted_and_bulk_ones_are_named_as_such(project, capsys) -> None:
+    ids = _examples(project, 8)
+    root = ["--project", str(project.root)]
+    assert main(root + ["decide", str(ids[0]), "accept"]) == 0
+    assert main(root + ["decide", str(ids[1]), "accept"]) == 0
+    assert main(root + ["decide", "undo"]) == 0  # the accept of ids[1]: no longer a review
+    project.settings.review.careful_reviews = 0
+    clock = FakeClock()
+    with Database(project.db_path) as db:
+        session = ReviewSession(db, project.settings, session_id="studio-1", clock=clock)
+        clock.now += 30.0
+        assert session.accept(example_id=ids[2], advance=False).ok
+        session.apply_filters({"status": "pending"})
+        plan = session.plan_bulk("reject", project.settings.review.reject_reasons[0])
+        assert session.bulk(plan).count == 6  # ids[1] is pending again
+        stats = review_stats(db)
+        assert (stats.reviews, stats.timed_reviews, stats.bulk_reviews) == (8, 1, 6)
+        assert stats.sessions["studio-1"].reviews == 7 and stats.sessions["cli"].reviews == 1
+        assert ("Examples per hour: 120 (over 1 timed reviews; 1 made with `interiority decide` and 6 made by "
+                "bulk accept / reject are not timed)") in review_report(db)
+        session.undo()  # the bulk, whole
+        session.undo()  # the studio's accept
+        stats = review_stats(db)
+        assert (stats.reviews, stats.timed_reviews, stats.bulk_reviews) == (1, 0, 0)
+        assert "Reviews: 1 accept/reject decisions in 1 session" in review_report(db)
+        assert "none of the 1 reviews is timed: 1 made with `interiority decide` carry" in review_report(db)
