@@ -83,10 +83,14 @@ def parse_query(text: str) -> SearchQuery:
 
 
 def searchable_text(example: Example) -> str:
-    """What a search looks in: the turns the card shows (the reviewer's when edited), else the answer; folded."""
+    """What a search looks in: the turns the card shows (the reviewer's when edited), else the answer; folded.
+
+    Each turn's whitespace is made single spaces, as the query's is, so "a phrase" the card shows across a
+    line or paragraph break (answers have paragraphs) is found; turns stay apart (a newline between them).
+    """
     turns = example.final_student
     parts = [str(t.get("content", "")) for t in turns] if turns else [example.final_text]
-    return _fold("\n".join(parts))
+    return _fold("\n".join(" ".join(part.split()) for part in parts))
 
 
 class SearchIndex:

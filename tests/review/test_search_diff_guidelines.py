@@ -42,8 +42,16 @@ def test_a_word_taken_from_a_text_finds_it_and_its_negation_does_not(text: str, 
     assert parse_query(word).matches(folded)
     assert parse_query(word.upper()).matches(folded) or word.upper().casefold() not in folded
     assert not parse_query(f"-{word}").matches(folded)
-    assert parse_query(f'"{" ".join(words[:2])}"').matches(folded) or "\u00a0" in text or "\t" in text \
-        or "\n" in text or "  " in text
+    # A phrase is found whatever whitespace the text has between its words (line breaks, tabs, no-break spaces).
+    assert parse_query(f'"{" ".join(words[:2])}"').matches(folded)
+
+
+def test_a_phrase_across_a_paragraph_break_of_an_answer_is_found_but_not_across_turns() -> None:
+    example = Example(id=1, student=[{"role": "user", "content": "Are you still\nthere?"},
+                                     {"role": "assistant", "content": "I kept the coat.\n\nThe card  too."}])
+    folded = searchable_text(example)
+    assert parse_query('"coat. the card too"').matches(folded) and parse_query('"still there"').matches(folded)
+    assert not parse_query('"there? i kept"').matches(folded)
 
 
 def test_queries_with_phrases_exclusions_and_an_unclosed_quote() -> None:
