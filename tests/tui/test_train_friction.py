@@ -30,6 +30,21 @@ async def test_status_keeps_elapsed_and_eta_at_120_columns_after_reopening(make_
         assert "loss 0.7770  val 1.6000 (answer tokens)" in stats
 
 
+async def test_status_keeps_each_figure_whole_at_80_columns(make_app, project, db) -> None:
+    """At 80 columns the live panel is about 46 wide: a line of times and losses wrapped between "val" and -."""
+    add_finished_run(project, db, name="20261201-101010-a-long-build-name-here")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_screen("train")
+        await settle(app, pilot)
+        stats = app.screen.query_one("#train-stats")
+        lines = [line.rstrip() for line in rendered(stats).splitlines() if line.strip()]
+        assert stats.region.right <= 80 and stats.size.width < 50
+        for whole in ("elapsed 0:05:03   ETA 0:00:00", "loss 0.7770  val 1.6000 (answer tokens)",
+                      "900 tok/s  30,000 tokens  peak 1.50 GB", "iteration 300/300"):
+            assert any(whole in line for line in lines), (whole, lines)
+
+
 async def test_form_fits_the_model_and_is_remembered(make_app, project, db, tiny_model) -> None:
     tiny_chat_dataset(project.exports / "first" / "mlx-chat", n=12)
     app = make_app()

@@ -1,8 +1,10 @@
 """The Train screen's status lines for one run: what it is doing now, how far, how long, how well.
 
 WHY short lines with the times first: at 120 columns the live panel is about 74 wide, and a single long line
-lost its elapsed time and ETA off the right; each line here fits 72 columns for a run name up to 30
-characters, and the line with the times never carries the name.
+lost its elapsed time and ETA off the right; at 80 columns it is about 46 wide, and a line of times and losses
+wrapped between "val" and its figure.  So the times, the losses and the speed each have a line of their own
+(a narrow panel wraps a long name or huge figures between items, never inside one), and the line with the
+times never carries the name.
 """
 
 from __future__ import annotations
@@ -58,9 +60,9 @@ def status_text(run: Any, eta: Optional[float], elapsed: Optional[float]) -> Tex
     text = Text()
     text.append(run.name, style="bold")
     text.append(f"  {run.status}   iteration {run.iteration}/{run.total_iterations}\n")
-    text.append(f"elapsed {format_seconds(elapsed)}   ETA {format_seconds(eta)}   ")
+    text.append(f"elapsed {format_seconds(elapsed)}   ETA {format_seconds(eta)}\n")
     text.append(f"loss {loss}  val {val} (answer tokens)\n")
-    text.append(f"{run.tokens_per_s:,.0f} tok/s   trained tokens {tokens or 0:,}   peak {run.peak_memory_gb:.2f} GB")
+    text.append(f"{run.tokens_per_s:,.0f} tok/s  {tokens or 0:,} tokens  peak {run.peak_memory_gb:.2f} GB")
     phase = phase_of(run) or final_message(run)
     if phase:
         text.append(f"\n{phase}", style="yellow")
