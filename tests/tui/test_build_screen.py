@@ -264,3 +264,35 @@ async def test_an_unexpected_build_error_is_a_whole_sentence(make_app, project, 
         await pilot.press("f8")
         await settle(app, pilot)
         assert text_of(screen.query_one("#build-status")) == "The build stopped. Nothing was changed under exports/."
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_card_has_rows_after_a_build_with_notes(make_app, project, db, size) -> None:
+    """At 80x24 a build whose status held notes (no test split, shortfalls) filled eight rows and left the card
+    none; the card now takes the preview's place and the status keeps three rows; F5 brings the preview back."""
+    from core.dataset import BuildSpec, build_dataset
+
+    add_book(db, "War and Peace", "Leo Tolstoy", passages=20, per_passage=3)
+    add_book(db, "Swann's Way", "Marcel Proust", passages=6, per_passage=3)
+    for n in range(5):  # a full builds table
+        build_dataset(project, db, BuildSpec(name=f"b{n}", formats="mlx-chat"))
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await _open_build(app, pilot)
+        screen.query_one("#build-mix", Select).value = "method"  # every group but two short: long notes
+        screen.query_one("#build-test", Input).value = "0"
+        screen.query_one("#build-stages", Input).value = "30,60"
+        screen.query_one("#build-formats", Input).value = "mlx-chat"
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert screen.last_result is not None and screen.card_shown
+        assert "There is no test split" in text_of(screen.query_one("#build-status"))
+        box = screen.query_one("#build-card-box")
+        footer_top = size[1] - 1
+        assert box.region.height >= (6 if size == (80, 24) else 15) and box.region.bottom <= footer_top
+        assert screen.query_one("#build-status").region.height <= 3
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert not screen.card_shown and screen.query_one("#build-preview-box").region.height >= 3
+        assert screen.query_one("#build-status").region.height > 3  # the whole status again

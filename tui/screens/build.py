@@ -156,6 +156,8 @@ class BuildScreen(StudioScreen):
     BuildScreen #build-progress { height: 1; }
     BuildScreen #build-builds { height: 3; }
     BuildScreen #build-card-box { height: 2fr; display: none; }
+    BuildScreen.-card-shown #build-preview-title, BuildScreen.-card-shown #build-preview-box { display: none; }
+    BuildScreen.-card-shown #build-status { max-height: 3; }
     """
 
     class PreviewReady(Message):
@@ -221,7 +223,7 @@ class BuildScreen(StudioScreen):
                 yield Input("", id="build-seed")
                 yield TwoStateCheckbox("replace a build of the same name", False, id="build-overwrite")
             with Vertical(id="build-right"):
-                yield Static("Mix preview (taken/target per stage)", classes="build-section")
+                yield Static("Mix preview (taken/target per stage)", classes="build-section", id="build-preview-title")
                 with VerticalScroll(id="build-preview-box"):
                     with HorizontalScroll(id="build-preview-table"):
                         yield Static("", id="build-preview")
@@ -295,6 +297,7 @@ class BuildScreen(StudioScreen):
     # --- preview -----------------------------------------------------------------------------------------
 
     def action_preview(self) -> None:
+        self._hide_card()  # the preview takes the card's place (see `show_card`)
         self.request_preview()
 
     def request_preview(self) -> None:
@@ -456,8 +459,7 @@ class BuildScreen(StudioScreen):
 
     def action_toggle_card(self) -> None:
         if self.card_shown and self.card_name:
-            self.query_one("#build-card-box", VerticalScroll).display = False
-            self.query_one("#build-card-title", Static).display = False
+            self._hide_card()
             return
         table = self.query_one("#build-builds", DataTable)
         if table.row_count:
@@ -477,9 +479,17 @@ class BuildScreen(StudioScreen):
         title.update(f"Card of {name} (exports/{name}/README.md)")
         title.display = True
         self.query_one("#build-card-box", VerticalScroll).display = True
+        # The card takes the preview's place and the status keeps three rows (all it says is in the card):
+        # at 80x24 a build with notes filled the status's eight rows and left the card no row at all.
+        self.add_class("-card-shown")
         # Not awaited: the widget parses in a thread and mounts in batches, so a long staged card never
         # holds the screen; `card_source` is what it shows.
         self.query_one("#build-card", Markdown).update(text)
+
+    def _hide_card(self) -> None:
+        self.query_one("#build-card-box", VerticalScroll).display = False
+        self.query_one("#build-card-title", Static).display = False
+        self.remove_class("-card-shown")
 
     @property
     def card_source(self) -> str:
