@@ -125,7 +125,8 @@ class ProgressBar:
             if event.event == "val":
                 extra = f" val {event.data['val_loss']:.3f}"
             if event.event == "config":
-                extra = f" (loss on {event.data.get('loss_on', 'answer tokens')})"
+                extra = (f" (loss on {event.data.get('loss_on', 'answer tokens')}"
+                         + (f"; {event.data['no_validation']}" if event.data.get("no_validation") else "") + ")")
             line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}{extra} ETA {eta}"
             if self.tty:
                 self.stream.write("\r" + line.ljust(len(self.last_line)))

@@ -285,7 +285,10 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
     if len(train_set) < config.batch_size:
         raise WorkerError(f"The train split has {len(train_set)} examples, fewer than the batch size "
                           f"{config.batch_size}.", "Use a smaller batch (--batch) or a bigger build.")
+    no_validation = "" if valid_set is not None else "no validation: the build has no valid split"
     if valid_set is not None and len(valid_set) < config.batch_size:
+        no_validation = (f"no validation: the valid split has {len(valid_set)} examples, fewer than the batch size "
+                         f"{config.batch_size}")
         valid_set = None  # mlx-lm cannot batch it; train without validation rather than fail
     total_iterations = config.total_iterations or config.resolve_iterations(len(train_set))
     remaining = total_iterations - config.start_iteration
@@ -319,6 +322,7 @@ def train_run(run_dir: Path, writer: ProgressWriter, stop: StopRequested) -> str
         loss_on=loss_scope(train_set),
         answers_cut={fit.split: fit.cut for fit in fits if fit.cut},
         optimizer_restored=restored,
+        no_validation=no_validation,  # "" when validation runs; else why not, said beside the loss
         settings=config.to_dict(),
     )
     control = TrainingLoopControl(model, adapter_dir, config.start_iteration, config.save_every, stop, writer,

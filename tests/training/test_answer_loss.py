@@ -39,7 +39,7 @@ def test_losses_are_on_answer_tokens_and_say_so(finished_run, tiny_model, traini
 
     run, _ = finished_run
     config = next(e for e in read_all(Path(run.run_dir) / "progress.jsonl") if e.event == "config")
-    assert config.data["loss_on"] == ANSWER_TOKENS
+    assert config.data["loss_on"] == ANSWER_TOKENS and config.data["no_validation"] == ""
     assert json.loads((Path(run.run_dir) / "adapters" / "adapter_config.json").read_text())["mask_prompt"] is True
     _, _, data_dir = training_project
     _, tokenizer = load(str(tiny_model))
@@ -171,3 +171,49 @@ def test_cli_train_refuses_with_the_count_and_the_fix(project, tiny_model, capsy
     assert code == 1
     assert "train examples would lose their whole answer at max sequence 24" in err
     assert "Raise Max sequence (--max-seq) to" in err
+
+
+@pytest.mark.parametrize("valid_rows, why", [
+    (None, "no validation: the build has no valid split"),
+    (1, "no validation: the valid split has 1 examples, fewer than the batch size 2"),
+])
+def test_a_build_without_a_usable_valid_split_trains_and_says_why_there_is_no_val(
+        training_project, tiny_model, tmp_path, valid_rows, why) -> None:
+    """A build exported with --valid 0 (or too few valid rows) trains; the config line says why val stays "-"."""
+    import shutil
+
+    from core.commands.training import ProgressBar
+    from core.training.runner import RunUpdate
+    from tui.widgets.train_history import log_lines
+
+    project, db, data_dir = training_project
+    folder = tmp_path / f"valid-{valid_rows}"
+    folder.mkdir()
+    for split in ("train", "test"):
+        shutil.copy(data_dir / f"{split}.jsonl", folder / f"{split}.jsonl")
+    if valid_rows is not None:
+        lines = (data_dir / "valid.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        (folder / "valid.jsonl").write_text("".join(lines[:valid_rows]), encoding="utf-8")
+    run = create_run(project, db, folder, tiny_model, small_config(iters=2, steps_per_report=1, steps_per_eval=1),
+                     name=f"no-valid-{valid_rows}")
+    finished = _run(project, db, run)
+    assert finished.status == "done", finished.error
+    events = read_all(Path(run.run_dir) / "progress.jsonl")
+    config = next(e for e in events if e.event == "config")
+    assert config.data["no_validation"] == why and config.data["n_valid"] == 0
+    assert not any(e.event == "val" for e in events) and finished.last_val_loss is None
+    assert log_lines(config)[0].endswith(f"; {why}")  # the studio's live log
+    stream = _Stream()
+    ProgressBar(stream)(RunUpdate(run.name, config, "running", 0, 2, None, 0.0, 0.0))
+    assert f"; {why})" in stream.text  # the command line's
+
+
+class _Stream:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass

@@ -40,7 +40,8 @@ def log_lines(event: Any) -> list[str]:
         return [f"{data['iteration']:>6}  step done"]
     if event.event == "config":
         return [f"config: {data.get('total_iterations')} iterations, loss on {data.get('loss_on', 'answer tokens')}"
-                + ("; optimizer state restored" if data.get("optimizer_restored") else "")]
+                + ("; optimizer state restored" if data.get("optimizer_restored") else "")
+                + (f"; {data['no_validation']}" if data.get("no_validation") else "")]
     lines = [f"{event.event}: {data.get('message') or event.event}"]
     if data.get("suggestion"):
         lines.append(f"  {data['suggestion']}")
