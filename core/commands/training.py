@@ -213,10 +213,23 @@ def _follow(ctx: CommandContext, starter: Starter, detach: bool) -> int:
     else:
         ctx.print(f"run {run.name}: {run.status} at iteration {run.iteration}/{run.total_iterations}"
                   + (f"; {run.error}" if run.error else "")
-                  + (f"\nresume with: interiority resume {run.name}" if run.status in ("stopped", "failed") else ""))
+                  + (f"\nresume with: interiority resume {run.name}" if resumable(run) else ""))
     if detach:
         return 0
     return 0 if run.status in ("done", "stopped") else 1
+
+
+def resumable(run: Run) -> bool:
+    """Whether `resume` can help: a stopped run, or a worker that died (killed, out of memory) without a report.
+
+    WHY not every failed run: a refusal or an error the worker reported (answers cut away, a bad row, too many
+    layers, a NaN loss) comes back on resume, which keeps the run's settings and data; its own sentence says
+    what to change instead.
+    """
+    if run.status == "stopped":
+        return True
+    last = next((e.get("event") for e in reversed(run.events) if e.get("event") in ("error", "failed")), None)
+    return run.status == "failed" and last == "failed"
 
 
 def cmd_train(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -90,8 +90,8 @@ def check_finite(kind: str, loss: float, iteration: int) -> None:
     if not math.isfinite(loss):
         raise NonFiniteLoss(
             f"The {kind} loss became {loss} at iteration {iteration}, so the run stops as failed.",
-            "Lower the learning rate (--lr), check that Max sequence keeps every answer, and resume from the "
-            "last checkpoint or start again.")
+            "Start a new run with a lower learning rate (--lr, or Learning rate on the Train screen): a resume "
+            "keeps this run's settings, so it would diverge again.")
 
 
 class ProgressCallback:

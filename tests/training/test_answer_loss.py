@@ -85,7 +85,8 @@ def test_a_nan_loss_fails_the_run_with_a_sentence(tmp_path: Path, loss: float) -
         callback.on_train_loss_report({"iteration": 5, "train_loss": loss, "learning_rate": 1e-3,
                                        "iterations_per_second": 1.0, "tokens_per_second": 10.0,
                                        "trained_tokens": 100, "peak_memory": 0.1})
-    assert "Lower the learning rate" in caught.value.suggestion
+    assert "Start a new run with a lower learning rate" in caught.value.suggestion
+    assert "a resume keeps this run's settings" in caught.value.suggestion
     with pytest.raises(NonFiniteLoss, match="validation loss"):
         callback.on_val_loss_report({"iteration": 0, "val_loss": loss, "val_time": 0.1})
     writer.close()
@@ -167,10 +168,13 @@ def test_cli_train_refuses_with_the_count_and_the_fix(project, tiny_model, capsy
         monkeypatch.setenv(key, value)
     code = main(["--project", str(project.root), "train", "tiny", "--model", str(tiny_model), "--iters", "4",
                  "--batch", "2", "--max-seq", "24", "--layers", "-1", "--name", "short"])
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert code == 1
     assert "train examples would lose their whole answer at max sequence 24" in err
     assert "Raise Max sequence (--max-seq) to" in err
+    assert "failed at iteration 0/4" in captured.out
+    assert "resume with" not in captured.out + err  # a resume would be refused the same way
 
 
 @pytest.mark.parametrize("valid_rows, why", [
@@ -217,3 +221,16 @@ class _Stream:
 
     def flush(self) -> None:
         pass
+
+
+def test_resume_is_offered_only_where_it_can_help() -> None:
+    from core.commands.training import resumable
+
+    def run(status: str, *kinds: str) -> Run:
+        return Run(name="r", status=status, events=[{"event": kind} for kind in kinds])
+
+    assert resumable(run("stopped", "config", "train", "stopped"))
+    assert resumable(run("failed", "config", "train", "failed"))  # killed or out of memory: resume continues
+    assert not resumable(run("failed", "loading", "error"))  # refused before training: the same again
+    assert not resumable(run("failed", "config", "train", "error"))  # NaN or a reported error
+    assert not resumable(run("done", "config", "train", "done"))
