@@ -62,7 +62,8 @@ def review_guidelines(project: Any, db: Database, template_id: str) -> Guideline
         from core.templates import load_templates
 
         try:
-            template = next((t for t in load_templates(project, db) if t.id == template_id), None)
+            # No `db`: the panel only reads; remembering template versions is for what the teacher is sent.
+            template = next((t for t in load_templates(project) if t.id == template_id), None)
         except UserError as exc:
             problem = f"The templates could not be read ({exc})."
         if template is None and not problem:

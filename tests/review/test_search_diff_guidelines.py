@@ -133,3 +133,17 @@ def test_guidelines_hold_the_templates_avoid_list_and_the_failure_patterns(proje
     assert "no rejections yet" in text or "Reject" in text
     missing = review_guidelines(project, db, "no-such-template")
     assert "No template 'no-such-template'" in missing.text and missing.avoid == ()
+
+
+def test_guidelines_only_read_an_edited_template_and_the_store(project, db) -> None:
+    from core.templates import load_templates
+
+    template = load_templates(project, db)[0]
+    path = template.path
+    path.write_text(path.read_text(encoding="utf-8").replace(template.avoid[0], "opens with the weather"),
+                    encoding="utf-8")
+    versions = len(db.templates)
+    lines = db.db.storage.journal_path.read_bytes().count(b"\n")
+    guidelines = review_guidelines(project, db, template.id)
+    assert "opens with the weather" in guidelines.avoid  # the file as it is now
+    assert len(db.templates) == versions and db.db.storage.journal_path.read_bytes().count(b"\n") == lines
