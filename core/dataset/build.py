@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 from core.dataset.card import stage_stats, write_card
 from core.dataset.collect import Collected, collect_accepted
 from core.dataset.dedup import DedupResult, deduplicate
-from core.dataset.formats import encode_rows
+from core.dataset.formats import dpo_row, encode_rows
 from core.dataset.general import load_general
 from core.dataset.items import DatasetItem
 from core.dataset.select import Selector, Shortfall, StageChoice
@@ -286,10 +286,12 @@ def _write_provenance(folder: Path, splits: dict[str, list[DatasetItem]]) -> Non
     WHY a file beside the rows and not in them: the rows are what the student is trained on, so the
     teacher's request (template version, passage, request hash) must never be in them, yet a person must be
     able to trace any row back to its example and passage.  Line N of a split's rows is the entry with that
-    split and line in every format (formats keep the same order; DPO keeps only the edited ones).
+    split and line in every format (formats keep the same order); DPO keeps only the edited rows, so an edited
+    row's entry also has its `dpo_line`.
     """
     lines = []
     for split in SPLITS:
+        dpo_line = 0
         for line, item in enumerate(splits.get(split, []), 1):
             entry: dict[str, Any] = {"split": split, "line": line, "source": item.source}
             if item.is_example:
@@ -297,6 +299,9 @@ def _write_provenance(folder: Path, splits: dict[str, list[DatasetItem]]) -> Non
                              template=item.template_id, template_version=item.template_version,
                              teacher=item.teacher, request_hash=item.request_hash, shape=item.shape,
                              edited=item.edited)
+                if dpo_row(item) is not None:  # the DPO files hold only edited rows: their own line number
+                    dpo_line += 1
+                    entry["dpo_line"] = dpo_line
             else:
                 entry["general_line"] = -item.key
             lines.append(json.dumps(entry, ensure_ascii=False) + "\n")

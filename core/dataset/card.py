@@ -254,7 +254,7 @@ def render_readme(card: dict[str, Any]) -> str:
              ]) + "\n",
              f"Accepted examples in the mix's groups: {pool['accepted']}. Outside the mix (not used): "
              + (", ".join(f"{g} {n}" for g, n in pool["unassigned"].items()) or "none")
-             + f". Unusable (no user or assistant turn): {len(pool['malformed'])}."
+             + f". Unusable (no user turn, no final answer, or a role other than system, user or assistant): {len(pool['malformed'])}."
              + (f" Left out for want of a student conversation: {pool['without_student']} (run "
                 f"`interiority backfill` or press b on the Queue screen, then build again)."
                 if pool.get("without_student") else "") + "\n",

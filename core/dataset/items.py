@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 GENERAL_GROUP = "general"
+ROLES = ("system", "user", "assistant")  # the roles every export format can hold
 
 
 @dataclass
@@ -78,10 +79,13 @@ class DatasetItem:
 def student_messages(turns: list[dict[str, str]], persona: str = "") -> Optional[list[dict[str, str]]]:
     """The exported conversation: the persona line (when set) as a system turn, then the student turns.
 
-    Returns None when the turns cannot train anything: no user turn, or no non-empty final answer.
+    Returns None when the turns cannot train anything: no user turn, no non-empty final answer, or a turn whose
+    role is not system, user or assistant (the build counts it as unusable).
     """
     cleaned = [{"role": str(t.get("role", "")), "content": str(t.get("content", ""))} for t in turns]
     if not cleaned or cleaned[-1]["role"] != "assistant" or not cleaned[-1]["content"].strip():
+        return None
+    if any(t["role"] not in ROLES for t in cleaned):  # a hand-edited "narrator" turn crashed the ShareGPT export
         return None
     if not any(t["role"] == "user" for t in cleaned):
         return None

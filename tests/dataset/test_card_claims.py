@@ -77,3 +77,38 @@ def test_rows_with_the_persona_are_book_rows_not_general_rows_with_their_own_sys
     assert stats["conversation"]["with_system_turn"] == stats["by_source"]["example"]
     assert f"Rows with the persona's system turn: {stats['by_source']['example']}." in \
         (result.path / "README.md").read_text()
+
+
+def test_a_hand_edited_role_is_an_unusable_example_not_a_crash(project, db) -> None:
+    from store.records import Example
+
+    book = add_book(db, "A", "Writer One", passages=12, per_passage=2)
+    odd = db.examples.add(Example(
+        passage_id=db.passages.for_book(book.id)[0].id, book_id=book.id, template_id="direct-monologue",
+        status="accepted", student_shape="single",
+        student=[{"role": "user", "content": "How was the day?"}, {"role": "narrator", "content": "It rained."},
+                 {"role": "assistant", "content": "Long, and then suddenly short."}],
+        messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]))
+    result = build_dataset(project, db, BuildSpec(name="roles", formats=("sharegpt", "mlx-chat"), near_dedup=False))
+    assert result.card["pool"]["malformed"] == [odd.id]
+    assert "Unusable (no user turn, no final answer, or a role other than system, user or assistant): 1." in \
+        (result.path / "README.md").read_text()
+
+
+def test_every_dpo_row_maps_back_through_its_dpo_line(project, db) -> None:
+    add_book(db, "A", "Writer One", passages=20, per_passage=3, edited_every=4)
+    result = build_dataset(project, db, BuildSpec(name="dpo", formats=("mlx-chat", "dpo"), near_dedup=False))
+    provenance = [json.loads(line) for line in (result.path / "provenance.jsonl").read_text().splitlines()]
+    for split in ("train", "valid", "test"):
+        chat = (result.path / "mlx-chat" / f"{split}.jsonl").read_text().splitlines()
+        dpo_file = result.path / "dpo" / f"{split}.jsonl"
+        dpo = dpo_file.read_text().splitlines() if dpo_file.exists() else []
+        entries = [e for e in provenance if e["split"] == split]
+        assert [e["line"] for e in entries] == list(range(1, len(chat) + 1))
+        with_dpo = [e for e in entries if "dpo_line" in e]
+        assert [e["dpo_line"] for e in with_dpo] == list(range(1, len(dpo) + 1))
+        for entry in with_dpo:  # the DPO row's chosen answer is that example's row's answer
+            chosen = json.loads(dpo[entry["dpo_line"] - 1])["chosen"][0]["content"]
+            assert json.loads(chat[entry["line"] - 1])["messages"][-1]["content"] == chosen
+        assert all(e["edited"] for e in with_dpo)
+    assert any("dpo_line" in e for e in provenance)
