@@ -9,6 +9,7 @@ short to time says nothing about speed, and mlx-lm's own tokens/s counts loss to
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import statistics
@@ -79,6 +80,28 @@ def _timed_reports(run: Run) -> list[tuple[dict[str, Any], float]]:
     return timed
 
 
+def _recorded(runs_dir: Path, run_name: str) -> bool:
+    """Whether `runs/calibration.jsonl` has a line for this run already.
+
+    WHY: every runner following a run hears its "done" (`interiority train` in a terminal and the studio that
+    re-attached to it), and a run counted twice weighs twice in the planner's corrections.
+    """
+    from core.planner.calibration import project_calibration_path
+
+    try:
+        lines = project_calibration_path(runs_dir).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    for line in lines:
+        try:
+            recorded = json.loads(line)
+        except ValueError:
+            continue  # a torn line (the planner skips it too)
+        if isinstance(recorded, dict) and recorded.get("run") == run_name:
+            return True
+    return False
+
+
 def calibrate_from_run(project: Any, run: Run) -> Optional[Path]:
     """Append the run to `runs/calibration.jsonl`; None (and a log line saying why) when it cannot be used.
 
@@ -91,6 +114,9 @@ def calibrate_from_run(project: Any, run: Run) -> Optional[Path]:
             return None
         from core.planner import record_run, shape_from_folder, this_machine
 
+        if _recorded(project.runs, run.name):
+            log.info("run %s is in the planner's calibration already", run.name)
+            return None
         timed = [e for e, _ in _timed_reports(run)]
         config = run.config or {}
         method = str(config.get("method", "lora"))

@@ -198,3 +198,22 @@ def test_a_finished_run_calibrates_the_planner(finished_run, training_project) -
     from core.planner import this_machine
 
     assert this_machine().key in calibration.speed_correction
+
+
+def test_a_run_heard_done_twice_is_recorded_once(finished_run, training_project) -> None:
+    """`interiority train` and a studio that re-attached both follow a run: both hear its "done"."""
+    import json
+
+    from core.training.calibrate import calibrate_from_run
+
+    project, _, _ = training_project
+    run, _ = finished_run
+    path = project.runs / "calibration.jsonl"
+    before = path.read_text(encoding="utf-8")
+    try:
+        path.write_text('{"run": "torn\n' + before, encoding="utf-8")  # a line cut by a crash is skipped
+        assert calibrate_from_run(project, run) is None
+        names = [json.loads(line).get("run") for line in path.read_text().splitlines()[1:]]
+        assert names.count(run.name) == 1
+    finally:
+        path.write_text(before, encoding="utf-8")  # the shared project's file as the other tests expect it
