@@ -183,24 +183,40 @@ def cmd_groups(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+def _spelt(display: str, own: str) -> str:
+    """" (spelt X on the book)" when the group goes by another spelling of the same writer, else ""."""
+    return f" (spelt {own!r} on the book, the same writer)" if display != own else ""
+
+
 def cmd_groups_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from core.library.authors import merge_groups
+    from core.library.authors import merge_groups, source_group_of
 
     books = merge_groups(ctx.db, args.names, args.into)
+    own = books[0].group if books else args.into
+    display = source_group_of(ctx.db.books, books[0].id) if books else own
+    holds = source_groups_books(ctx, display)
     if ctx.json:
-        ctx.print_json({"group": books[0].group if books else args.into, "books": [b.id for b in books]})
+        ctx.print_json({"group": own, "source_group": display, "books": [b.id for b in books],
+                        "group_books": holds})
     else:
-        ctx.print(f"Source group {books[0].group if books else args.into!r} now holds books "
-                  f"{', '.join(str(b.id) for b in books)}.")
+        ctx.print(f"Source group {display!r}{_spelt(display, own)} now holds books {', '.join(map(str, holds))}.")
     return 0
 
 
+def source_groups_books(ctx: CommandContext, name: str) -> list[int]:
+    """Every book of the source group `name` (a merge into an existing writer's name joins its books too)."""
+    from core.library.authors import source_groups
+
+    return next((g.book_ids for g in source_groups(ctx.db.books) if g.name == name), [])
+
+
 def cmd_groups_set(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from core.library.authors import set_book_group
+    from core.library.authors import set_book_group, source_group_of
 
     book = set_book_group(ctx.db, args.book_id, args.group)
+    display = source_group_of(ctx.db.books, book.id)
     if ctx.json:
-        ctx.print_json({"book": book.id, "group": book.group})
+        ctx.print_json({"book": book.id, "group": book.group, "source_group": display})
     else:
-        ctx.print(f"Book {book.id} ({book.title}) is in the source group {book.group!r}.")
+        ctx.print(f"Book {book.id} ({book.title}) is in the source group {display!r}{_spelt(display, book.group)}.")
     return 0

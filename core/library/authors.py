@@ -184,6 +184,18 @@ def source_groups(books: Iterable[Book]) -> list[SourceGroup]:
     return sorted(groups.values(), key=lambda g: (-len(g.book_ids), g.name))
 
 
+def source_group_of(books: Iterable[Book], book_id: int) -> str:
+    """The display name of the source group `book_id` is counted in (what builds and `interiority groups` show).
+
+    WHY: a book's own `group` is one spelling; when other books spell the same writer another way more
+    often, the group goes by theirs, and saying the book's own spelling named a group no list shows.
+    """
+    for group in source_groups(books):
+        if book_id in group.book_ids:
+            return group.name
+    return ""
+
+
 class GroupError(LibraryError):
     """A group name to merge or set that is empty or matches no book."""
 
@@ -224,7 +236,15 @@ def find_group(groups: list[SourceGroup], name: str) -> Optional[SourceGroup]:
             return group
     key = author_key(name)
     matches = [g for g in groups if any(author_key(s) == key for s in g.spellings)]
+    if not matches and key.initial_only:  # "Woolf" or "V. Woolf": the one group of a writer of that surname
+        matches = [g for g in groups if any(_means(key, author_key(s)) for s in g.spellings)]
     return matches[0] if len(matches) == 1 else None
+
+
+def _means(short: AuthorKey, full: AuthorKey) -> bool:
+    """Whether a bare surname or an initial (`short`) can mean the writer `full` (as `canonical_groups` joins)."""
+    return (short.surname == full.surname and not full.initial_only
+            and (not short.given or full.given[:1] == short.given))
 
 
 def set_book_group(db: Database, book_id: int, group: str) -> Book:
