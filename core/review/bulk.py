@@ -7,7 +7,8 @@ analytics and `interiority decide N undo` keep working per example), but:
 - the events are written in ONE `db.transaction()`, so a process killed in the middle leaves all of them or
   none (the journal writes one line at commit);
 - they share a bulk key (`Decision.bulk`), so one `u` (`interiority decide undo`) undoes the whole bulk
-  action, also after the studio was reopened, and their `session` stays the reviewing session (what the analytics group by);
+  action, also after the studio was reopened, and their `session` stays the reviewing session (what the
+  analytics group by);
 - they carry no reviewer time, and count neither towards the careful start nor towards fatigue: nobody read
   those cards one by one.
 
