@@ -96,9 +96,10 @@ def _decide_target(args: argparse.Namespace) -> tuple[Optional[int], str]:
     bulk_only = [f"--{facet}" for facet, *_rest in BULK_FILTERS if getattr(args, facet) is not None]
     bulk_only += ["--search"] * bool(args.search) + ["--yes"] * bool(args.yes)
     if args.all_matching:
-        if args.target is not None or args.action is not None:
-            raise UserError("--all-matching decides the examples the filters match: give no EXAMPLE_ID or "
-                            "action with it (e.g. `decide --all-matching reject --reason CODE --flag cliche`).")
+        if args.target is not None or args.action is not None or args.edit_file:
+            raise UserError("--all-matching decides the examples the filters match: give no EXAMPLE_ID, action "
+                            "or --edit-file with it (e.g. `decide --all-matching reject --reason CODE --flag "
+                            "cliche`).")
         return None, args.all_matching
     if bulk_only:
         raise UserError(f"{', '.join(bulk_only)} {'go' if len(bulk_only) > 1 else 'goes'} with --all-matching; "

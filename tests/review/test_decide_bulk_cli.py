@@ -127,7 +127,8 @@ def test_the_count_is_asked_for_unless_yes(project, corpus, capsys, monkeypatch)
     (["--all-matching", "reject", "--yes"], "Give --reason CODE for a bulk reject"),
     (["--all-matching", "reject", "--reason", "bogus", "--yes"], "Unknown reject reason 'bogus'"),
     (["--all-matching", "accept", "--reason", "other", "--yes"], "--reason goes with --all-matching reject"),
-    (["3", "accept", "--all-matching", "accept"], "give no EXAMPLE_ID or action with it"),
+    (["3", "accept", "--all-matching", "accept"], "give no EXAMPLE_ID, action or --edit-file with it"),
+    (["--all-matching", "accept", "--edit-file", "x.txt"], "give no EXAMPLE_ID, action or --edit-file with it"),
     (["3", "accept", "--flag", "cliche"], "--flag goes with --all-matching"),
     (["--all-matching", "reject", "--reason", "other", "--book", "999", "--yes"], "No book with id 999"),
     (["--all-matching", "reject", "--reason", "other", "--tag", "nothing-tagged", "--yes"],
@@ -165,7 +166,7 @@ _WORDS = st.one_of(st.none(), st.sampled_from(["undo", "accept", "reject", "skip
        flag=st.sampled_from([None, "cliche"]))
 def test_decide_positionals_give_a_decision_or_one_user_sentence(target, action, bulk, flag) -> None:
     args = argparse.Namespace(target=target, action=action, all_matching=bulk, status=None, template=None,
-                              book=None, tag=None, teacher=None, flag=flag, search="", yes=False)
+                              book=None, tag=None, teacher=None, flag=flag, search="", yes=False, edit_file=None)
     try:
         example_id, verb = _decide_target(args)
     except UserError as exc:
