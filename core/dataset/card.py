@@ -231,6 +231,16 @@ def render_using(card: dict[str, Any]) -> str:
             f"DPO (edited = chosen, teacher's original = rejected): `{folder}/dpo/`.\n")
 
 
+def _general(spec: dict[str, Any], pool: dict[str, Any]) -> str:
+    """The card's general-data setting; a file given at ratio 0 is not read, so it has no format or rows to show."""
+    if not spec["general_path"]:
+        return "none"
+    if not spec["general_ratio"]:
+        return f"none ({spec['general_path']} was given at ratio 0, so not read)"
+    return f"{spec['general_path']} ({pool['general']['format']}, {pool['general']['rows']} rows) at ratio " \
+           f"{spec['general_ratio']}"
+
+
 def render_readme(card: dict[str, Any]) -> str:
     spec = card["spec"]
     pool = card["pool"]
@@ -246,8 +256,7 @@ def render_readme(card: dict[str, Any]) -> str:
                   else "book (no book, hence no passage, in two splits)"],
                  ["ratios (valid / test)", " / ".join(_ratio(spec, s) for s in ("valid", "test"))],
                  ["seed", spec["seed"]],
-                 ["general data", f"{spec['general_path']} ({pool['general']['format']}, {pool['general']['rows']} rows) "
-                                  f"at ratio {spec['general_ratio']}" if spec["general_path"] else "none"],
+                 ["general data", _general(spec, pool)],
                  ["near-duplicate ratio", spec["near_duplicate_ratio"] if spec["near_dedup"] else "off"],
                  ["tokenizer", spec["tokenizer_model"] or "none (token counts are estimates)"],
                  ["persona (student system turn)", spec.get("persona") or "none"],

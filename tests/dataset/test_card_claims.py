@@ -112,3 +112,14 @@ def test_every_dpo_row_maps_back_through_its_dpo_line(project, db) -> None:
             assert json.loads(chat[entry["line"] - 1])["messages"][-1]["content"] == chosen
         assert all(e["edited"] for e in with_dpo)
     assert any("dpo_line" in e for e in provenance)
+
+
+def test_general_data_given_at_ratio_zero_is_said_to_be_unused(project, db, tmp_path: Path) -> None:
+    add_book(db, "A", "Writer One", passages=12, per_passage=2)
+    general = tmp_path / "general.jsonl"
+    general.write_text(json.dumps({"instruction": "Add 2 and 2.", "output": "4"}) + "\n", encoding="utf-8")
+    result = build_dataset(project, db, BuildSpec(name="g0", general_path=general, general_ratio=0.0,
+                                                  formats=("mlx-chat",), near_dedup=False))
+    assert result.card["stages"][0]["stats"]["by_source"] == {"example": 24}
+    assert f"| general data | none ({general} was given at ratio 0, so not read) |" in \
+        (result.path / "README.md").read_text()
