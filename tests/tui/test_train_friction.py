@@ -133,3 +133,31 @@ async def test_evaluation_samples_side_by_side_wrapped_prompt_folded(make_app, p
         folded = screen.query_one(Collapsible)
         assert folded.collapsed and folded.title.startswith("prompt 1: Tell me what you were thinking")
         assert "Checklist" in str(screen.query_one("#train-eval-checklist", Static).render())
+
+
+async def test_f7_and_f8_act_on_the_run_live_shows_and_on_history_on_the_selected_one(make_app, project,
+                                                                                       db) -> None:
+    from tests.tui.helpers import record_notifications
+
+    add_finished_run(project, db, name="older")
+    add_finished_run(project, db, name="newer")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        said = record_notifications(app)
+        app.show_screen("train")
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#train-history", DataTable)
+        assert screen.current_run == "newer" and table.get_row_at(1)[0] == "older"
+        table.move_cursor(row=1)  # e.g. a run marked for comparison
+        screen.query_one("#train-tabs").active = "tab-live"
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert any("Run newer finished all 300 iterations" in text for text in said), said
+        assert screen.target_run() == "newer"
+        screen.query_one("#train-tabs").active = "tab-history"
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert any("Run older finished all 300 iterations" in text for text in said), said

@@ -305,7 +305,7 @@ class TrainScreen(StudioScreen):
     async def action_resume(self) -> None:
         from core.errors import UserError
 
-        name = self.selected_run_name() or self.current_run
+        name = self.target_run()
         if not name:
             return
         try:
@@ -331,8 +331,18 @@ class TrainScreen(StudioScreen):
         row = table.get_row_at(table.cursor_row)
         return str(row[0])
 
+    def target_run(self) -> Optional[str]:
+        """The run F7 and F8 act on: the one under History's cursor on History, else the one Live shows.
+
+        WHY: History's cursor stays where it was (row 0, or a run marked for comparison) while Live shows the
+        run being watched; F7 after stopping that run resumed the run under the cursor instead.
+        """
+        if self.query_one(TabbedContent).active == "tab-history":
+            return self.selected_run_name() or self.current_run
+        return self.current_run or self.selected_run_name()
+
     def action_evaluate(self) -> None:
-        name = self.selected_run_name() or self.current_run
+        name = self.target_run()
         if not name:
             self.studio.show_error("Select a finished run in History first.")
             return
