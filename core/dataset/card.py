@@ -158,9 +158,10 @@ def render_conversation(conversation: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_leakage(leakage: dict[str, Any]) -> str:
+def render_leakage(leakage: dict[str, Any], group_by: str = "passage") -> str:
     """The card's leakage section: units per split, overlaps by id, and shared text by word runs."""
-    lines = ["**Leakage** (no passage group in two splits; checked by text, not only by id)\n",
+    unit = "book" if group_by == "book" else "passage group"
+    lines = [f"**Leakage** (no {unit} in two splits; checked by text, not only by id)\n",
              _table(["split", "passages", "books"],
                     [[s, leakage["passages_per_split"][s], leakage["books_per_split"][s]] for s in SPLITS]),
              "", "Overlaps: " + ", ".join(f"{k} = {v}" for k, v in leakage["overlaps"].items()) + " (by id)."]
@@ -176,7 +177,7 @@ def render_leakage(leakage: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_stage(stage: dict[str, Any], heading: str) -> str:
+def render_stage(stage: dict[str, Any], heading: str, group_by: str = "passage") -> str:
     stats = stage["stats"]
     parts = [f"{heading}\n", f"Folder: `{stage['path']}`. Examples: {stats['examples']} "
              f"(train {stats['by_split']['train']}, valid {stats['by_split']['valid']}, "
@@ -200,7 +201,7 @@ def render_stage(stage: dict[str, Any], heading: str) -> str:
     histogram = "\n".join(f"{row['words']:>9} words | {row['count']:>6} {_bar(row['count'], largest)}"
                           for row in stats["length_histogram"])
     parts.append(f"**Reply length** (words; mean {stats['reply_words']['mean']})\n\n```text\n{histogram}\n```\n")
-    parts.append(render_leakage(stage["leakage"]))
+    parts.append(render_leakage(stage["leakage"], group_by))
     parts.append("**Template versions**\n\n" + _table(
         ["template", "version", "examples"],
         [[t, v, n] for t, versions in stats["template_versions"].items() for v, n in versions.items()]) + "\n")
@@ -283,6 +284,6 @@ def render_readme(card: dict[str, Any]) -> str:
     for stage in card["stages"]:
         size = stage["size"]
         heading = f"## Stage {size}" if card["staged"] else "## Contents"
-        lines.append(render_stage(stage, heading))
+        lines.append(render_stage(stage, heading, spec["group_by"]))
     lines.append(render_using(card))
     return "\n".join(lines)

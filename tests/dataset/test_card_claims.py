@@ -123,3 +123,14 @@ def test_general_data_given_at_ratio_zero_is_said_to_be_unused(project, db, tmp_
     assert result.card["stages"][0]["stats"]["by_source"] == {"example": 24}
     assert f"| general data | none ({general} was given at ratio 0, so not read) |" in \
         (result.path / "README.md").read_text()
+
+
+def test_the_leakage_heading_names_the_unit_kept_whole(project, db) -> None:
+    for n in range(4):
+        add_book(db, f"Book {n}", f"Writer {n}", passages=6, per_passage=2)
+    result = build_dataset(project, db, BuildSpec(name="bb", group_by="book", valid_ratio=0.25, test_ratio=0.25,
+                                                  formats=("mlx-chat",), near_dedup=False))
+    readme = (result.path / "README.md").read_text()
+    assert "**Leakage** (no book in two splits; checked by text, not only by id)" in readme
+    overlaps = result.card["stages"][0]["leakage"]["overlaps"]
+    assert all(overlaps[k] == 0 for k in overlaps if k.startswith("books"))
