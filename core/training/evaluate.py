@@ -148,9 +148,10 @@ def evaluate_run(project: Project, db: Database, run: Run, prompts: int = 4, max
     split_name = "test"
     if not split_path.is_file() or not read_rows(split_path):
         split_path, split_name = data_dir / "valid.jsonl", "valid"
-    if not split_path.is_file():
-        raise EvaluationError(f"{data_dir} has no test.jsonl or valid.jsonl to evaluate on (the build was made "
-                              f"with test and valid ratios of 0); export it again with a test split, e.g. --test 0.1.")
+    if not split_path.is_file() or not read_rows(split_path):  # absent, or empty (no split has a row)
+        raise EvaluationError(f"{data_dir} has no rows in test.jsonl or valid.jsonl to evaluate on (the build was "
+                              f"made with test and valid ratios of 0); export it again with a test split, e.g. "
+                              f"--test 0.1.")
     started = time.time()
     model, tokenizer = load(config.model_path)[:2]
     dataset = load_split(split_path, tokenizer)

@@ -59,3 +59,31 @@ def test_fuse_writes_a_loadable_model(training_project, tuned_run) -> None:
     assert mx.allclose(fused(prompt), adapted(prompt), atol=1e-3).item()
     with pytest.raises(UserError, match="already holds files"):
         fuse_run(project, db, tuned_run)
+
+
+@pytest.mark.parametrize("empty", [("test",), ("test", "valid")])
+def test_evaluation_with_empty_held_out_files_says_so(training_project, tuned_run, tiny_model, tmp_path: Path,
+                                                      empty) -> None:
+    """Hand-emptied (or ratio-0) held-out files: evaluate the valid split, or refuse in one sentence, never crash."""
+    import shutil
+
+    from core.training.evaluate import EvaluationError
+    from core.training.runner import create_run
+    from tests.training.conftest import small_config
+
+    project, db, data_dir = training_project
+    folder = tmp_path / "held-out"
+    shutil.copytree(data_dir, folder)
+    for split in empty:
+        (folder / f"{split}.jsonl").write_text("", encoding="utf-8")
+    run = create_run(project, db, folder, tiny_model, small_config(), name=f"empty-{'-'.join(empty)}")
+    adapters = Path(run.run_dir) / "adapters"
+    adapters.mkdir()
+    for name in ("adapters.safetensors", "adapter_config.json"):  # the finished run's, to evaluate
+        shutil.copy(Path(tuned_run.run_dir) / "adapters" / name, adapters / name)
+    if empty == ("test",):
+        report = evaluate_run(project, db, run, prompts=1, max_tokens=4)
+        assert report["split"] == "valid" and report["examples"] == 4
+        return
+    with pytest.raises(EvaluationError, match="has no rows in test.jsonl or valid.jsonl to evaluate on"):
+        evaluate_run(project, db, run, prompts=1, max_tokens=4)
