@@ -109,8 +109,10 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     resolved = spec.resolve(project.settings)
     destination = build_folder(project, resolved.name)
     if destination.exists() and not resolved.overwrite:
-        raise BuildSpecError(f"A build named {resolved.name} already exists in {project.exports}; "
-                             f"choose another name or rebuild it with --force.")
+        # One sentence for both front ends: the CLI's flag and the Build screen's checkbox are both named.
+        raise BuildSpecError(f"A build named {resolved.name} already exists in {project.exports}; choose another "
+                             f"name, or replace it (--force, or tick \"replace a build of the same name\" on the "
+                             f"Build screen).")
     _report(progress, "collect")
     collected = collect_accepted(db, resolved.mix, resolved.persona)
     mix = collected.mix

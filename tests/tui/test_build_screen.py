@@ -74,7 +74,7 @@ async def test_preview_build_and_card(make_app, project, db):
         notes = record_notifications(app)
         await pilot.press("f8")
         await settle(app, pilot)
-        assert any("already exists" in n for n in notes)
+        assert any("already exists" in n and 'tick "replace a build of the same name"' in n for n in notes)
         assert json.loads((project.exports / "screen-build" / "card.json").read_text())["built_at"] == card["built_at"]
 
 
