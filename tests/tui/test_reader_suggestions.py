@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.style import Style
 from textual.widgets import OptionList
 
-from core.finder.reading import ReadingFinder, accept_suggestion, margin_levels, paragraph_of
+from core.finder.reading import ReadingFinder, accept_suggestion, margin_levels, paragraph_of, strong_unread
 from core.finder.suggestions import STRONG
 from tests.tui.conftest import SIZE
 from tests.tui.helpers import record_notifications, settle, text_of
@@ -19,6 +19,7 @@ from tui.screens.reader import ReaderScreen
 from tui.widgets.finder_list import SuggestionsModal
 from tui.widgets.finder_reader import STILL_SCORING
 from tui.widgets.reader_paint import margin_segments
+from tui.widgets.reader_status import SEPARATOR, fit_status
 from tui.widgets.reader_scroll import MARK_GLYPHS
 from tui.widgets.reader_view import ReaderView
 
@@ -336,3 +337,40 @@ async def test_x_twice_before_the_learner_answers_leaves_nothing_dismissed(make_
         assert db.dismissals.all() == []
         reading = app.screen.suggestions.reading
         assert paragraph not in reading.dismissed and reading.levels[paragraph] >= 2
+
+
+# ---- the status line ----------------------------------------------------------------------------
+
+_parts = st.lists(st.text(st.characters(codec="ascii", categories=("L", "N", "Zs")), min_size=1, max_size=40),
+                  max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(where=_parts, always=_parts, width=st.integers(min_value=1, max_value=160))
+def test_the_status_line_fits_its_width_and_cuts_the_place_before_the_percent_and_the_finder(where, always, width):
+    line = fit_status(where, always, width)
+    full, tail = SEPARATOR.join(where + always), SEPARATOR.join(always)
+    assert len(line) <= width
+    if len(full) <= width:
+        assert line == full
+    elif len(tail) <= width:
+        assert line.endswith(tail)  # the percent and the finder's part whole; the place shortened or gone
+        place = line[:len(line) - len(tail)]
+        assert place in ("", SEPARATOR.join(where[1:] or where) + SEPARATOR) or place.endswith("\u2026" + SEPARATOR)
+    else:
+        assert line.endswith("\u2026") and tail.startswith(line[:-1])
+
+
+async def test_at_80_columns_the_status_line_still_shows_the_percent_and_the_finders_keys(make_app, db, notes_book):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_book(app, pilot)
+        reading = app.screen.suggestions.reading
+        view.go_to(reading.next_after(-1), 0)  # a strong paragraph at the top of the view: it is still ahead
+        await settle(app, pilot)
+        status = app.screen.query_one("#reader-status")
+        shown = status.render_line(0).text
+        assert "suggestions ahead (f next, S list)" in shown and "%" in shown, shown
+        # the same number as the Library's Suggested column counts from this reading position
+        count = strong_unread(reading.scores, app.screen.view.position[0])
+        assert f"{count} suggestion" in shown, (count, shown)

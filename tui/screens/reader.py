@@ -24,7 +24,7 @@ from tui.widgets.deliberate_confirm import DeliberateConfirmModal
 from tui.widgets.finder_reader import SUGGESTION_BINDINGS, ReaderSuggestions, SuggestionsModal, SuggestionsReady
 from tui.widgets.modals import PromptModal
 from tui.widgets.reader_chapters import ChapterModal, chapter_label
-from tui.widgets.reader_status import status_line
+from tui.widgets.reader_status import ReaderStatus
 from tui.widgets.reader_view import ReaderView
 from tui.widgets.reader_words import extend_end, parse_percent, trim_end
 from tui.widgets.tag_sidebar import TagSidebar, load_template_hints
@@ -99,7 +99,7 @@ class ReaderScreen(StudioScreen):
         with Horizontal(id="reader-body"):
             with Vertical(id="reader-pane"):
                 yield Static(NO_BOOK, id="reader-placeholder", markup=False)
-                yield Static("", id="reader-status", markup=False)
+                yield ReaderStatus(id="reader-status")
             yield TagSidebar(id="tag-sidebar")
         yield from self.compose_footer()
 
@@ -261,12 +261,12 @@ class ReaderScreen(StudioScreen):
         self.save_state()
 
     def _show_status(self) -> None:
-        status = self.query_one("#reader-status", Static)
+        status = self.query_one("#reader-status", ReaderStatus)
         if self.book is None or self.book_text is None or self._position is None:
             status.update("")
             return
-        status.update(status_line(self.book.title, self.book_text, self._position,
-                                  self.suggestions.ahead(self._position[0])))
+        status.show(self.book.title, self.book_text, self._position,
+                    self.suggestions.ahead(self._position[0]))
 
     # ---- navigation -------------------------------------------------------------------------
 

@@ -144,10 +144,14 @@ class ReaderSuggestions:
             view.set_marks(reading.levels)
 
     def ahead(self, paragraph: int) -> str:
-        """The status line's part: how many strong suggestions lie after `paragraph`."""
+        """The status line's part: how many strong suggestions lie from `paragraph` (the top of the view) on.
+
+        The top paragraph counts, as in the Library's Suggested column (`core.finder.reading.strong_unread`):
+        both say how many are still to read from the reading position, so they show the same number.
+        """
         if self.reading is None or self.reading.scores.book_id != self.host.book_id:
             return ""
-        count = self.reading.ahead(paragraph)
+        count = self.reading.ahead(paragraph - 1)
         return f"{count} suggestion{'' if count == 1 else 's'} ahead (f next, S list)"
 
     # ---- the keys ---------------------------------------------------------------------------
