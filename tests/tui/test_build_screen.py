@@ -296,3 +296,12 @@ async def test_the_card_has_rows_after_a_build_with_notes(make_app, project, db,
         await settle(app, pilot)
         assert not screen.card_shown and screen.query_one("#build-preview-box").region.height >= 3
         assert screen.query_one("#build-status").region.height > 3  # the whole status again
+
+        # A build that stops while a card shows hides the card, so its sentence is whole on the screen.
+        await pilot.press("f6")
+        assert screen.card_shown
+        await pilot.press("f8")  # the same name again: refused
+        await settle(app, pilot)
+        assert not screen.card_shown
+        status = screen.query_one("#build-status")
+        assert "already exists" in text_of(status) and status.region.height > 3

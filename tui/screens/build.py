@@ -409,6 +409,7 @@ class BuildScreen(StudioScreen):
 
             reason = f": {message.error}" if isinstance(message.error, UserError) else "."
             status.update(Text(f"The build stopped{reason} Nothing was changed under exports/.", style="red"))
+            self._hide_card()  # the status's whole sentence, and the preview to change the form by
             self.studio.show_error(message.error)
             return
         result = message.result
