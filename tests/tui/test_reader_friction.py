@@ -58,8 +58,10 @@ async def test_only_D_opens_the_delete_question_and_a_stray_y_deletes_nothing(ma
                 app.pop_screen()
             if app.screen is not reader:
                 app.show_screen("reader")
+                await settle(app, pilot)  # its passages are read again on return (a worker, slow under load)
             reader.view.move_cursor(2300)
             reader.view.focus()
+        await settle(app, pilot)
         await pilot.press("D", "y")  # y at once: typed in the same run, before the question could be read
         for _ in range(100):  # on a loaded machine the question can take a few frames to be pushed
             if isinstance(app.screen, DeliberateConfirmModal):
