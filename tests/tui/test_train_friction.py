@@ -3,6 +3,7 @@ model and remembered, builds refreshed, F9 from any tab, samples side by side, H
 
 from __future__ import annotations
 
+import pytest
 from textual.geometry import Region
 from textual.widgets import Collapsible, DataTable, Input, Select, Static
 
@@ -161,3 +162,30 @@ async def test_f7_and_f8_act_on_the_run_live_shows_and_on_history_on_the_selecte
         await pilot.press("f7")
         await settle(app, pilot)
         assert any("Run older finished all 300 iterations" in text for text in said), said
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_evaluation_sample_can_be_scrolled_to(make_app, project, db, size) -> None:
+    """The screen evaluates 3 prompts: each card lies inside the samples' box, which the Eval tab scrolls."""
+    add_finished_run(project, db, name="r1")
+    answer = " ".join(["the kettle sang and I did not want to hear it"] * 6)
+    report = {"split": "test", "examples": 4, "loss_on": "answer tokens",
+              "base": {"loss": 2.5, "perplexity": 12.2}, "tuned": {"loss": 2.1, "perplexity": 8.2},
+              "improved": True, "samples": [{"prompt": f"prompt {i} " * 6, "reference": "", "base": f"base{i}: {answer}",
+                                             "tuned": f"tuned{i}: {answer}"} for i in range(3)],
+              "warning_signs": {"distinct_1": 0.5, "distinct_2": 0.7, "mean_words": 40.0, "top_opening": "the",
+                                "top_opening_share": 0.5, "cliche_hits": 0, "cliche_checker": "x", "warnings": []}}
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        app.show_screen("train")
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#train-tabs").active = "tab-eval"
+        screen.post_message(EvaluationDone("r1", report))
+        await settle(app, pilot)
+        samples = screen.query_one("#train-eval-samples")
+        last = list(screen.query(".answer-tuned"))[-1]
+        assert "tuned2:" in rendered(last)
+        assert samples.region.y <= last.region.y and last.region.bottom <= samples.region.bottom  # not clipped
+        checklist = screen.query_one("#train-eval-checklist")
+        assert checklist.region.y >= last.region.bottom  # the checklist follows the last sample

@@ -65,11 +65,13 @@ class EvalReport(Vertical):
     DEFAULT_CSS = """
     EvalReport { height: auto; }
     EvalReport #train-eval-report { height: auto; }
+    EvalReport #train-eval-samples { height: auto; }
     EvalReport #train-eval-checklist { height: auto; margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
-        # Not "train-eval": that id is the "Validate every" input of the form.
+        # Not "train-eval": that id is the "Validate every" input of the form.  The samples' box is as tall as
+        # its cards (a Vertical is 1fr: 5 rows at 80x24 hid every answer after the first lines of the first).
         yield Static("Select a run in History and press F8 to evaluate it.", id="train-eval-report")
         yield Vertical(id="train-eval-samples")
         yield Static("", id="train-eval-checklist")
