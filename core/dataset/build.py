@@ -122,10 +122,7 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     if not collected.items and collected.without_student:
         raise EmptyBuildError(f"Nothing to build: {collected.without_student_sentence()}")
     if not collected.items:
-        outside = ", ".join(f"{g} ({n})" for g, n in collected.unassigned.items()) or "none"
-        raise EmptyBuildError(f"No accepted examples belong to the groups of the {mix.name} mix "
-                              f"(accepted examples outside it: {outside}); accept examples first, set each "
-                              f"book's group, or use --mix balanced.")
+        raise EmptyBuildError(_empty_sentence(collected))
     tokens = token_counter(resolved.tokenizer_model)
 
     _report(progress, "dedup", 0, len(collected.items) + len(general_items))
@@ -187,6 +184,21 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     _report(progress, "done", 1, 1)
     return BuildResult(name=resolved.name, path=destination, stages=stage_results, card=card,
                        seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def _empty_sentence(collected: Collected) -> str:
+    """Why a build has no rows, and the fix that applies (the balanced mix has a place for every book)."""
+    mix = collected.mix.name
+    if collected.unassigned:
+        outside = ", ".join(f"{g} ({n})" for g, n in collected.unassigned.items())
+        return (f"No accepted examples belong to the groups of the {mix} mix (accepted examples outside it: "
+                f"{outside}); set those books' groups (`interiority groups`) or use the balanced mix.")
+    if collected.malformed:
+        return (f"Nothing to build: the {len(collected.malformed)} accepted examples have no user turn or no final "
+                f"answer (examples {', '.join(map(str, collected.malformed[:5]))}); edit them in Review and build "
+                f"again.")
+    return ("Nothing to build: the project has no accepted examples yet; accept some in Review (4) or with "
+            "`interiority decide ID accept`, then build again.")
 
 
 Checked = tuple[Optional[int], StageChoice, dict[str, list[DatasetItem]], dict[str, Any]]

@@ -177,7 +177,7 @@ def test_general_data_mixed_at_its_ratio(project, db, tmp_path: Path) -> None:
 
 
 def test_bad_input_is_refused_and_loses_nothing(project, db, tmp_path: Path) -> None:
-    with pytest.raises(EmptyBuildError, match="accept examples first"):
+    with pytest.raises(EmptyBuildError, match="no accepted examples yet; accept some in Review"):
         build_dataset(project, db, BuildSpec(name="empty"))
     add_book(db, "Only", "Writer", passages=10, per_passage=2)
     first = build_dataset(project, db, BuildSpec(name="keep", formats=("mlx-chat",), near_dedup=False))

@@ -134,3 +134,18 @@ def test_the_leakage_heading_names_the_unit_kept_whole(project, db) -> None:
     assert "**Leakage** (no book in two splits; checked by text, not only by id)" in readme
     overlaps = result.card["stages"][0]["leakage"]["overlaps"]
     assert all(overlaps[k] == 0 for k in overlaps if k.startswith("books"))
+
+
+def test_an_empty_project_is_told_to_accept_examples_not_to_use_the_mix_it_uses(project, db) -> None:
+    import pytest
+
+    from core.dataset import EmptyBuildError
+
+    with pytest.raises(EmptyBuildError) as caught:
+        build_dataset(project, db, BuildSpec(name="none"))
+    assert str(caught.value) == ("Nothing to build: the project has no accepted examples yet; accept some in Review "
+                                 "(4) or with `interiority decide ID accept`, then build again.")
+    add_book(db, "A", "Writer One", passages=3, per_passage=1)
+    with pytest.raises(EmptyBuildError, match=r"outside it: Writer One \(3\)\); set those books' groups"):
+        build_dataset(project, db, BuildSpec(name="none", mix="method"))
+    assert not (project.exports / "none").exists()
