@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli import CommandContext, add_command
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    from core.finder.teacher_scoring import ScoringEstimate
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -39,9 +42,28 @@ def _confirm(question: str) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
+def estimate_sentence(teacher: str, cost: "ScoringEstimate", budget_usd: float, spent_usd: float) -> str:
+    """What rating would cost and what the budget allows, in words, before anything is sent.
+
+    The lifetime budget and what is recorded against it are named
+    (as `interiority generate` does), and a worst case past what is left says the cap will stop it.
+    """
+    if not cost.requests:
+        return (f"The teacher {teacher} has already rated all {cost.paragraphs} paragraphs chosen: "
+                f"nothing to send, nothing to pay.")
+    cached = f" ({cost.cached} more are already rated: free)" if cost.cached else ""
+    sentence = (f"The teacher {teacher} would rate {cost.paragraphs - cost.cached} paragraphs{cached} in "
+                f"{cost.requests} requests, at most ${cost.worst_case_usd:.4f}. Budget: ${budget_usd:.2f} for this "
+                f"teacher in this project (${spent_usd:.4f} recorded so far).")
+    if spent_usd + cost.worst_case_usd > budget_usd:
+        sentence += (" The budget may stop it before every paragraph is rated: raise it with --budget or "
+                     "queue.budget_usd.")
+    return sentence
+
+
 def _rate_with_teacher(args: argparse.Namespace, ctx: CommandContext, finder: Any, book_id: int) -> dict[str, Any]:
     """Estimate, confirm, rate and feed the ratings to the finder; what happened, for the output."""
-    from core.finder.teacher_scoring import cached_ratings, candidates, estimate, rate
+    from core.finder.teacher_scoring import cached_ratings, candidates, estimate, rate, teacher_spent
     from core.teacher import make_teacher, teacher_problem
 
     problem = teacher_problem(ctx.settings, ctx.project.root)
@@ -51,8 +73,9 @@ def _rate_with_teacher(args: argparse.Namespace, ctx: CommandContext, finder: An
     count = len(scores) if args.all else args.top
     wanted = candidates(scores, count, everything=args.all, uncertain=args.uncertain)
     teacher = make_teacher(ctx.settings, ctx.project.root)
+    budget = args.budget if args.budget is not None else float(ctx.settings.queue.budget_usd)
 
-    async def rate_then_close(budget: float) -> Any:
+    async def rate_then_close() -> Any:
         # One event loop for the requests and the client's close: its connections belong to that loop.
         try:
             return await rate(ctx.db, scores, wanted, teacher, budget, concurrency=int(ctx.settings.queue.concurrency))
@@ -61,22 +84,25 @@ def _rate_with_teacher(args: argparse.Namespace, ctx: CommandContext, finder: An
 
     cost = estimate(ctx.db, scores, wanted, teacher)
     outcome: dict[str, Any] = {"teacher": teacher.name, "estimate": cost.to_dict()}
-    sentence = (f"The teacher {teacher.name} would rate {cost.paragraphs - cost.cached} paragraphs "
-                f"({cost.cached} already rated) in {cost.requests} requests, at most ${cost.worst_case_usd:.4f}.")
+    sentence = estimate_sentence(teacher.name, cost, budget, teacher_spent(ctx.db, teacher.name))
     go = bool(cost.requests)
+    say = ctx.warn if ctx.json else ctx.print  # stdout stays the list of suggestions with --json
     try:
-        if go and not args.yes:
+        if not go:
+            say(sentence)
+        elif not args.yes:
             if ctx.json:
                 raise UserError(f"{sentence} Add --yes to go ahead.")
             ctx.print(sentence)
             go = _confirm("Rate them?")
             outcome["declined"] = not go
+            if not go:
+                ctx.print("Nothing sent: the list below uses only what the teacher rated before.")
     finally:
         if not go:  # nothing sent: close the client here; else rate_then_close does
             asyncio.run(teacher.aclose())
     if go:
-        budget = args.budget if args.budget is not None else float(ctx.settings.queue.budget_usd)
-        report = asyncio.run(rate_then_close(budget))
+        report = asyncio.run(rate_then_close())
         outcome.update(sent=report.sent, rated=report.rated, spent_usd=round(report.spent_usd, 6),
                        failed=report.failed, stopped=report.stopped)
     finder.set_teacher_ratings(book_id, cached_ratings(ctx.db, scores, teacher.name))
@@ -91,6 +117,9 @@ def cmd_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise UserError(f"--top must be at least 1 (got {args.top}); use --all for every paragraph.")
     if args.budget is not None and args.budget < 0:
         raise UserError(f"--budget must be 0 or more dollars (got {args.budget}).")
+    # Without --teacher nothing is written to the store (the feature cache is a file of its own), so
+    # the database opens read-only and the command runs beside the studio, where the reader is.
+    ctx.read_only = not args.teacher
     book = get_book(ctx.db, args.book_id)
     # The teacher's cached ratings are applied after choosing what to rate: candidates chosen from
     # scores without them are the same on every run, so a rerun asks for nothing new.

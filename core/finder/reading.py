@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from books.model import BookText
 from core.finder.cache import text_version
@@ -88,6 +89,14 @@ def _snapshot(scores: BookScores) -> BookScores:
     copied.scores = scores.scores.copy()
     copied.judged = scores.judged.copy()
     return copied
+
+
+def ranked_open(scores: BookScores, n: int, *, uncertain: bool = False) -> npt.NDArray[np.int64]:
+    """The `n` open (not taken, not dismissed) paragraphs, best first or least certain first, ties in
+    reading order: ranked on the score array alone, so no reasons are built for paragraphs not shown."""
+    rows = np.flatnonzero(~scores.judged)
+    keys = np.abs(scores.scores[rows] - 0.5) if uncertain else -scores.scores[rows]
+    return rows[np.argsort(keys, kind="stable")[:max(n, 0)]].astype(np.int64)
 
 
 def strong_unread(scores: BookScores, position_paragraph: int) -> int:
@@ -226,10 +235,9 @@ class ReadingFinder:
                 books = [self.finder.book(each) for each in ids if each in self.finder.books]
             candidates: list[tuple[float, int, int, BookScores]] = []
             for order, scores in enumerate(books):
-                rows = np.flatnonzero(~scores.judged)
+                rows = ranked_open(scores, n, uncertain=uncertain)
                 keys = np.abs(scores.scores[rows] - 0.5) if uncertain else -scores.scores[rows]
-                candidates.extend((float(keys[i]), order, int(rows[i]), scores)
-                                  for i in np.argsort(keys, kind="stable")[:n])
+                candidates.extend((float(key), order, int(row), scores) for key, row in zip(keys, rows))
             candidates.sort(key=lambda candidate: candidate[:3])
             return [scores.suggestion(row) for _, _, row, scores in candidates[:n]]
 

@@ -180,6 +180,41 @@ def test_candidates_reach_past_the_list(project: Project, db: Database, tmp_path
     assert candidates(scores, 5, everything=True) == list(range(45))
 
 
+_SCORES: list[Any] = []
+
+
+def _scores() -> Any:
+    """The 45 paragraphs scored once, outside a project (scoring is not what the examples vary)."""
+    if not _SCORES:
+        from core.finder import BookScores
+        from core.finder.cache import book_extraction
+
+        text = "\n\n".join(PARAGRAPHS)
+        spans, position = [], 0
+        for paragraph in PARAGRAPHS:
+            spans.append((position, position + len(paragraph)))
+            position += len(paragraph) + 2
+        _SCORES.append(BookScores(1, text, spans, book_extraction(None, text, spans)))
+    return _SCORES[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(shown=st.integers(0, 40), uncertain=st.booleans(), judged=st.sets(st.integers(0, 44), max_size=45),
+       noise=st.lists(st.floats(0, 1), min_size=45, max_size=45))
+def test_candidates_are_the_best_and_least_certain_open_paragraphs(shown: int, uncertain: bool, judged: set[int],
+                                                                   noise: list[float]) -> None:
+    """Ranked on the arrays (no reasons built), they are what the listing functions would list."""
+    scores = _scores()
+    scores.scores = np.round(np.asarray(noise), 2)  # rounded: ties, kept in reading order
+    scores.judged = np.zeros(len(scores), dtype=bool)
+    scores.mark_judged(judged)
+    pool = max(3 * shown, 30)
+    expected = {s.paragraph for s in scores.top(pool)}
+    if uncertain:
+        expected |= {s.paragraph for s in scores.most_uncertain(pool)}
+    assert candidates(scores, shown, uncertain=uncertain) == sorted(expected)
+
+
 def _run(project: Path, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -193,6 +228,7 @@ def test_suggest_teacher_asks_first_then_rates_once(tmp_path: Path, fake_scoring
     assert code == 0, err
     code, _, err = _run(project, "suggest", "1", "--teacher", "--json")
     assert code == 2 and "would rate 30 paragraphs" in err and "add --yes" in err.lower()
+    assert "Budget: $20.00 for this teacher in this project ($0.0000 recorded so far)" in err
     assert fake_scoring.message_requests() == []
     code, _, err = _run(project, "suggest", "1", "--teacher")  # no terminal to ask on
     assert code == 2 and "Confirmation needed" in err and fake_scoring.message_requests() == []
@@ -204,5 +240,47 @@ def test_suggest_teacher_asks_first_then_rates_once(tmp_path: Path, fake_scoring
     sent = len(fake_scoring.message_requests())
     code, out, _ = _run(project, "suggest", "1", "--teacher", "--yes", "--top", "3")
     assert code == 0 and len(fake_scoring.message_requests()) == sent and "the teacher rated it" in out
+    assert "has already rated all 30 paragraphs chosen: nothing to send" in out
     code, out, _ = _run(project, "suggest", "1", "--top", "3", "--json")
     assert code == 0 and not any("teacher" in r for row in json.loads(out) for r in row["reasons"])
+
+
+def test_the_estimate_names_the_budget_and_warns_when_it_would_stop_the_rating() -> None:
+    from core.commands.finder import estimate_sentence
+    from core.finder.teacher_scoring import ScoringEstimate
+
+    cost = ScoringEstimate(paragraphs=120, cached=29, requests=5, prompt_tokens=40_000, worst_case_usd=0.1255)
+    fits = estimate_sentence("anthropic:claude", cost, 20.0, 0.0843)
+    assert fits.startswith("The teacher anthropic:claude would rate 91 paragraphs (29 more are already rated: free) "
+                           "in 5 requests, at most $0.1255.")
+    assert "Budget: $20.00 for this teacher in this project ($0.0843 recorded so far)." in fits
+    assert "may stop" not in fits
+    tight = estimate_sentence("anthropic:claude", cost, 0.10, 0.0843)
+    assert tight.endswith("The budget may stop it before every paragraph is rated: raise it with --budget or "
+                          "queue.budget_usd.")
+    done = estimate_sentence("anthropic:claude", ScoringEstimate(30, 30, 0, 0, 0.0), 20.0, 1.0)
+    assert done == "The teacher anthropic:claude has already rated all 30 paragraphs chosen: nothing to send, nothing to pay."
+
+
+def test_suggest_without_the_teacher_runs_while_the_studio_holds_the_database(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    project = tmp_path / "p"
+    code, _, err = _run(project, "import", str(_write_book(tmp_path, PARAGRAPHS)))
+    assert code == 0, err
+
+    def suggest(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "core", "--project", str(project), "suggest", "1", *args],
+                              cwd=root, capture_output=True, text=True, timeout=120)
+
+    from core.project import open_project
+
+    with Database(open_project(project).db_path) as studio:  # what the studio holds: the lock
+        assert studio.books.all()
+        listed = suggest("--top", "3", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert len(json.loads(listed.stdout)) == 3
+        rating = suggest("--teacher", "--yes")  # the teacher's ratings are written: that one waits for the lock
+        assert rating.returncode == 2 and "is open in another Interiority process" in rating.stderr
