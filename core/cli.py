@@ -64,7 +64,9 @@ class CommandContext:
     def project(self) -> Project:
         """The project named by `--project` (or found), opened and its settings validated on first use."""
         if self._project is None:
-            self._project = open_project(resolve_project_path(self.project_arg))
+            # A reading command given --project opens only an existing project: a typo must not create one.
+            create = not (self.read_only and self.project_arg)
+            self._project = open_project(resolve_project_path(self.project_arg), create=create)
         return self._project
 
     @property

@@ -87,13 +87,20 @@ class Project:
 
 
 def open_project(path: Union[str, Path], create: bool = True) -> Project:
-    """Open (and when missing, create) a project folder with its settings validated."""
+    """Open (and when missing, create) a project folder with its settings validated.
+
+    `create=False` opens only an existing project and writes nothing (a command that only reads, given a
+    mistyped `--project`, must not leave a new project folder there, nor need a writable disk).
+    """
     root = Path(path).expanduser()
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} is a file, not a project folder; pass another --project path.")
-    if not root.exists() and not create:
-        raise ProjectError(f"No project at {root}; run `interiority --project {root}` to create one.")
     settings_path = root / SETTINGS_NAME
+    if not create:
+        if not settings_path.is_file():
+            raise ProjectError(f"No project at {root} (no {SETTINGS_NAME} there); check the --project path, or "
+                               f"create the project with `interiority --project {root}`.")
+        return Project(root=root.resolve(), settings=load_settings(settings_path))
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name in SUBFOLDERS:

@@ -99,3 +99,19 @@ def test_every_read_only_command_that_opens_the_database_runs_beside_the_studio(
             result = _run(project.root, *args, "--json")
             assert result.returncode == 0, (args, result.stderr)
             json.loads(result.stdout)
+
+
+def test_a_reading_command_on_a_mistyped_project_path_creates_nothing(tmp_path: Path, capsys) -> None:
+    from core.cli import main
+
+    typo = tmp_path / "projcet"
+    assert main(["books", "--project", str(typo)]) == 2
+    err = capsys.readouterr().err
+    assert f"No project at {typo}" in err and "check the --project path" in err
+    assert not typo.exists()
+    existing_folder = tmp_path / "photos"
+    existing_folder.mkdir()
+    assert main(["examples", "--project", str(existing_folder)]) == 2
+    assert list(existing_folder.iterdir()) == []  # no interiority.toml, no db/ left in someone's folder
+    project = open_project(tmp_path / "real")
+    assert main(["books", "--project", str(project.root), "--json"]) == 0
