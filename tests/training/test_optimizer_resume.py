@@ -104,23 +104,8 @@ def test_a_resumed_run_loads_the_optimizer_state_of_its_checkpoint(training_proj
 
 def test_a_resumed_run_continues_the_uninterrupted_losses(training_project, tiny_model) -> None:
     """Resume from iteration 6 of a 12-iteration run: the reports at 8, 10 and 12 match the run that went on."""
-    import shutil
-
-    project, db, data_dir = training_project
     settings = dict(iters=12, save_every=6, steps_per_report=2, steps_per_eval=100)
-    whole = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="whole")
-    asyncio.run(_finish(project, db, whole))
-    resumed = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="from-6")
-    shutil.copytree(Path(whole.run_dir) / "adapters", Path(resumed.run_dir) / "adapters")
-    for late in Path(resumed.run_dir).glob("adapters/00000[1-9]*"):
-        late.unlink()
-    for name in ("adapters.safetensors",):
-        (Path(resumed.run_dir) / "adapters" / name).unlink()
-    config = TrainingConfig.load(Path(resumed.run_dir) / "config.json")
-    config.start_iteration = 6
-    config.resume_adapter_file = str(Path(resumed.run_dir) / "adapters" / "0000006_adapters.safetensors")
-    config.save(Path(resumed.run_dir) / "config.json")
-    asyncio.run(_finish(project, db, resumed))
+    whole, resumed = _whole_and_resumed_at_6(training_project, tiny_model, settings, "whole", "from-6")
 
     def losses(run) -> dict[int, float]:
         return {e.iteration: e.data["loss"] for e in read_all(Path(run.run_dir) / "progress.jsonl")
@@ -130,6 +115,27 @@ def test_a_resumed_run_continues_the_uninterrupted_losses(training_project, tiny
     assert sorted(got) == [8, 10, 12]
     for iteration in got:
         assert got[iteration] == pytest.approx(expected[iteration], rel=1e-3, abs=1e-3), (iteration, got, expected)
+
+
+def _whole_and_resumed_at_6(training_project, tiny_model, settings: dict, whole_name: str, resumed_name: str):
+    """A whole run, and a copy of it resumed from its checkpoint at iteration 6 (the later files removed)."""
+    import shutil
+
+    project, db, data_dir = training_project
+    whole = create_run(project, db, data_dir, tiny_model, small_config(**settings), name=whole_name)
+    asyncio.run(_finish(project, db, whole))
+    resumed = create_run(project, db, data_dir, tiny_model, small_config(**settings), name=resumed_name)
+    adapters = Path(resumed.run_dir) / "adapters"
+    shutil.copytree(Path(whole.run_dir) / "adapters", adapters)
+    for late in adapters.glob("00000[1-9]*"):
+        late.unlink()
+    (adapters / "adapters.safetensors").unlink()
+    config = TrainingConfig.load(Path(resumed.run_dir) / "config.json")
+    config.start_iteration = 6
+    config.resume_adapter_file = str(adapters / "0000006_adapters.safetensors")
+    config.save(Path(resumed.run_dir) / "config.json")
+    asyncio.run(_finish(project, db, resumed))
+    return whole, resumed
 
 
 async def _finish(project, db, run):
@@ -147,22 +153,8 @@ def test_a_resume_continues_the_data_order_across_epochs_with_validation(trainin
     epoch; a resumed session validates at other moments than the uninterrupted run, so (before the fix) its
     second epoch trained on other batches and the losses after 16 iterations (32 rows, batch 2) drifted.
     """
-    import shutil
-
-    project, db, data_dir = training_project
     settings = dict(iters=22, save_every=6, steps_per_report=2, steps_per_eval=4, val_batches=1)
-    whole = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="whole-epochs")
-    asyncio.run(_finish(project, db, whole))
-    resumed = create_run(project, db, data_dir, tiny_model, small_config(**settings), name="epochs-from-6")
-    shutil.copytree(Path(whole.run_dir) / "adapters", Path(resumed.run_dir) / "adapters")
-    for late in Path(resumed.run_dir).glob("adapters/00000[1-9]*"):
-        late.unlink()
-    (Path(resumed.run_dir) / "adapters" / "adapters.safetensors").unlink()
-    config = TrainingConfig.load(Path(resumed.run_dir) / "config.json")
-    config.start_iteration = 6
-    config.resume_adapter_file = str(Path(resumed.run_dir) / "adapters" / "0000006_adapters.safetensors")
-    config.save(Path(resumed.run_dir) / "config.json")
-    asyncio.run(_finish(project, db, resumed))
+    whole, resumed = _whole_and_resumed_at_6(training_project, tiny_model, settings, "whole-epochs", "epochs-from-6")
 
     def curves(run) -> tuple[dict[int, float], dict[int, float]]:
         events = read_all(Path(run.run_dir) / "progress.jsonl")
