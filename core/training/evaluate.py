@@ -212,8 +212,10 @@ def checklist_rows(run: Run) -> list[tuple[str, str, str]]:
 
 def format_report(report: dict[str, Any]) -> str:
     """The evaluation as plain text for the CLI."""
+    # A build without test rows is evaluated on its valid split: the label says which loss it is.
+    kind = "Test loss" if report["split"] == "test" else "Validation loss (no test rows)"
     lines = [
-        f"Test loss on {report.get('loss_on', 'answer tokens')} of {report['split']} ({report['examples']} examples): base {report['base']['loss']:.3f} "
+        f"{kind} on {report.get('loss_on', 'answer tokens')} of {report['split']} ({report['examples']} examples): base {report['base']['loss']:.3f} "
         f"(ppl {report['base']['perplexity']:.1f}) -> tuned {report['tuned']['loss']:.3f} "
         f"(ppl {report['tuned']['perplexity']:.1f}): {'improved' if report['improved'] else 'NOT improved'}",
     ]

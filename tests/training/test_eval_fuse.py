@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserError
-from core.training.evaluate import evaluate_run, set_checklist
+from core.training.evaluate import evaluate_run, format_report, set_checklist
 from core.training.fuse import fuse_run
 
 
@@ -84,6 +84,7 @@ def test_evaluation_with_empty_held_out_files_says_so(training_project, tuned_ru
     if empty == ("test",):
         report = evaluate_run(project, db, run, prompts=1, max_tokens=4)
         assert report["split"] == "valid" and report["examples"] == 4
+        assert format_report(report).startswith("Validation loss (no test rows) on answer tokens of valid (4 examples)")
         return
     with pytest.raises(EvaluationError, match="has no rows in test.jsonl or valid.jsonl to evaluate on"):
         evaluate_run(project, db, run, prompts=1, max_tokens=4)
