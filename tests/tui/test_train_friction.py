@@ -189,3 +189,24 @@ async def test_every_evaluation_sample_can_be_scrolled_to(make_app, project, db,
         assert samples.region.y <= last.region.y and last.region.bottom <= samples.region.bottom  # not clipped
         checklist = screen.query_one("#train-eval-checklist")
         assert checklist.region.y >= last.region.bottom  # the checklist follows the last sample
+
+
+async def test_a_failed_run_is_announced_with_its_fix(make_app, project, db) -> None:
+    from core.training.progress import ProgressEvent
+    from core.training.runner import RunUpdate
+    from tests.tui.helpers import record_notifications
+    from tui.screens.train import RunProgress
+
+    add_finished_run(project, db, name="r1")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        said = record_notifications(app)
+        app.show_screen("train")
+        await settle(app, pilot)
+        event = ProgressEvent("error", {"message": "4 of 4 train examples would lose their whole answer at max "
+                                                   "sequence 24 (their prompts fill it), so their loss would be NaN.",
+                                        "suggestion": "Raise Max sequence (--max-seq) to 166."}, 0.0)
+        app.screen.post_message(RunProgress(RunUpdate("other", event, "failed", 0, 4, None, 0.0, 0.0)))
+        await settle(app, pilot)
+        assert any(text.startswith("Run other failed: 4 of 4 train examples") and
+                   text.endswith("Raise Max sequence (--max-seq) to 166.") for text in said), said

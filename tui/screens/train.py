@@ -413,8 +413,9 @@ class TrainScreen(StudioScreen):
                 self._show_run(run)
         if event.terminal or event.event in ("config", "val"):
             self.refresh_history()
-        if event.event in ("error", "failed"):
-            self.studio.show_error(f"Run {update.run_name} failed: {event.data.get('message', '')}")
+        if event.event in ("error", "failed"):  # the problem and its fix (the worker's suggestion)
+            said = f"{event.data.get('message', '')} {event.data.get('suggestion') or ''}".strip()
+            self.studio.show_error(f"Run {update.run_name} failed: {said}")
 
     async def _show_latest(self) -> None:
         """On arrival with nothing running: the newest run's figures, times and curve (not an empty panel)."""
