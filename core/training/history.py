@@ -45,19 +45,19 @@ def latest_comparison(db: Database, run_name: str) -> Optional[ComparisonSummary
     from core.evaluation.compare import comparison_outcomes
     from core.evaluation.stats import win_rate
 
-    comparison = db.comparisons.latest_for(run_name)
-    if comparison is None:
-        return None
-    run_is_a = comparison.model_a.get("label") == run_name
-    opponent = str((comparison.model_b if run_is_a else comparison.model_a).get("label") or "?")
-    for judge in ("human", "teacher"):
-        outcomes = comparison_outcomes(db, comparison, judge)
-        if not outcomes:
-            continue
-        rate = win_rate(outcomes)
-        if run_is_a:
-            return ComparisonSummary(comparison.name, opponent, judge, rate.wins, rate.ties, rate.losses,
-                                     rate.rate, rate.low, rate.high)
-        return ComparisonSummary(comparison.name, opponent, judge, rate.losses, rate.ties, rate.wins,
-                                 1.0 - rate.rate, 1.0 - rate.high, 1.0 - rate.low)
+    # Newest first: a comparison just made (no verdict yet) must not hide the judged one before it.
+    involving = [c for c in db.comparisons.all() if run_name in (c.model_a.get("label"), c.model_b.get("label"))]
+    for comparison in sorted(involving, key=lambda c: c.id or 0, reverse=True):
+        run_is_a = comparison.model_a.get("label") == run_name
+        opponent = str((comparison.model_b if run_is_a else comparison.model_a).get("label") or "?")
+        for judge in ("human", "teacher"):
+            outcomes = comparison_outcomes(db, comparison, judge)
+            if not outcomes:
+                continue
+            rate = win_rate(outcomes)
+            if run_is_a:
+                return ComparisonSummary(comparison.name, opponent, judge, rate.wins, rate.ties, rate.losses,
+                                         rate.rate, rate.low, rate.high)
+            return ComparisonSummary(comparison.name, opponent, judge, rate.losses, rate.ties, rate.wins,
+                                     1.0 - rate.rate, 1.0 - rate.high, 1.0 - rate.low)
     return None

@@ -210,3 +210,15 @@ async def test_a_failed_run_is_announced_with_its_fix(make_app, project, db) -> 
         await settle(app, pilot)
         assert any(text.startswith("Run other failed: 4 of 4 train examples") and
                    text.endswith("Raise Max sequence (--max-seq) to 166.") for text in said), said
+
+
+def test_latest_comparison_skips_a_newer_one_without_verdicts(project, db) -> None:
+    """A comparison just made in the Arena (no verdict yet) does not blank History's figure from the judged one."""
+    judged = db.comparisons.add(Comparison(name="r1-vs-base", model_a={"label": "r1"}, model_b={"label": "base"},
+                                           pairs=[{}] * 2))
+    for pair in range(2):  # r1 (A, on the left) wins both
+        db.comparisons.verdicts.add(PairVerdict(comparison_id=judged.id, pair=pair, verdict="left", a_left=True))
+    db.comparisons.add(Comparison(name="r1-vs-r2", model_a={"label": "r2"}, model_b={"label": "r1"}, pairs=[{}] * 2))
+    summary = latest_comparison(db, "r1")
+    assert summary is not None and summary.comparison == "r1-vs-base" and (summary.wins, summary.losses) == (2, 0)
+    assert latest_comparison(db, "r2") is None  # its only comparison has no verdict yet
