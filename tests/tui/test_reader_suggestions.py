@@ -283,7 +283,8 @@ async def test_the_suggestions_list_jumps_and_toggles(make_app, project, db, not
         assert options.option_count == len(modal.rows) > 10
         best = modal.rows[:3]
         assert [s.score for s in modal.rows] == sorted((s.score for s in modal.rows), reverse=True)
-        assert best[0].reasons[0] in str(options.get_option_at_index(0).prompt)
+        shown = " ".join(" ".join(options.render_line(y).text for y in range(6)).split())
+        assert shown.startswith(f"{best[0].score:4.2f} ") and " ".join(best[0].reasons[0].split()) in shown, shown
         await pilot.press("down", "enter")
         await pilot.pause()
         reader = app.screen
@@ -374,3 +375,24 @@ async def test_at_80_columns_the_status_line_still_shows_the_percent_and_the_fin
         # the same number as the Library's Suggested column counts from this reading position
         count = strong_unread(reading.scores, app.screen.view.position[0])
         assert f"{count} suggestion" in shown, (count, shown)
+
+
+def test_a_suggestion_row_hangs_under_its_score_and_marks_a_cut_preview():
+    from rich.console import Console
+
+    from core.finder.suggestions import PREVIEW_CHARS, Suggestion
+    from tui.widgets.finder_list import suggestion_row
+
+    long = Suggestion(1, 7, 100, 400, 0.83, ("inner verbs and hedges: thought, wondered", "first-person narration"),
+                      ("word " * 40)[:PREVIEW_CHARS])
+    short = Suggestion(1, 8, 400, 420, 0.61, (), "\u201cTo-morrow,\u201d I thought.")
+    console = Console(width=50, record=True, color_system=None)
+    console.print(suggestion_row(long))
+    lines = console.export_text().rstrip("\n").split("\n")
+    assert lines[0].startswith("0.83 \u00b67  word") and len(lines) > 3
+    assert all(line.startswith("     ") for line in lines[1:]), lines  # every wrapped line under the text
+    assert "\u2026" in " ".join(lines) and "first-person narration" in " ".join(lines)
+    console = Console(width=80, record=True, color_system=None)
+    console.print(suggestion_row(short))
+    text = console.export_text()
+    assert "thought.\u2026" not in text and "no single feature stands out" in text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, cast
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,15 +33,26 @@ LIST_SIZE = 40
 LOADING = "Ranking\u2026"
 
 
-def suggestion_row(suggestion: "Suggestion", title: str = "") -> Text:
-    """Two lines: score, place and first words; then the reasons, dimmed."""
-    row = Text()
-    row.append(f"{suggestion.score:4.2f}  ", style="bold")
+def suggestion_row(suggestion: "Suggestion", title: str = "") -> Table:
+    """The score in a column of its own; beside it the place and first words, then the reasons, dimmed.
+
+    A grid, so that wrapped lines hang under the text and each row's score stands alone on the
+    left (as plain text the reasons wrapped back to the first column, under the scores).  A cut
+    preview ends with an ellipsis.
+    """
+    from core.finder.suggestions import PREVIEW_CHARS
+
+    body = Text()
     where = f"{title} \u00b6{suggestion.paragraph}" if title else f"\u00b6{suggestion.paragraph}"
-    row.append(f"{where}  ", style="italic")
-    row.append(suggestion.preview)
+    body.append(f"{where}  ", style="italic")
+    cut = len(suggestion.preview) >= PREVIEW_CHARS and suggestion.end - suggestion.start > PREVIEW_CHARS
+    body.append(suggestion.preview + ("\u2026" if cut else ""))
     reasons = "; ".join(suggestion.reasons) or "no single feature stands out"
-    row.append(f"\n      {reasons}", style="dim")
+    body.append(f"\n{reasons}", style="dim")
+    row = Table.grid(padding=(0, 1))
+    row.add_column(width=4, no_wrap=True)
+    row.add_column(ratio=1)
+    row.add_row(Text(f"{suggestion.score:4.2f}", style="bold"), body)
     return row
 
 
