@@ -197,6 +197,9 @@ class TrainingConfig:
         except json.JSONDecodeError as exc:
             raise TrainingConfigError(f"The run config {path} is not valid JSON ({exc}); "
                                       f"create the run again.") from None
+        if not isinstance(data, dict):  # hand-edited into a list or a number: say so, not an AttributeError
+            raise TrainingConfigError(f"The run config {path} is not a JSON object of settings; "
+                                      f"create the run again.")
         return cls.from_dict(data)
 
 

@@ -44,6 +44,15 @@ def test_config_round_trip(tmp_path: Path) -> None:
     assert TrainingConfig.load(tmp_path / "config.json") == config
 
 
+@pytest.mark.parametrize("text", ["[1, 2]", "7", "null", "{\"iters\": "])
+def test_a_hand_broken_run_config_is_one_sentence(tmp_path: Path, text: str) -> None:
+    from core.training.config import TrainingConfigError
+
+    (tmp_path / "config.json").write_text(text, encoding="utf-8")
+    with pytest.raises(TrainingConfigError, match=r"The run config .*config\.json .*; create the run again\."):
+        TrainingConfig.load(tmp_path / "config.json")
+
+
 def test_reader_keeps_partial_lines_until_complete(tmp_path: Path) -> None:
     path = tmp_path / "progress.jsonl"
     writer = ProgressWriter(path)
