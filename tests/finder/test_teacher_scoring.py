@@ -180,21 +180,26 @@ def test_candidates_reach_past_the_list(project: Project, db: Database, tmp_path
     assert candidates(scores, 5, everything=True) == list(range(45))
 
 
+def scored(paragraphs: list[str]) -> Any:
+    """`BookScores` of `paragraphs` joined by blank lines, outside a project (no cache written)."""
+    from core.finder import BookScores
+    from core.finder.cache import book_extraction
+
+    text = "\n\n".join(paragraphs)
+    spans, position = [], 0
+    for paragraph in paragraphs:
+        spans.append((position, position + len(paragraph)))
+        position += len(paragraph) + 2
+    return BookScores(1, text, spans, book_extraction(None, text, spans))
+
+
 _SCORES: list[Any] = []
 
 
 def _scores() -> Any:
-    """The 45 paragraphs scored once, outside a project (scoring is not what the examples vary)."""
+    """The 45 paragraphs scored once (scoring is not what the examples vary)."""
     if not _SCORES:
-        from core.finder import BookScores
-        from core.finder.cache import book_extraction
-
-        text = "\n\n".join(PARAGRAPHS)
-        spans, position = [], 0
-        for paragraph in PARAGRAPHS:
-            spans.append((position, position + len(paragraph)))
-            position += len(paragraph) + 2
-        _SCORES.append(BookScores(1, text, spans, book_extraction(None, text, spans)))
+        _SCORES.append(scored(PARAGRAPHS))
     return _SCORES[0]
 
 

@@ -117,15 +117,9 @@ _BOOK: list = []
 def _small_book():
     """A 20-paragraph book scored once (scoring is not what these examples vary)."""
     if not _BOOK:
-        from core.finder import BookScores
-        from core.finder.cache import book_extraction
+        from tests.finder.test_teacher_scoring import scored
 
-        text = "\n\n".join(_PARAGRAPHS)
-        spans, position = [], 0
-        for paragraph in _PARAGRAPHS:
-            spans.append((position, position + len(paragraph)))
-            position += len(paragraph) + 2
-        _BOOK.append(BookScores(1, text, spans, book_extraction(None, text, spans)))
+        _BOOK.append(scored(_PARAGRAPHS))
     return _BOOK[0]
 
 
