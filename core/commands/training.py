@@ -116,7 +116,8 @@ class ProgressBar:
             self._line(f"{message} ...", final=not self.tty)
         elif event.event in ("train", "config", "checkpoint", "val", "step"):
             total = max(1, update.total_iterations)
-            done = min(update.iteration, total)
+            # The event's own iteration: a validation at 9 came after 9 steps, though the last report was at 5.
+            done = min(int(event.data.get("iteration") or update.iteration), total)
             filled = int(BAR_WIDTH * done / total)
             eta = f"{update.eta_s:.0f}s" if update.eta_s is not None else "?"
             loss = event.data.get("loss")

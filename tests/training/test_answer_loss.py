@@ -234,3 +234,14 @@ def test_resume_is_offered_only_where_it_can_help() -> None:
     assert not resumable(run("failed", "loading", "error"))  # refused before training: the same again
     assert not resumable(run("failed", "config", "train", "error"))  # NaN or a reported error
     assert not resumable(run("done", "config", "train", "done"))
+
+
+def test_the_command_line_shows_a_validation_at_its_own_iteration() -> None:
+    """mlx-lm validates before step 10 (iteration 9) while the last train report was at 5: the line says 9/20."""
+    from core.commands.training import ProgressBar
+    from core.training.runner import RunUpdate
+
+    stream = _Stream()
+    bar = ProgressBar(stream)
+    bar(RunUpdate("r", ProgressEvent("val", {"iteration": 9, "val_loss": 6.74}, 0.0), "running", 5, 20, 6.0, 1.0, 1.0))
+    assert "] 9/20 val 6.740 ETA 6s" in stream.text
