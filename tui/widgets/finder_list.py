@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, cast
 
-from rich.table import Table
+from rich import table as rich_table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,7 +33,7 @@ LIST_SIZE = 40
 LOADING = "Ranking\u2026"
 
 
-def suggestion_row(suggestion: "Suggestion", title: str = "") -> Table:
+def suggestion_row(suggestion: "Suggestion", title: str = "") -> rich_table.Table:
     """The score in a column of its own; beside it the place and first words, then the reasons, dimmed.
 
     A grid, so that wrapped lines hang under the text and each row's score stands alone on the
@@ -49,7 +49,7 @@ def suggestion_row(suggestion: "Suggestion", title: str = "") -> Table:
     body.append(suggestion.preview + ("\u2026" if cut else ""))
     reasons = "; ".join(suggestion.reasons) or "no single feature stands out"
     body.append(f"\n{reasons}", style="dim")
-    row = Table.grid(padding=(0, 1))
+    row = rich_table.Table.grid(padding=(0, 1))
     row.add_column(width=4, no_wrap=True)
     row.add_column(ratio=1)
     row.add_row(Text(f"{suggestion.score:4.2f}", style="bold"), body)
