@@ -215,7 +215,7 @@ def honour_problem(counts: dict[str, int], ratios: dict[str, float], group_by: s
     if "test" in empty:
         why.append("evaluation scores a model on the test split")
     if "valid" in empty:
-        why.append("mlx-lm's trainer needs a valid split")
+        why.append("the validation loss during training needs valid rows")
     if "train" in empty:
         why.append("training needs train rows")
     choices = f"{', '.join(options[:-1])}, or {options[-1]}" if len(options) > 1 else options[0]
@@ -260,11 +260,11 @@ def missing_split_warnings(ratios: dict[str, float]) -> list[str]:
     """What a build without a valid or test split (ratio 0, as asked) cannot be used for."""
     out = []
     if ratios.get("test", 0.0) <= 0:
-        out.append("There is no test split (test ratio 0): evaluation scores a model on the test split, so a "
-                   "model trained on this build cannot be evaluated on held-out rows.")
+        out.append("There is no test split (test ratio 0): evaluation and held-out probes use the valid split "
+                   "instead, or have nothing to score when there is none.")
     if ratios.get("valid", 0.0) <= 0:
-        out.append("There is no valid split (valid ratio 0): mlx-lm's trainer needs valid.jsonl, so train on "
-                   "this build with another tool or build again with --valid 0.1.")
+        out.append("There is no valid split (valid ratio 0): training runs without a validation loss, so "
+                   "overfitting shows only at evaluation; build again with --valid 0.1 to watch it.")
     return out
 
 
