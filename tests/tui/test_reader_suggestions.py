@@ -390,3 +390,27 @@ def test_a_suggestion_row_hangs_under_its_score_and_marks_a_cut_preview():
     console.print(suggestion_row(short))
     text = console.export_text()
     assert "thought.\u2026" not in text and "no single feature stands out" in text
+
+
+async def test_a_list_that_cannot_be_ranked_says_so_instead_of_ranking_for_ever(make_app, notes_book):
+    from tui.widgets.finder_list import RANK_FAILED
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_book(app, pilot)
+        seen = record_notifications(app)
+        finder = app.screen.suggestions.finder
+
+        def broken(*args, **kwargs):
+            raise OSError("the disk went away")
+
+        finder.suggestions = broken
+        await pilot.press("S")
+        await settle(app, pilot)
+        modal = app.screen
+        assert isinstance(modal, SuggestionsModal)
+        assert text_of(modal.query_one("#suggestions-heading")).startswith(RANK_FAILED)
+        assert any("disk went away" in s for s in seen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen)

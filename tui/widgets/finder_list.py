@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 LIST_SIZE = 40
 LOADING = "Ranking\u2026"
+RANK_FAILED = "The suggestions could not be ranked (the message says why)."
 
 
 def suggestion_row(suggestion: "Suggestion", title: str = "") -> rich_table.Table:
@@ -136,6 +137,9 @@ class SuggestionsModal(ModalScreen[Optional["Suggestion"]]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            # the heading said "Ranking…" for good: say that it stopped, and what still works
+            self.query_one("#suggestions-heading", Label).update(
+                f"{RANK_FAILED} {'l: this book' if self.library else 'l: the whole library'}; Esc closes.")
             cast("InteriorityApp", self.app).show_error(event.worker.error)
 
     @on(OptionList.OptionSelected)
