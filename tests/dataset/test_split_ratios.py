@@ -43,7 +43,7 @@ def test_ratio_zero_is_no_such_split_and_is_said(project, db) -> None:
                                                   test_ratio=0.0, formats=("mlx-chat",)))
     assert result.stages[0].counts == {"train": 48, "valid": 0, "test": 0}
     assert not (result.path / "mlx-chat" / "test.jsonl").exists()
-    assert any(w.startswith("There is no test split (test ratio 0): evaluation scores a model on the test split")
+    assert any(w.startswith("There is no test split (test ratio 0): evaluation and held-out probes use the valid")
                for w in result.warnings)
     assert any("training runs without a validation loss" in w for w in result.warnings)
     card = json.loads((result.path / "card.json").read_text())
