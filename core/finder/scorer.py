@@ -155,6 +155,11 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
     return name.replace("_", " ")
 
 
+# Features whose high value reads as plain narration in words ("mostly quoted speech", "the outside world");
+# every other feature's high value reads as a mark of inner life.
+READS_PLAIN_WHEN_HIGH = frozenset({"quote_share", "outer_evidence", "action", "concrete", "commas"})
+
+
 def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
     """The local score of one text and the reasons behind it, strongest first.
 
@@ -174,7 +179,12 @@ def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
         value = float(contributions[index])
         if len(reasons) == limit or not ((value > 0.02) if toward else (value < -0.02)):
             break
-        reason = _phrase(FEATURE_NAMES[index], text, float(features[0, index]), z[index] > 0)
+        high = bool(z[index] > 0)
+        # A reason must read the way it counts: "the inner voice exclaiming" is no reason *against* inner life,
+        # even where a fitted weight (shared with correlated features) happens to be negative.
+        if ((FEATURE_NAMES[index] not in READS_PLAIN_WHEN_HIGH) == high) != toward:
+            continue
+        reason = _phrase(FEATURE_NAMES[index], text, float(features[0, index]), high)
         if reason not in reasons:
             reasons.append(reason)
     if not reasons:
