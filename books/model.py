@@ -88,7 +88,10 @@ class BookText:
                 raise ValueError(f"paragraph span [{start}, {end}) does not fit a text of {len(text)} characters")
             previous_end = end
         chapters = []
-        for entry in doc.get("chapters", []):
+        listed = doc.get("chapters", [])
+        if not isinstance(listed, list):
+            raise ValueError("the chapters are not a list of [title, paragraph, part] entries")
+        for entry in listed:
             if (not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str)
                     or type(entry[1]) is not int or not isinstance(entry[2], str)
                     or not 0 <= entry[1] < max(len(paragraphs), 1)):

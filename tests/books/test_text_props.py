@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,3 +112,10 @@ def test_a_damaged_index_is_a_value_error_never_a_crash_later(book: str, doc: ob
         assert 0 <= start <= end <= len(text)
     for chapter in loaded.chapters:
         assert 0 <= chapter.paragraph < max(len(loaded.paragraphs), 1)
+
+
+@pytest.mark.parametrize("chapters", [None, 3, "x", {"a": 1}])
+def test_chapters_that_are_not_a_list_are_a_value_error(chapters: object) -> None:
+    """Found by the property above: `{"paragraphs": [], "chapters": null}` crashed with a TypeError."""
+    with pytest.raises(ValueError, match="chapters are not a list"):
+        BookText.from_index("", {"paragraphs": [], "chapters": chapters})
