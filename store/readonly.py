@@ -30,8 +30,8 @@ from tinydb.storages import Storage
 
 from store.errors import StoreCorruptError, StoreError, StoreWriteError, describe_os_error
 from store.files import read_file
-from store.journal_format import SnapshotImage, Tables, parse_journal, parse_snapshot
-from store.storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage, _note_ids
+from store.journal_format import Tables, parse_journal, parse_snapshot
+from store.storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage
 
 # How many times a read that met a compaction is tried again before the mismatch is damage.
 _ATTEMPTS = 50
@@ -105,7 +105,8 @@ class ReadOnlyJournalStorage(JournalStorage):
         header = parse_journal(self.journal_path, raw, header_only=True)
         if snap is not None and header.generation == snap_generation - 1 and (
                 header.legacy if snap.legacy else snap.folded_bytes == len(raw)):
-            self._use_snapshot(snap)  # renamed in before its fresh journal: it holds everything
+            # Renamed in before its fresh journal: the snapshot holds everything.
+            self._take_snapshot(snap, len(snap_raw or b""))
             return
         if header.generation != snap_generation:
             raise StoreCorruptError(self.journal_path,
@@ -113,17 +114,9 @@ class ReadOnlyJournalStorage(JournalStorage):
                                     f"has generation {snap_generation}", 1)
         image = parse_journal(self.journal_path, raw)  # a torn last line is left out, not cut
         if snap is not None:
-            self._use_snapshot(snap)
+            self._take_snapshot(snap, len(snap_raw or b""))
         for entry in image.entries:
             self._apply(entry)
-
-    def _use_snapshot(self, snap: SnapshotImage) -> None:
-        self._data = snap.tables
-        self._max_ids = dict(snap.max_ids)
-        for name, table in self._data.items():
-            if table:
-                _note_ids(self._max_ids, name, table.keys())
-        self._generation = snap.generation
 
     # -- every write is refused ---------------------------------------------
     def _refuse(self) -> StoreWriteError:
