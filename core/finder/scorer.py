@@ -78,6 +78,43 @@ def local_scores(features: npt.NDArray[np.floating], model: Optional[LocalModel]
     return sigmoid(local_logits(features, model))
 
 
+# Inner life comes in stretches -- a chapter of reverie, a battle chapter -- so a paragraph's neighbours are
+# evidence about it: each paragraph of a book gets CONTEXT_WEIGHT times the mean local log-odds of the up to
+# CONTEXT_SPAN paragraphs on either side (headings left out).  Chosen by leave-one-book-out over 722 labelled
+# paragraphs (`tests.finder.measure`): pooled AUC 0.901 -> 0.908, and the mean AUC within a book 0.902 ->
+# 0.906, so it is not only the books' different base rates; spans 2-8 and weights 0.25-0.6 all land within
+# 0.003 of it.  A paragraph scored alone (`score_texts`, `explain`) has no neighbours and no such term.
+CONTEXT_SPAN = 5
+CONTEXT_WEIGHT = 0.4
+
+
+def context_terms(logits: Array, features: npt.NDArray[np.floating], span: int = CONTEXT_SPAN,
+                  weight: float = CONTEXT_WEIGHT) -> Array:
+    """Each row's neighbour term: `weight` x the mean of the other rows' `logits` within `span` rows (in
+    book order), over rows that are not headings; 0 where there is no such neighbour."""
+    values = np.asarray(logits, dtype=np.float64)
+    count = len(values)
+    if count == 0 or span <= 0 or weight == 0:
+        return np.zeros(count)
+    usable = (np.asarray(features)[:, TITLE_LIST] <= 0.5).astype(np.float64)
+    sums = np.concatenate([[0.0], np.cumsum(values * usable)])
+    counts = np.concatenate([[0.0], np.cumsum(usable)])
+    rows = np.arange(count)
+    low = np.maximum(rows - span, 0)
+    high = np.minimum(rows + span + 1, count)
+    total = sums[high] - sums[low] - values * usable
+    number = counts[high] - counts[low] - usable
+    return np.where(number > 0, weight * total / np.maximum(number, 1.0), 0.0)
+
+
+def book_logits(features: npt.NDArray[np.floating], model: Optional[LocalModel] = None) -> tuple[Array, Array]:
+    """The local log-odds of every paragraph of one book, in reading order, with its neighbours' term
+    added (`context_terms`), and that term alone (for the reasons)."""
+    own = local_logits(features, model)
+    terms = context_terms(own, features)
+    return capped(own + terms, features), terms
+
+
 def score_texts(texts: Sequence[str]) -> Array:
     """Local scores of some texts (paragraphs), in order."""
     return local_scores(extract(texts, ngrams=False).features)
@@ -160,6 +197,9 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
 READS_PLAIN_WHEN_HIGH = frozenset({"quote_share", "outer_evidence", "action", "concrete", "commas"})
 
 
+NO_MARKS = "no strong marks either way"
+
+
 def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
     """The local score of one text and the reasons behind it, strongest first.
 
@@ -188,5 +228,5 @@ def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
         if reason not in reasons:
             reasons.append(reason)
     if not reasons:
-        reasons.append("no strong marks either way")
+        reasons.append(NO_MARKS)
     return score, reasons

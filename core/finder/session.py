@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Optional
 
 from core.finder.cache import book_extraction
 from core.finder.features import extract
-from core.finder.learner import LearnedModel, TrainingExample, fit
+from core.finder.learner import LearnedModel, LibraryModel, TrainingExample, fit_library
 from core.finder.suggestions import BookScores, Suggestion
 from core.library import BookNotFoundError, get_book, load_book_text
 from core.project import Project
@@ -27,11 +27,16 @@ class Finder:
     def __init__(self) -> None:
         self.books: dict[int, BookScores] = {}
         self.examples: dict[tuple[int, int, int], TrainingExample] = {}
-        self.model = LearnedModel()
+        self.learned = LibraryModel()
+
+    @property
+    def model(self) -> LearnedModel:
+        """The library-wide correction (each book with five verdicts or more has its own over it)."""
+        return self.learned.library
 
     def add_book(self, scores: BookScores) -> None:
         self.books[scores.book_id] = scores
-        scores.rerank(self.model)
+        scores.rerank(self.model, self.learned.for_book(scores.book_id))
 
     def book(self, book_id: int) -> BookScores:
         return self.books[book_id]
@@ -67,9 +72,9 @@ class Finder:
 
     def retrain(self) -> None:
         """Fit the learner on every verdict and re-rank every open book."""
-        self.model = fit(list(self.examples.values()))
-        for scores in self.books.values():
-            scores.rerank(self.model)
+        self.learned = fit_library(list(self.examples.values()))
+        for book_id, scores in self.books.items():
+            scores.rerank(self.model, self.learned.for_book(book_id))
 
     def record_verdict(self, book_id: int, start: int, end: int, text: str, valuable: bool) -> None:
         """One new verdict (a passage marked, a suggestion dismissed): learn it and re-rank everything."""

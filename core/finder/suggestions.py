@@ -17,11 +17,12 @@ import numpy.typing as npt
 
 from core.finder.cache import text_version
 from core.finder.features import Extraction
-from core.finder.learner import LearnedModel, row_norms, teacher_delta
-from core.finder.scorer import explain, local_logits, standardized
+from core.finder.learner import TEACHER_PRIOR, LearnedModel, row_norms, teacher_delta
+from core.finder.scorer import NO_MARKS, book_logits, explain, standardized
 from core.finder.logistic import sigmoid
 
 STRONG = 0.5  # a score at or above this is a suggestion worth reading
+CONTEXT_NAMED = 0.5  # a neighbours' term (log-odds) at least this large is one of the reasons shown
 PREVIEW_CHARS = 80
 
 
@@ -57,7 +58,10 @@ class BookScores:
         self.spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
         self.extraction = extraction
         self._z = standardized(extraction.features)
-        self.local_logit = local_logits(extraction.features)
+        # The paragraph's own log-odds plus its neighbours' term (`core.finder.scorer.book_logits`).  The
+        # learner's correction is fitted on the verdicts' own log-odds (the same whichever books are open:
+        # the command line opens one, the studio all) and added on top of these.
+        self.local_logit, self.context = book_logits(extraction.features)
         self.local = sigmoid(self.local_logit)
         self.scores = self.local.copy()
         self.judged = np.zeros(len(self.spans), dtype=bool)
@@ -65,6 +69,7 @@ class BookScores:
         self._row_of_ngram = np.repeat(np.arange(len(self.spans), dtype=np.int64), lengths)
         self._row_norm = row_norms(extraction.ngram_indptr)
         self._model: Optional[LearnedModel] = None
+        self._book_model: Optional[LearnedModel] = None
         self.teacher = np.full(len(self.spans), np.nan)  # the teacher's ratings, NaN where none
         self._teacher_gap: Optional[npt.NDArray[np.float64]] = None
         self._version: Optional[str] = None
@@ -80,15 +85,20 @@ class BookScores:
         return len(self.spans)
 
     # -- learning -------------------------------------------------------------------------------
-    def rerank(self, model: LearnedModel) -> None:
-        """Replace the scores with the learner's (the local ones when it has no verdicts and no
-        teacher ratings)."""
-        self._model = model
+    def rerank(self, model: LearnedModel, book: Optional[LearnedModel] = None) -> None:
+        """Replace the scores with the learner's: the library-wide correction `model` and this book's own
+        `book` over it (`core.finder.learner.fit_library`); the local ones when there are no verdicts
+        and no teacher ratings."""
+        self._model, self._book_model = model, book
         if model.verdicts == 0 and self._teacher_gap is None:
             self.scores = self.local.copy()
             return
-        logits = model.logits(self._z, self.local_logit, self.extraction.ngram_indices,
-                              self._row_of_ngram, self._row_norm, self._teacher_gap, self.extraction.ngram_indptr)
+        x = self.extraction
+        logits = model.logits(self._z, self.local_logit, x.ngram_indices, self._row_of_ngram, self._row_norm,
+                              self._teacher_gap, x.ngram_indptr)
+        if book is not None and book.verdicts:
+            logits = book.logits(self._z, logits, x.ngram_indices, self._row_of_ngram, self._row_norm, None,
+                                 x.ngram_indptr)
         self.scores = sigmoid(logits)
 
     def set_teacher_ratings(self, ratings: Mapping[int, float]) -> None:
@@ -100,7 +110,7 @@ class BookScores:
         self.teacher = teacher
         rated = np.isfinite(teacher)
         self._teacher_gap = teacher_delta(teacher, self.local_logit) if rated.any() else None
-        self.rerank(self._model or LearnedModel())
+        self.rerank(self._model or LearnedModel(), self._book_model)
 
     def teacher_rating(self, first: int, last: int) -> float:
         """The teacher's rating of the span of paragraphs `[first, last)` when it is exactly one rated
@@ -128,7 +138,18 @@ class BookScores:
         text = self.text[start:end]
         _, reasons = explain(text)
         score = float(self.scores[paragraph])
-        shift = score - float(self.local[paragraph])
+        # The neighbours' term is named when it moved this paragraph's odds by half or more (x1.65), the way
+        # the score leans: "amid plain narration" is no reason for a suggestion.
+        context = float(self.context[paragraph])
+        if abs(context) >= CONTEXT_NAMED and (context > 0) == (score >= STRONG):
+            named = "amid passages of inner life" if context > 0 else "amid plain narration"
+            reasons = [named] if reasons == [NO_MARKS] else [*reasons, named]
+        # What the verdicts moved, apart from what the teacher's rating did: the score against the
+        # unlearned one with the teacher's rating at its prior weight.
+        unlearned = float(self.local_logit[paragraph])
+        if np.isfinite(self.teacher[paragraph]) and self._teacher_gap is not None:
+            unlearned += TEACHER_PRIOR * float(self._teacher_gap[paragraph])
+        shift = score - float(sigmoid(np.array([unlearned]))[0])
         if abs(shift) >= 0.1 and self._model is not None and self._model.verdicts:
             learned = "like the passages you marked valuable" if shift > 0 else "like the ones you turned down"
             reasons = [learned, *reasons]

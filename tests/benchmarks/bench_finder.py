@@ -87,12 +87,31 @@ def main() -> int:
         finder.record_verdict(*verdict)
         teacher_reranks.append(_ms(start))
     teacher_rerank_ms = statistics.median(teacher_reranks)
+    # a reader working through one book: 30 verdicts on its top suggestions, both kinds, so that book has its
+    # own correction over the library-wide one (`core.finder.learner.fit_library`) -- one more fit per verdict
+    war_scores = finder.book(1)
+    top = [s.paragraph for s in war_scores.top(40)]
+    for verdict in verdicts:
+        finder.forget_verdict(*verdict[:3])
+    in_book = [(1, int(war_scores.spans[i][0]), int(war_scores.spans[i][1]),
+                war_scores.text[int(war_scores.spans[i][0]):int(war_scores.spans[i][1])], k % 3 != 0)
+               for k, i in enumerate(top)]
+    finder.add_examples(in_book[:30])
+    finder.retrain()
+    book_reranks = []
+    for verdict in in_book[30:]:
+        start = time.perf_counter()
+        finder.record_verdict(*verdict)
+        book_reranks.append(_ms(start))
+    assert 1 in finder.learned.books, "the book's own correction was not fitted"
+    book_rerank_ms = statistics.median(book_reranks)
 
     print(f"War and Peace: {len(paragraphs):,} paragraphs scored from scratch in {score_ms:.0f} ms "
           f"(features alone {features_only_ms:.0f} ms; one paragraph at a time ~{baseline_ms:.0f} ms)")
     print(f"next suggestion: median {statistics.median(moves) * 1000:.0f} us, max {max(moves):.2f} ms")
     print(f"library of {len(books)} books, {total:,} paragraphs, 30 verdicts + 1: re-rank median {rerank_ms:.1f} ms, "
-          f"max {max(reranks):.1f} ms; with teacher ratings on one book {teacher_rerank_ms:.1f} ms")
+          f"max {max(reranks):.1f} ms; with teacher ratings on one book {teacher_rerank_ms:.1f} ms; "
+          f"30 verdicts in War and Peace + 1 (its own correction too) {book_rerank_ms:.1f} ms")
     result = {
         "benchmark": "finder", "paragraphs": len(paragraphs), "library_paragraphs": total,
         "score_war_and_peace_ms": round(score_ms, 1), "features_only_ms": round(features_only_ms, 1),
@@ -100,8 +119,9 @@ def main() -> int:
         "next_suggestion_median_ms": round(statistics.median(moves), 4),
         "rerank_after_verdict_median_ms": round(rerank_ms, 1), "rerank_max_ms": round(max(reranks), 1),
         "rerank_with_teacher_median_ms": round(teacher_rerank_ms, 1),
+        "rerank_in_one_book_median_ms": round(book_rerank_ms, 1),
         "targets": {"score_ms": 2000, "rerank_ms": 100, "next_ms": 16},
-        "met": {"score": score_ms <= 2000, "rerank": rerank_ms <= 100, "next": max(moves) <= 16},
+        "met": {"score": score_ms <= 2000, "rerank": max(rerank_ms, book_rerank_ms) <= 100, "next": max(moves) <= 16},
     }
     print(json.dumps(result))
     return 0

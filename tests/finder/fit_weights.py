@@ -2,7 +2,7 @@
 
 Why on every labelled paragraph but the fresh slice: leave-one-book-out cross-validation
 (`tests.finder.measure`) is the estimate of how the scorer does on a book it never saw, and it
-chooses the L2 penalty; once chosen, the shipped table is fitted on all 378 paragraphs of the
+chooses the L2 penalty; once chosen, the shipped table is fitted on all 722 paragraphs of the
 nine fitting books.  The fresh slice never fits or chooses anything.
 
 Usage: python -m tests.finder.fit_weights

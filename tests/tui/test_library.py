@@ -10,7 +10,7 @@ from tests.tui.conftest import NOTES, SIZE
 from tests.tui.helpers import record_notifications, settle, text_of, wait_for_screen
 from core.first_run import first_run_steps
 from core.library import human_size
-from tui.screens.library import LibraryScreen
+from tui.screens.library import COLUMNS, LibraryScreen
 from tui.widgets.deliberate_confirm import ARM_DELAY_S, DeliberateConfirmModal
 from tui.widgets.path_input import complete_path
 
@@ -51,8 +51,10 @@ async def test_import_by_typing_a_path(make_app, db, corpus):
         assert table.display and table.row_count == 1
         row = table.get_row_at(0)
         assert row[0] == books[0].title and row[1] == books[0].author
-        assert row[2] == human_size(books[0].chars) and row[3] == str(books[0].chapter_count)
-        assert row[4:7] == ["0", "0", "0"]  # passages, examples, accepted; then the finder's count (its own test)
+        cell = dict(zip(COLUMNS, row))
+        assert cell["Size"] == human_size(books[0].chars) and cell["Chapters"] == str(books[0].chapter_count)
+        # the finder's count has its own test
+        assert [cell["Passages"], cell["Examples"], cell["Accepted"]] == ["0", "0", "0"]
         steps = text_of(app.screen.query_one("#library-steps"))
         assert steps.startswith("Next: Open the book with Enter")
         assert not app.screen.query_one("#import-progress").display
@@ -110,7 +112,7 @@ async def test_delete_asks_first_and_removes_the_passages(make_app, project, db,
         notes = record_notifications(app)
         await settle(app, pilot)
         table = app.screen.query_one("#books", DataTable)
-        assert table.get_row_at(0)[4] == "1"
+        assert table.get_row_at(0)[COLUMNS.index("Passages")] == "1"
         await pilot.press("d")
         assert isinstance(await wait_for_screen(app, pilot, DeliberateConfirmModal), DeliberateConfirmModal)
         assert "1 passage?" in app.screen.question and "example" not in app.screen.question

@@ -33,7 +33,9 @@ from tui.widgets.path_input import PathInput
 if TYPE_CHECKING:
     from store import Book, Database
 
-COLUMNS = ("Title", "Author", "Size", "Chapters", "Passages", "Examples", "Accepted", "Suggested")
+# What a reader looks for first comes first: at 80 columns the last ones fall off the right edge, and
+# the finder's count of strong suggestions left to read is what sends a reader back into a book.
+COLUMNS = ("Title", "Author", "Suggested", "Passages", "Examples", "Accepted", "Chapters", "Size")
 COUNTING = "\u2026"  # the Suggested cell while the worker counts
 UNREADABLE = "\u2013"  # the book's text cannot be read: nothing to suggest
 
@@ -95,7 +97,7 @@ class LibraryScreen(StudioScreen):
         yield from self.compose_header()
         yield Static("", id="library-steps")
         table: DataTable[str] = DataTable(id="books", cursor_type="row", zebra_stripes=True)
-        self._suggested_column = table.add_columns(*COLUMNS)[-1]
+        self._suggested_column = table.add_columns(*COLUMNS)[COLUMNS.index("Suggested")]
         yield table
         with Horizontal(id="import-progress"):
             yield ProgressBar(total=None, show_eta=False, id="import-bar")
@@ -122,8 +124,8 @@ class LibraryScreen(StudioScreen):
         self._rows = library_rows(self.studio.db)
         table.clear()
         for row in self._rows:
-            table.add_row(row.title, row.author or "unknown", row.size, str(row.chapters), str(row.passages),
-                          str(row.examples), str(row.accepted), COUNTING, key=str(row.id))
+            table.add_row(row.title, row.author or "unknown", COUNTING, str(row.passages), str(row.examples),
+                          str(row.accepted), str(row.chapters), row.size, key=str(row.id))
         if self._rows:
             self._count_suggestions([row.id for row in self._rows])
         empty = not self._rows
