@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from core.finder.features import FEATURE_NAMES, TITLE_LIST, extract, family_words
+from core.finder.features import FEATURE_NAMES, QUOTED, SENTENCE_SPLIT, TITLE_LIST, extract, family_words
 from core.finder.logistic import sigmoid
 from core.finder.weights import BIAS, WEIGHTS
 
@@ -120,24 +120,37 @@ def score_texts(texts: Sequence[str]) -> Array:
     return local_scores(extract(texts, ngrams=False).features)
 
 
-def _evidence(text: str, families: Sequence[str], limit: int = 4) -> str:
+def _evidence(text: str, families: Sequence[str], shown: set[str], limit: int = 4) -> str:
+    """Up to `limit` words of `families` in `text`, none already `shown` by an earlier reason (then shown)."""
     words: list[str] = []
     for family in families:
         for word in family_words(text, family):
-            if word not in words:
+            if word not in words and word not in shown:
                 words.append(word)
+    shown.update(words[:limit])
     return ", ".join(words[:limit])
 
 
-def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
-    """One reason, in words: feature `name` is high in `text` (`positive`) or low."""
+def _sentences(text: str) -> int:
+    """Narrated sentences (quoted speech cut out, as the sentence columns count them)."""
+    narration = QUOTED.sub("\n", text.replace("’", "'").replace("‘", "'"))
+    return sum(1 for piece in SENTENCE_SPLIT.split(narration) if any(c.isalpha() for c in piece))
+
+
+def _phrase(name: str, text: str, raw: float, positive: bool, shown: Optional[set[str]] = None) -> str:
+    """One reason, in words: feature `name` is high in `text` (`positive`) or low.  Words quoted as evidence
+    are added to `shown`, and a later reason quotes others (no "feeling: pain" beside "... pain")."""
+    shown = set() if shown is None else shown
     if name in ("inner_evidence", "inner_density"):
-        words = _evidence(text, ("cognition", "perception", "mind", "hedge", "feeling"))
-        return f"inner verbs and hedges: {words}" if positive and words else (
-            "inner verbs and hedges" if positive else "few words of thought or feeling")
+        words = _evidence(text, ("cognition", "perception", "mind", "hedge", "feeling"), shown)
+        if not positive:
+            return "few words of thought or feeling"
+        return f"words of thought and feeling: {words}" if words else ""  # "": its words were all quoted already
     if name == "feeling":
-        words = _evidence(text, ("feeling",))
-        return f"feeling: {words}" if positive and words else "no feeling named"
+        words = _evidence(text, ("feeling",), shown)
+        if not positive:
+            return "no feeling named"
+        return f"feeling: {words}" if words else ""
     if name == "log_words":
         return "a long paragraph" if positive else "a short line"
     if name == "quote_share":
@@ -155,14 +168,14 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
     if name == "negation":
         return "negations and denials" if positive else "few negations"
     if name == "outer_evidence":
-        words = _evidence(text, ("speech_tag", "public", "concrete"))
+        words = _evidence(text, ("speech_tag", "public", "concrete"), shown)
         return (f"the outside world: {words}" if words else "the outside world") if positive else (
             "little of the outside world")
     if name == "action":
-        words = _evidence(text, ("action",))
+        words = _evidence(text, ("action",), shown)
         return (f"action: {words}" if words else "action") if positive else "little bodily action"
     if name == "concrete":
-        words = _evidence(text, ("concrete",))
+        words = _evidence(text, ("concrete",), shown)
         return (f"things: {words}" if words else "things") if positive else "few concrete things"
     if name == "sentence_length":
         return "long sentences" if positive else "short sentences"
@@ -181,8 +194,12 @@ def _phrase(name: str, text: str, raw: float, positive: bool) -> str:
     if name == "speech_introspection":
         return "a speaker examining themself aloud" if positive else "speech about the world"
     if name in ("sentence_peak", "sentence_mean"):
-        return "one sentence dense with thought or feeling" if name == "sentence_peak" and positive else (
-            "sentence after sentence of thought or feeling" if positive else "no sentence of thought or feeling")
+        if not positive:
+            return "no sentence of thought or feeling"
+        if _sentences(text) <= 1:  # peak and mean are the same sentence: one reason, worded for one
+            return "a sentence of thought or feeling"
+        return ("one sentence dense with thought or feeling" if name == "sentence_peak"
+                else "sentence after sentence of thought or feeling")
     if name == "verbless":
         return "verbless notes, thought in shorthand" if positive else "whole sentences with verbs"
     if name == "subjectless":
@@ -198,6 +215,7 @@ READS_PLAIN_WHEN_HIGH = frozenset({"quote_share", "outer_evidence", "action", "c
 
 
 NO_MARKS = "no strong marks either way"
+_SAME_REASON = {"inner_density": "inner_evidence"}
 
 
 def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
@@ -215,6 +233,8 @@ def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
     toward = score >= 0.5
     order = np.argsort(-contributions if toward else contributions, kind="stable")
     reasons: list[str] = []
+    shown: set[str] = set()
+    said: set[str] = set()  # one reason per kind: the count and the density of inner words are one reason
     for index in order:
         value = float(contributions[index])
         if len(reasons) == limit or not ((value > 0.02) if toward else (value < -0.02)):
@@ -224,8 +244,12 @@ def explain(text: str, limit: int = 3) -> tuple[float, list[str]]:
         # even where a fitted weight (shared with correlated features) happens to be negative.
         if ((FEATURE_NAMES[index] not in READS_PLAIN_WHEN_HIGH) == high) != toward:
             continue
-        reason = _phrase(FEATURE_NAMES[index], text, float(features[0, index]), high)
-        if reason not in reasons:
+        kind = _SAME_REASON.get(FEATURE_NAMES[index], FEATURE_NAMES[index])
+        if kind in said:
+            continue
+        reason = _phrase(FEATURE_NAMES[index], text, float(features[0, index]), high, shown)
+        said.add(kind)
+        if reason and reason not in reasons:
             reasons.append(reason)
     if not reasons:
         reasons.append(NO_MARKS)

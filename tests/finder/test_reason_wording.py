@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.finder.scorer import explain
 
-INTERIOR_WHEN_HIGH = ("the inner voice exclaiming", "inner verbs and hedges", "first-person narration",
+INTERIOR_WHEN_HIGH = ("the inner voice exclaiming", "words of thought and feeling", "first-person narration",
                       "he/she narration", "interrupted syntax", "feeling:", "negations and denials")
 PLAIN_WHEN_HIGH = ("mostly quoted speech", "the outside world")
 
@@ -27,3 +27,25 @@ def test_reasons_agree_with_the_direction_of_the_score(corpus: Path) -> None:
             assert not any(r.startswith(PLAIN_WHEN_HIGH) for r in reasons), (reasons, paragraph[:80])
         assert reasons
     assert low > 100 and high > 20
+
+
+def test_no_reason_twice_and_no_word_quoted_twice(corpus: Path) -> None:
+    """Seen in `suggest` on Karamazov: "words of thought and feeling: ...; words of thought and feeling: felt"
+    (the count and the density of inner words as two reasons), "feeling: pain, feelings" beside "...: pain,
+    feelings", and "sentence after sentence of thought" for a one-sentence "To-morrow," I thought."""
+    from core.finder.scorer import _sentences
+
+    text = (corpus / "brothers_karamazov_28054.txt").read_text(encoding="utf-8")
+    paragraphs = [p.strip() for p in text.split("\n\n") if len(p.strip()) > 20][200:1400]
+    one_sentence = 0
+    for paragraph in paragraphs:
+        _, reasons = explain(paragraph)
+        heads = [r.split(":")[0] for r in reasons]
+        assert len(heads) == len(set(heads)), reasons
+        quoted = [w.strip() for r in reasons if ": " in r for w in r.split(": ", 1)[1].split(",")]
+        assert len(quoted) == len(set(quoted)), reasons
+        if _sentences(paragraph) <= 1:
+            one_sentence += 1
+            assert "sentence after sentence of thought or feeling" not in reasons, (reasons, paragraph)
+    assert one_sentence > 20
+    assert explain("“To-morrow,” I thought.")[1][0] == "a sentence of thought or feeling"

@@ -377,7 +377,7 @@ def test_a_suggestion_row_hangs_under_its_score_and_marks_a_cut_preview():
     from core.finder.suggestions import PREVIEW_CHARS, Suggestion
     from tui.widgets.finder_list import suggestion_row
 
-    long = Suggestion(1, 7, 100, 400, 0.83, ("inner verbs and hedges: thought, wondered", "first-person narration"),
+    long = Suggestion(1, 7, 100, 400, 0.83, ("words of thought and feeling: thought, wondered", "first-person narration"),
                       ("word " * 40)[:PREVIEW_CHARS])
     short = Suggestion(1, 8, 400, 420, 0.61, (), "\u201cTo-morrow,\u201d I thought.")
     console = Console(width=50, record=True, color_system=None)
