@@ -14,13 +14,14 @@ from store.jobs import JobRepository
 from store.errors import StoreCorruptError
 from store.journal import JournalDB, StoreError
 from store.passages import PassageRepository
-from store.records import Book, Decision, Example, Job, Passage, Record, Run, TemplateVersion
+from store.records import Book, Decision, Example, Job, Passage, Record, Run, SplitAssignment, TemplateVersion
 from store.runs import RunRepository
+from store.splits import SplitLedgerRepository
 from store.templates import TemplateVersionRepository
 
 SCHEMA_VERSION = 1
 RECORD_CLASSES: tuple[type[Record], ...] = (Book, Passage, TemplateVersion, Job, Example, Decision, Run,
-                                            Answer, Comparison, PairVerdict, TeacherScoring)
+                                            Answer, Comparison, PairVerdict, TeacherScoring, SplitAssignment)
 
 # Migration n takes a database at schema n-1 to schema n.  Each runs once, in order,
 # and the version is recorded after it (so a crash mid-way reruns an idempotent step).
@@ -63,6 +64,7 @@ class Database:
         self.dismissals = DismissalRepository(self.db)
         self.comparisons = ComparisonRepository(self.db)  # evaluation: answers, pairings, verdicts
         self.ratings = TeacherScoringRepository(self.db)  # the finder's paragraph ratings by a teacher
+        self.split_ledger = SplitLedgerRepository(self.db)  # the split each passage or book first got in a build
 
     def _check_documents(self) -> None:
         """Refuse, with one sentence, documents that parse but cannot be records (wrong JSON types)."""

@@ -30,6 +30,8 @@ RunStatus = Literal["created", "running", "stopping", "stopped", "done", "failed
 StudentShape = Literal["single", "conversation", "continuity"]
 JobKind = Literal["generate", "backfill"]
 Unset = Literal[""]  # a field not filled in yet (a passage not judged, a blank decision)
+SplitName = Literal["train", "valid", "test"]  # a dataset build's splits
+SplitGrouping = Literal["passage", "book"]  # what a build keeps whole inside one split
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 JOB_STATES: tuple[JobStatus, ...] = get_args(JobStatus)
@@ -38,6 +40,8 @@ EXAMPLE_STATES: tuple[ExampleStatus, ...] = get_args(ExampleStatus)
 RUN_STATES: tuple[RunStatus, ...] = get_args(RunStatus)
 STUDENT_SHAPES: tuple[StudentShape, ...] = get_args(StudentShape)
 JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
+SPLIT_NAMES: tuple[SplitName, ...] = get_args(SplitName)
+SPLIT_GROUPINGS: tuple[SplitGrouping, ...] = get_args(SplitGrouping)
 
 
 def now() -> float:
@@ -320,3 +324,21 @@ class ReviewNote(Record):
     text: str = ""
     after_reviews: int = 0  # accept/reject decisions in the project when it was written
     session: str = ""
+
+
+@dataclass
+class SplitAssignment(Record):
+    """The split a passage (`group_by` "passage") or a book ("book") was first given by a written build.
+
+    WHY stored: a build's splits are planned over its whole pool, so accepting more examples changed
+    the quotas and moved passages between splits; a model trained on one build was then tested on
+    text it had trained on when compared on a later build's held-out split.  The first written build
+    that holds a passage (or book) fixes its split for every later build (`core/dataset/split.py`).
+    """
+
+    table: ClassVar[str] = "split_ledger"
+    group_by: SplitGrouping = "passage"
+    key: int = 0  # the passage id (group_by "passage") or the book id ("book")
+    split: SplitName = "train"
+    build: str = ""  # the build that first wrote it
+    seed: int = 0  # that build's seed (provenance; the split itself no longer depends on it)

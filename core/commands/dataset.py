@@ -31,6 +31,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--seed", type=int, help="seed for choices, splits and order (default from settings)")
     p.add_argument("--group-by", choices=("passage", "book"), default="passage",
                    help="keep each passage (default) or each whole book inside one split")
+    p.add_argument("--reshuffle", action="store_true",
+                   help="split afresh, ignoring the splits earlier builds gave their passages (e.g. after changing "
+                        "--seed); models trained on earlier builds then cannot be compared on this one's held-out rows")
     p.add_argument("--mix", default="balanced", help="method, balanced (default) or a TOML mix file")
     p.add_argument("--persona", metavar="LINE",
                    help="one short line given to the student as a system turn in every book row (default: none)")
@@ -58,7 +61,8 @@ def spec_from_args(args: argparse.Namespace) -> BuildSpec:
         name=args.name, size=args.size, stages=parse_stages(args.stages), mix=args.mix, formats=args.format,
         general_path=Path(args.general) if args.general else None, general_ratio=args.general_ratio,
         valid_ratio=args.valid, test_ratio=args.test, seed=args.seed, group_by=args.group_by,
-        near_dedup=not args.no_near_dedup, overwrite=args.force, persona=args.persona)
+        near_dedup=not args.no_near_dedup, overwrite=args.force, persona=args.persona,
+        reshuffle=args.reshuffle)
 
 
 def export_command(args: argparse.Namespace, ctx: CommandContext) -> int:

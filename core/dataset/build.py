@@ -29,15 +29,16 @@ from core.dataset.items import DatasetItem
 from core.dataset.select import Selector, Shortfall, StageChoice
 from core.dataset.spec import BuildSpec, BuildSpecError, ResolvedSpec
 from core.dataset.leakage import PassageSpan, answer_overlap_warning, assert_no_text_leakage, passage_spans
-from core.dataset.split import (SPLITS, SplitPlan, assert_no_leakage, check_honoured, leakage_report,
-                                missing_split_warnings, plan_splits, pool_problem, share_warning, split_counts,
-                                stage_problem)
+from core.dataset.split import (SPLITS, SplitPlan, assert_no_leakage, check_honoured, continuity_notes,
+                                leakage_report, missing_split_warnings, plan_splits, pool_problem, share_warning,
+                                split_counts, stage_problem)
 from core.dataset.tokens import TokenCounter, token_counter
 from core.dataset.validate import validate_export
 from core.errors import UserError
 from core.paths import inside, safe_name
 from core.project import Project
 from store.database import Database
+from store.errors import StoreWriteError
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -79,6 +80,10 @@ class BuildResult:
                             "shortfalls": [x.to_dict() for x in s.shortfalls], "formats": list(s.formats)}
                            for s in self.stages],
                 "warnings": self.warnings}
+
+
+class SplitLedgerWriteError(UserError):
+    """The build was written but its splits could not be recorded in the store's split ledger."""
 
 
 class BuildWriteError(UserError):
@@ -133,14 +138,18 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     general = [i for i in dedup.kept if not i.is_example]
     _report(progress, "split")
     spans = passage_spans({p: db.passages.view(p) for p in sorted({i.passage_id for i in pool if i.passage_id})})
+    ledger = {} if resolved.reshuffle else db.split_ledger.splits(resolved.group_by)
     plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by,
-                       spans=spans)
+                       spans=spans, ledger=ledger)
     selector = Selector(pool, general, mix, resolved.seed, resolved.general_ratio if general_items else 0.0,
                         split_of=plan.split_of)
     checked = _checked_stages(resolved, selector, plan, pool, spans, progress)
-    last = split_counts(checked[-1][1].items, plan)
+    written = checked[-1][1].items  # the largest stage holds every other (stages are nested)
+    last = split_counts(written, plan)
+    continuity = plan.continuity(written)
     notes = [share_warning(last, plan.ratios, resolved.group_by), answer_overlap_warning(checked[-1][3])]
-    split_notes = missing_split_warnings(plan.ratios) + [note for note in notes if note]
+    split_notes = (missing_split_warnings(plan.ratios) + continuity_notes(continuity)
+                   + [note for note in notes if note])
 
     staging = inside(project.exports, f".{resolved.name}.building-{os.getpid()}")
     try:
@@ -160,9 +169,10 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
                                              formats=formats))
             if resolved.staged:
                 write_card(folder, _card(resolved, collected, dedup, general_format, general_items, plan, [stage_card],
-                                          split_notes))
+                                          split_notes, continuity))
         _report(progress, "card")
-        card = _card(resolved, collected, dedup, general_format, general_items, plan, stages_card, split_notes)
+        card = _card(resolved, collected, dedup, general_format, general_items, plan, stages_card, split_notes,
+                     continuity)
         write_card(staging, card)
         if "alpaca" in resolved.formats:
             _write_axolotl(staging, resolved)
@@ -173,6 +183,7 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _record_splits(db, resolved, plan.assignments(pool))
     # A staged build's shortfalls name their stage: "Leo Tolstoy: 48 of 67" and "48 of 133" read as a contradiction.
     warnings = [(f"Stage {stage.size}: " if resolved.staged else "") + s.sentence()
                 for stage in stage_results for s in stage.shortfalls]
@@ -184,6 +195,28 @@ def build_dataset(project: Project, db: Database, spec: BuildSpec, progress: Opt
     _report(progress, "done", 1, 1)
     return BuildResult(name=resolved.name, path=destination, stages=stage_results, card=card,
                        seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def _record_splits(db: Database, resolved: ResolvedSpec, splits: dict[int, str]) -> None:
+    """Record the split this written build planned for every passage (book) of its pool, where none is yet.
+
+    WHY the whole pool, not only the rows written: a build of 200 from a pool of 1,000 planned all
+    1,000, and recording them all makes the same spec give the same files again (recording only the
+    200 left the other 800 to quotas that the 200 had already filled).  WHY only now: a build that
+    stops (or fails to write) gave no passage to anyone, so it must not pin a split; one transaction,
+    so a kill leaves all of this build's entries or none.  A reshuffled build's splits replace the
+    ledger of its grouping.
+    """
+    try:
+        with db.transaction():
+            if resolved.reshuffle:
+                db.split_ledger.replace(resolved.group_by, splits, resolved.name, resolved.seed)
+            else:
+                db.split_ledger.record_first(resolved.group_by, splits, resolved.name, resolved.seed)
+    except StoreWriteError as exc:
+        raise SplitLedgerWriteError(f"The build {resolved.name} was written, but the splits of its passages could "
+                                    f"not be recorded ({exc}); fix that and build it again with --force, or a later "
+                                    f"build may put its passages in other splits.") from None
 
 
 def _empty_sentence(collected: Collected) -> str:
@@ -273,7 +306,8 @@ def _write_stage(folder: Path, relative: str, choice: StageChoice, splits: dict[
 
 
 def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, general_format: str, general_items: list[DatasetItem],
-          plan: SplitPlan, stages: list[dict[str, Any]], split_notes: list[str]) -> dict[str, Any]:
+          plan: SplitPlan, stages: list[dict[str, Any]], split_notes: list[str],
+          continuity: dict[str, object]) -> dict[str, Any]:
     from collections import Counter
 
     return {
@@ -289,7 +323,8 @@ def _card(resolved: ResolvedSpec, collected: Collected, dedup: DedupResult, gene
         },
         "split_plan": {"units_per_split": dict(Counter(plan.units.values())), "group_by": plan.group_by,
                        "ratios": plan.ratios, "linked_passages": plan.linked(),
-                       "no_split": [s for s in SPLITS if plan.ratios[s] <= 0], "notes": split_notes},
+                       "no_split": [s for s in SPLITS if plan.ratios[s] <= 0], "notes": split_notes,
+                       "earlier_builds": {**continuity, "reshuffled": resolved.reshuffle}},
         "stages": stages,
     }
 

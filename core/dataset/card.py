@@ -242,6 +242,26 @@ def _general(spec: dict[str, Any], pool: dict[str, Any]) -> str:
            f"{spec['general_ratio']}"
 
 
+def render_earlier_builds(earlier: Any) -> str:
+    """The card's sentence on the split ledger: passages (books) that kept earlier builds' splits, new, moved.
+
+    WHY on the card: models trained on different builds are compared on a build's held-out split, which
+    is clean only if no passage changed split between the builds; the moves themselves are notes above.
+    """
+    if not isinstance(earlier, dict):
+        return ""
+    kind = "Books" if earlier.get("unit") == "book" else "Passages"
+    if earlier.get("reshuffled"):
+        return (f"Split afresh (--reshuffle): earlier builds' splits were not kept; this build's splits of its "
+                f"{earlier.get('new', 0) + earlier.get('kept', 0) + earlier.get('moved', 0)} {kind.lower()} "
+                f"replace them for later builds, so compare its models with earlier builds' only on rows neither "
+                f"trained on.\n")
+    return (f"{kind} in the split an earlier build gave them: {earlier.get('kept', 0)}; new to any build: "
+            f"{earlier.get('new', 0)}; moved to another split: {earlier.get('moved', 0)}"
+            + (" (why: in the notes above)" if earlier.get("moved") else "") + ". A later build keeps these "
+            f"splits, so models trained on different builds can be compared on held-out rows.\n")
+
+
 def render_readme(card: dict[str, Any]) -> str:
     spec = card["spec"]
     pool = card["pool"]
@@ -281,6 +301,9 @@ def render_readme(card: dict[str, Any]) -> str:
     linked = card.get("split_plan", {}).get("linked_passages", 0)
     if linked:
         lines.append(f"Passages kept in one split with another because their texts overlap or repeat: {linked}.\n")
+    earlier = render_earlier_builds(card.get("split_plan", {}).get("earlier_builds"))
+    if earlier:
+        lines.append(earlier)
     for stage in card["stages"]:
         size = stage["size"]
         heading = f"## Stage {size}" if card["staged"] else "## Contents"

@@ -79,8 +79,10 @@ def preview_mix(project: Project, db: Database, spec: BuildSpec) -> MixPreview:
     pool = [i for i in dedup.kept if i.is_example]
     general = [i for i in dedup.kept if not i.is_example]
     spans = passage_spans({p: db.passages.view(p) for p in sorted({i.passage_id for i in pool if i.passage_id})})
+    # The splits earlier builds gave are read, never written: only a written build records its splits.
+    ledger = {} if resolved.reshuffle else db.split_ledger.splits(resolved.group_by)
     plan = plan_splits(dedup.kept, resolved.valid_ratio, resolved.test_ratio, resolved.seed, resolved.group_by,
-                       spans=spans)
+                       spans=spans, ledger=ledger)
     problem = pool_problem(pool, plan) if pool else ""
     selector = Selector(pool, general, collected.mix, resolved.seed, resolved.general_ratio if general_items else 0.0,
                         split_of=plan.split_of)

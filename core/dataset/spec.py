@@ -31,6 +31,8 @@ class BuildSpec:
     general_path / general_ratio: a JSONL file of general instruction data and its share of the build.
     persona: an optional short line given to the student as a system turn in every book row ("" or None:
         no system turn).  Never the teacher's instructions: a multi-line or long text is refused.
+    reshuffle: plan the splits afresh, ignoring the splits earlier builds gave (the split ledger), and
+        record this build's instead (`interiority export --reshuffle`).
     """
 
     name: str
@@ -49,6 +51,7 @@ class BuildSpec:
     tokenizer_model: Optional[str] = None
     overwrite: bool = False
     persona: Optional[str] = None
+    reshuffle: bool = False
 
     def resolve(self, settings: Settings) -> "ResolvedSpec":
         """Fill defaults from the settings and check every value; raises BuildSpecError."""
@@ -84,7 +87,7 @@ class BuildSpec:
             general_path=Path(self.general_path) if self.general_path else None, general_ratio=general_ratio,
             valid_ratio=valid, test_ratio=test, seed=dataset.seed if self.seed is None else int(self.seed),
             group_by=self.group_by, near_dedup=self.near_dedup, near_duplicate_ratio=near_ratio,
-            tokenizer_model=tokenizer or "", overwrite=self.overwrite, persona=persona)
+            tokenizer_model=tokenizer or "", overwrite=self.overwrite, persona=persona, reshuffle=bool(self.reshuffle))
 
 
 MAX_PERSONA_CHARS = 300
@@ -125,6 +128,7 @@ class ResolvedSpec:
     tokenizer_model: str
     overwrite: bool
     persona: str = ""
+    reshuffle: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
