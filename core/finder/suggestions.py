@@ -136,14 +136,19 @@ class BookScores:
         """Paragraph `paragraph` with its score, reasons and preview."""
         start, end = (int(v) for v in self.spans[paragraph])
         text = self.text[start:end]
-        _, reasons = explain(text)
+        own, reasons = explain(text)
         score = float(self.scores[paragraph])
         # The neighbours' term is named when it moved this paragraph's odds by half or more (x1.65), the way
-        # the score leans: "amid plain narration" is no reason for a suggestion.
+        # the score leans: "amid plain narration" is no reason for a suggestion.  The reasons before it lean
+        # the way the paragraph's own score does; where the neighbours tipped it the other way ("Amen! He
+        # gnashed in fury." alone 0.63, among plain paragraphs 0.50), "but" says this one counts against them.
         context = float(self.context[paragraph])
         if abs(context) >= CONTEXT_NAMED and (context > 0) == (score >= STRONG):
             named = "amid passages of inner life" if context > 0 else "amid plain narration"
-            reasons = [named] if reasons == [NO_MARKS] else [*reasons, named]
+            if reasons == [NO_MARKS]:
+                reasons = [named]
+            else:
+                reasons = [*reasons, named if (context > 0) == (own >= STRONG) else f"but {named}"]
         # What the verdicts moved, apart from what the teacher's rating did: the score against the
         # unlearned one with the teacher's rating at its prior weight.
         unlearned = float(self.local_logit[paragraph])

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.finder.features import TITLE_LIST, extract
-from core.finder.scorer import CONTEXT_SPAN, CONTEXT_WEIGHT, book_logits, context_terms, local_logits
+from core.finder.scorer import CONTEXT_SPAN, CONTEXT_WEIGHT, book_logits, context_terms, explain, local_logits
 from core.finder.suggestions import BookScores
 
 INNER = ("She wondered whether he had ever loved her; perhaps not, she thought, and the thought hurt her "
@@ -81,3 +81,26 @@ def test_a_teacher_rating_is_not_credited_to_the_verdicts() -> None:
     model = LearnedModel(verdicts=3, bias=8.0)
     scores.rerank(model)
     assert scores.suggestion(0).reasons[0] == "like the passages you marked valuable"
+
+
+def _book(texts: list[str]) -> BookScores:
+    spans, text, start = [], "", 0
+    for paragraph in texts:
+        text += paragraph + "\n\n"
+        spans.append((start, start + len(paragraph)))
+        start = len(text)
+    return BookScores(1, text, spans, extract(texts))
+
+
+def test_neighbours_that_tip_the_score_against_its_own_reasons_read_as_but() -> None:
+    """Before: "words of thought and feeling: knew, perhaps; ...; amid plain narration" -- reasons for and a
+    reason against in one list, unmarked (seen on Ulysses and Alice in the least-certain list)."""
+    middling = "He knew the road well; perhaps it was the third time he had come this way."
+    scores = _book([PLAIN] * 5 + [middling] + [PLAIN] * 5)
+    suggestion = scores.suggestion(5)
+    assert explain(middling)[0] >= 0.5 > suggestion.score  # its own reasons lean one way, the score the other
+    assert suggestion.reasons[-1] == "but amid plain narration"
+    assert "amid plain narration" not in suggestion.reasons
+    # where they agree there is no "but"
+    inner = _book([INNER] * 5 + [middling] + [INNER] * 5).suggestion(5)
+    assert inner.reasons[-1] == "amid passages of inner life"

@@ -6,6 +6,7 @@ the keys on Notes from Underground (small, first-person: many strong paragraphs)
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.style import Style
@@ -414,3 +415,30 @@ async def test_a_list_that_cannot_be_ranked_says_so_instead_of_ranking_for_ever(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ReaderScreen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_the_highlighted_suggestion_is_shown_whole_inside_the_list(make_app, notes_book, size):
+    """Each row is four or five lines; moving down must bring the whole highlighted row into the box.
+
+    The list used to be as tall as the whole box, heading included, so it ran past the box's bottom and
+    the row scrolled "into view" was cut by the heading's three lines.
+    """
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await open_book(app, pilot)
+        await pilot.press("S")
+        await settle(app, pilot)
+        modal = app.screen
+        assert isinstance(modal, SuggestionsModal)
+        options = modal.query_one(OptionList)
+        box = modal.query_one("#suggestions-box")
+        assert options.region.bottom <= box.content_region.bottom
+        height = options.scrollable_content_region.height
+        for _ in range(6):
+            await pilot.press("down")
+            await pilot.pause()
+            row = modal.rows[options.highlighted]
+            shown = " ".join(" ".join(options.render_line(y).text for y in range(height)).split())
+            assert f"{row.score:4.2f} \u00b6{row.paragraph} " in shown, shown
+            assert " ".join(row.reasons[-1].split()) in shown, shown  # its last line too

@@ -67,8 +67,11 @@ def heading(library: bool, uncertain: bool, count: int, title: str) -> str:
 class SuggestionsModal(ModalScreen[Optional["Suggestion"]]):
     """The finder's suggestions; dismisses with the chosen one (None on Escape)."""
 
+    # The list takes what the heading leaves (1fr): at its default height (up to 100% of the box) it ran
+    # past the box's bottom by the heading's lines, and the highlighted row, scrolled "into view", was cut.
     DEFAULT_CSS = """
     SuggestionsModal #suggestions-box { width: 110; }
+    SuggestionsModal #suggestion-list { height: 1fr; }
     """
 
     BINDINGS = [
