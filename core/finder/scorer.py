@@ -184,6 +184,10 @@ def _phrase(name: str, text: str, raw: float, positive: bool, shown: Optional[se
     if name == "modal_past":
         return "memory and reverie (had, would)" if positive else "simple past"
     if name == "fragments":
+        if positive and _sentences(text) <= 1:
+            # One narrated sentence is no "thought in fragments": in the paragraphs ranked highest it is the tag
+            # of a quoted thought ("Ah, she has come!" thought he.), which the feature counts as a fragment.
+            return ""
         return "thought in fragments (short narrated sentences)" if positive else "whole, built sentences"
     if name == "present_narration":
         return "present tense in the narration (a mind's own time)" if positive else "past-tense narration"

@@ -49,3 +49,26 @@ def test_no_reason_twice_and_no_word_quoted_twice(corpus: Path) -> None:
             assert "sentence after sentence of thought or feeling" not in reasons, (reasons, paragraph)
     assert one_sentence > 20
     assert explain("“To-morrow,” I thought.")[1][0] == "a sentence of thought or feeling"
+
+
+def test_one_narrated_sentence_is_not_thought_in_fragments(corpus: Path) -> None:
+    """Seen in `suggest` on War and Peace and Karamazov: "thought in fragments (short narrated sentences)" for
+    "\u201cAh, she has come!\u201d thought he." -- one sentence, its only narration the tag of a quoted thought."""
+    from core.finder.scorer import _sentences
+
+    tagged = "\u201cHe\u2019s alone,\u201d thought Mitya, \u201cin all probability he\u2019s alone.\u201d"
+    score, reasons = explain(tagged)
+    assert score >= 0.5 and len(reasons) == 3
+    assert not any(r.startswith("thought in fragments") for r in reasons), reasons
+    text = (corpus / "brothers_karamazov_28054.txt").read_text(encoding="utf-8")
+    paragraphs = [p.strip() for p in text.split("\n\n") if len(p.strip()) > 20][200:1400]
+    several = 0
+    for paragraph in paragraphs:
+        reasons = explain(paragraph)[1]
+        if _sentences(paragraph) <= 1:
+            assert "thought in fragments (short narrated sentences)" not in reasons, (reasons, paragraph)
+        elif "thought in fragments (short narrated sentences)" in reasons:
+            several += 1
+    assert several >= 3  # still said where there are several short narrated sentences
+    assert "thought in fragments (short narrated sentences)" in explain(
+        "A few sheep. That was all. Not like that! Too late now, she thought. Gone.")[1]
