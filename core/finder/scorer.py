@@ -14,7 +14,8 @@ from typing import Optional, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from core.finder.features import FEATURE_NAMES, QUOTED, SENTENCE_SPLIT, TITLE_LIST, extract, family_words
+from core.finder.features import (FEATURE_NAMES, QUOTED, SENTENCE_SPLIT, TITLE_LIST, extract, family_words,
+                                  normalize_quotes)
 from core.finder.logistic import sigmoid
 from core.finder.weights import BIAS, WEIGHTS
 
@@ -133,7 +134,7 @@ def _evidence(text: str, families: Sequence[str], shown: set[str], limit: int = 
 
 def _sentences(text: str) -> int:
     """Narrated sentences (quoted speech cut out, as the sentence columns count them)."""
-    narration = QUOTED.sub("\n", text.replace("’", "'").replace("‘", "'"))
+    narration = QUOTED.sub("\n", normalize_quotes(text))
     return sum(1 for piece in SENTENCE_SPLIT.split(narration) if any(c.isalpha() for c in piece))
 
 
@@ -192,7 +193,7 @@ def _phrase(name: str, text: str, raw: float, positive: bool, shown: Optional[se
     if name == "present_narration":
         return "present tense in the narration (a mind's own time)" if positive else "past-tense narration"
     if name == "deixis":
-        return "the character's now and here" if positive else "no now or here"
+        return "the character's here and now" if positive else "no here and now"
     if name == "interjections":
         return "the inner voice exclaiming (oh, O, alas)" if positive else "no interjections"
     if name == "speech_introspection":
@@ -202,7 +203,7 @@ def _phrase(name: str, text: str, raw: float, positive: bool, shown: Optional[se
             return "no sentence of thought or feeling"
         if _sentences(text) <= 1:  # peak and mean are the same sentence: one reason, worded for one
             return "a sentence of thought or feeling"
-        return ("one sentence dense with thought or feeling" if name == "sentence_peak"
+        return ("a sentence dense with thought or feeling" if name == "sentence_peak"
                 else "sentence after sentence of thought or feeling")
     if name == "verbless":
         return "verbless notes, thought in shorthand" if positive else "whole sentences with verbs"

@@ -77,3 +77,28 @@ def test_the_added_features_measure_what_their_docstring_says() -> None:
     assert _feature(notes, "verbless") > 0.15 and _feature(notes, "subjectless") > 0.5
     built = "He walked to the window. She was reading the letter again. They had gone."
     assert _feature(built, "verbless") == 0.0 and _feature(built, "subjectless") == 0.0
+
+
+def test_speech_in_single_quotes_reads_as_speech_like_double_quotes() -> None:
+    """British editions put dialogue in single quotes; read as narration, every "I" in it counted as a narrator's."""
+    from core.finder.features import normalize_quotes
+
+    double = "“I can’t think why I came,” said Lily. “It’s five o’clock and I don’t know anyone here.” He nodded."
+    single = "‘I can’t think why I came,’ said Lily. ‘It’s five o’clock and I don’t know anyone here.’ He nodded."
+    ascii_single = "'I can't think why I came,' said Lily. 'It's five o'clock and I don't know anyone here.' He nodded."
+    expected = extract([double], ngrams=False).features
+    assert np.allclose(extract([single], ngrams=False).features, expected)
+    assert np.allclose(extract([ascii_single], ngrams=False).features, expected)
+    # apostrophes stay words; nested single quotes inside double ones are left alone
+    assert normalize_quotes("It was five o’clock; the boys’ books") == "It was five o'clock; the boys' books"
+    assert normalize_quotes("He said “it’s ‘fine’ now”.") == "He said “it's 'fine' now”."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab I'’‘“”\"-—(.,!\n")), max_size=80))
+def test_quote_normalizing_keeps_the_words_of_any_text(text: str) -> None:
+    from core.finder.features import normalize_quotes
+
+    out = normalize_quotes(text)
+    assert "’" not in out and "‘" not in out
+    assert [c for c in out if c.isalpha()] == [c for c in text if c.isalpha()]
