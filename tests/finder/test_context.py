@@ -16,6 +16,15 @@ PLAIN = "The regiment marched along the road past the bridge, and the guns were 
 MIDDLE = "He opened the door and went into the next room, where the table was laid for dinner."
 
 
+def _book(paragraphs: list[str]) -> BookScores:
+    """A book of these paragraphs, a blank line apart, scored as the finder scores one."""
+    spans, text = [], ""
+    for paragraph in paragraphs:
+        spans.append((len(text), len(text) + len(paragraph)))
+        text += paragraph + "\n\n"
+    return BookScores(1, text, spans, extract(paragraphs))
+
+
 def _brute_force(logits: np.ndarray, usable: np.ndarray) -> np.ndarray:
     out = np.zeros(len(logits))
     for i in range(len(logits)):
@@ -46,13 +55,7 @@ def test_a_plain_paragraph_among_inner_ones_scores_higher_than_among_plain_ones(
 
 
 def test_the_reasons_name_the_neighbours_when_they_moved_the_score() -> None:
-    texts = [INNER] * 5 + [MIDDLE] + [INNER] * 5
-    spans, text, start = [], "", 0
-    for paragraph in texts:
-        text += paragraph + "\n\n"
-        spans.append((start, start + len(paragraph)))
-        start = len(text)
-    scores = BookScores(1, text, spans, extract(texts))
+    scores = _book([INNER] * 5 + [MIDDLE] + [INNER] * 5)
     inner = scores.suggestion(0)
     assert inner.score >= 0.5 and "amid passages of inner life" in inner.reasons
     # a paragraph alone in its book has no neighbours to speak of
@@ -64,13 +67,7 @@ def test_a_teacher_rating_is_not_credited_to_the_verdicts() -> None:
     """Before: any shift from the local score was put down to the verdicts, the teacher's included."""
     from core.finder.learner import LearnedModel
 
-    texts = [PLAIN, MIDDLE, PLAIN]
-    spans, text, start = [], "", 0
-    for paragraph in texts:
-        text += paragraph + "\n\n"
-        spans.append((start, start + len(paragraph)))
-        start = len(text)
-    scores = BookScores(1, text, spans, extract(texts))
+    scores = _book([PLAIN, MIDDLE, PLAIN])
     scores.rerank(LearnedModel(verdicts=3))  # verdicts that taught nothing: every correction 0
     scores.set_teacher_ratings({1: 0.98})
     reasons = scores.suggestion(1).reasons
@@ -81,15 +78,6 @@ def test_a_teacher_rating_is_not_credited_to_the_verdicts() -> None:
     model = LearnedModel(verdicts=3, bias=8.0)
     scores.rerank(model)
     assert scores.suggestion(0).reasons[0] == "like the passages you marked valuable"
-
-
-def _book(texts: list[str]) -> BookScores:
-    spans, text, start = [], "", 0
-    for paragraph in texts:
-        text += paragraph + "\n\n"
-        spans.append((start, start + len(paragraph)))
-        start = len(text)
-    return BookScores(1, text, spans, extract(texts))
 
 
 def test_neighbours_that_tip_the_score_against_its_own_reasons_read_as_but() -> None:

@@ -118,16 +118,22 @@ FIT2 = [("ulysses_4300.txt", 60), ("alice_in_wonderland_11.epub", 30)]
 
 
 def draw_fit2(taken: set[tuple[str, int]]) -> list[dict[str, object]]:
+    return _draw_more(FIT2_SEED, FIT2, "fit2", taken)
+
+
+def _draw_more(seed: int, plan: list[tuple[str, int]], split: str,
+               taken: set[tuple[str, int]]) -> list[dict[str, object]]:
+    """`count` random eligible paragraphs of each book in `plan` under `seed`, none of them in `taken`."""
     rows: list[dict[str, object]] = []
-    for name, count in FIT2:
+    for name, count in plan:
         book = parse_book_file(CORPUS / name).text
-        rng = random.Random(f"{FIT2_SEED}:{name}")
+        rng = random.Random(f"{seed}:{name}")
         eligible = [i for i, (s, e) in enumerate(book.paragraphs)
                     if e - s >= MIN_CHARS and not book.text[s:e].isupper() and (name, i) not in taken]
         for index in sorted(rng.sample(eligible, count)):
             start, end = book.paragraphs[index]
             rows.append({"book": name, "paragraph": index, "start": start, "end": end,
-                         "sha": span_hash(book.text[start:end]), "split": "fit2"})
+                         "sha": span_hash(book.text[start:end]), "split": split})
     return rows
 
 
@@ -143,14 +149,4 @@ FIT3 = [(name, 40) for name in BOOKS + ["anna_karenina_1399.txt", "ulysses_4300.
 
 
 def draw_fit3(taken: set[tuple[str, int]]) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for name, count in FIT3:
-        book = parse_book_file(CORPUS / name).text
-        rng = random.Random(f"{FIT3_SEED}:{name}")
-        eligible = [i for i, (s, e) in enumerate(book.paragraphs)
-                    if e - s >= MIN_CHARS and not book.text[s:e].isupper() and (name, i) not in taken]
-        for index in sorted(rng.sample(eligible, count)):
-            start, end = book.paragraphs[index]
-            rows.append({"book": name, "paragraph": index, "start": start, "end": end,
-                         "sha": span_hash(book.text[start:end]), "split": "fit3"})
-    return rows
+    return _draw_more(FIT3_SEED, FIT3, "fit3", taken)
