@@ -210,13 +210,11 @@ class ReaderScreen(StudioScreen):
         placeholder.display = True
         self.query_one("#reader-status", Static).update("")
         self.sidebar.show_passage(None)
+        self.suggestions.describe_cursor()  # no book: no finder's note either
 
     def _go_to_offset(self, offset: int) -> None:
-        if self.book_text is None or self.view is None:
-            return
-        paragraph = self.book_text.paragraph_at(offset)
-        start = self.book_text.paragraphs[paragraph][0] if self.book_text.paragraphs else 0
-        self.view.go_to(paragraph, max(0, offset - start))
+        if self.view is not None:
+            self.view.go_to_offset(offset)  # its paragraph and char, the line holding it at the top
 
     # ---- reading position ---------------------------------------------------------------------
 
@@ -484,6 +482,7 @@ class ReaderScreen(StudioScreen):
         """Show the sidebar on a wide terminal, hide it on a narrow one, unless the user chose with `s`."""
         if self._sidebar_chosen is None and not self._sidebar_for_edit:
             self.sidebar.display = width >= NARROW_COLUMNS
+            self.suggestions.describe_cursor()  # shown: the finder's note on the cursor's paragraph
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_sidebar(event.size.width)
@@ -497,4 +496,4 @@ class ReaderScreen(StudioScreen):
         if not shown and sidebar.has_focus_within and self.view is not None:
             self.view.focus()
         sidebar.display = shown
-
+        self.suggestions.describe_cursor()

@@ -28,9 +28,17 @@ if TYPE_CHECKING:  # core.finder (numpy) loads with the first book, not with the
     from core.project import Project
     from store.database import Database
     from tui.widgets.reader_view import ReaderView
+    from tui.widgets.tag_sidebar import TagSidebar
 
 OPEN_A_BOOK = "Open a book first: press 1 for the Library, choose a book and press Enter."
 STILL_SCORING = "The finder is still scoring this book; try again in a moment."
+SUGGESTED_KEYS = "a takes it as a passage, x dismisses it."
+DISMISSED_NOTE = ("You dismissed this suggestion: x again restores it, or mark a stretch of text and press Enter "
+                  "to make a passage.")
+NOTES_KEPT = 256  # paragraphs described per snapshot before the cache starts again
+# Reasons for a paragraph up to this long are built at once (features of 2,000 characters: under a
+# millisecond); a longer one's after the frame, the note giving the score alone until then.
+REASONS_AT_ONCE_CHARS = 2000
 
 SUGGESTION_BINDINGS = [
     Binding("f", "suggestion('next')", "Next suggestion", id="reader.suggestion_next",
@@ -80,6 +88,8 @@ class ReaderHost(Protocol):
     @property
     def view(self) -> Optional["ReaderView"]: ...
     @property
+    def sidebar(self) -> "TagSidebar": ...
+    @property
     def studio(self) -> Any: ...
     def refresh_passages(self) -> None: ...
     def open_book(self, book_id: int, offset: Optional[int] = None) -> None: ...
@@ -94,6 +104,8 @@ class ReaderSuggestions:
         self.host = host
         self.reading: Optional[BookReading] = None
         self._centre_when_open: Optional[tuple[int, int]] = None  # (book, paragraph) chosen in another book
+        self._described: Optional[int] = None  # the paragraph the sidebar's note is about (this snapshot)
+        self._notes: dict[int, str] = {}  # paragraph -> "Suggested (0.93): ..." for this snapshot
 
     @property
     def finder(self) -> "ReadingFinder":
@@ -108,6 +120,9 @@ class ReaderSuggestions:
         self._ask(lambda finder, book_id: finder.reading(book_id))
         pending, self._centre_when_open = self._centre_when_open, None
         view = self.host.view
+        if view is not None:  # the sidebar's note follows the cursor from paragraph to paragraph
+            view.watch(view, "cursor_paragraph", self.describe_cursor, init=False)
+        self._forget_notes()
         if pending is not None and view is not None and pending[0] == self.host.book_id:
             view.call_after_refresh(view.go_to_paragraph, pending[1])  # after the first layout: centring needs it
 
@@ -142,6 +157,7 @@ class ReaderSuggestions:
         view = self.host.view
         if view is not None:
             view.set_marks(reading.levels)
+        self._forget_notes()  # a new score (a verdict re-ranked the book): described afresh
 
     def ahead(self, paragraph: int) -> str:
         """The status line's part: how many strong suggestions lie from `paragraph` (the top of the view) on.
@@ -153,6 +169,64 @@ class ReaderSuggestions:
             return ""
         count = self.reading.ahead(paragraph - 1)
         return f"{count} suggestion{'' if count == 1 else 's'} ahead (f next, S list)"
+
+    # ---- the sidebar's note on the paragraph under the cursor -----------------------------------
+
+    def _forget_notes(self) -> None:
+        self._described = None
+        self._notes.clear()
+        self.describe_cursor()
+
+    def describe_cursor(self) -> None:
+        """Say in the sidebar why the paragraph under the cursor is suggested (or that it was dismissed).
+
+        Why here and not in the S list alone: a reader going through suggestions with f looks at the
+        sidebar, and it said only "no passage under the cursor".  Called on every move into another
+        paragraph and with every snapshot, from key handlers, so it does the least: nothing when the
+        paragraph and the snapshot did not change, nothing while the sidebar is hidden (a narrow
+        terminal: nothing extra is said).  The reasons (`BookScores.suggestion` extracts the
+        paragraph's features) are built once per paragraph and snapshot: at once for an ordinary
+        paragraph, after the frame for a long one (milliseconds), the note giving the score until then.
+        """
+        sidebar, view, reading = self.host.sidebar, self.host.view, self.reading
+        if not sidebar.display:
+            self._described = None  # shown again (`s`, a wider terminal): described afresh
+            return
+        if view is None or reading is None or reading.scores.book_id != self.host.book_id or not len(reading.scores):
+            self._described = None  # no book, or its scores not here yet
+            sidebar.show_note(None)
+            return
+        from core.finder.reading import paragraph_of
+        from core.finder.suggestions import STRONG
+
+        paragraph = paragraph_of(reading.scores, view.cursor_offset)
+        if paragraph == self._described:
+            return
+        self._described = paragraph
+        score = float(reading.scores.scores[paragraph])
+        start, end = (int(v) for v in reading.scores.spans[paragraph])
+        if paragraph in reading.dismissed:
+            sidebar.show_note(DISMISSED_NOTE)
+        elif score < STRONG or reading.scores.judged[paragraph]:
+            sidebar.show_note(None)
+        elif paragraph in self._notes:
+            sidebar.show_note(self._notes[paragraph])
+        elif end - start <= REASONS_AT_ONCE_CHARS:
+            self._give_reasons(reading, paragraph)  # one update of the sidebar, not two (each may lay it out)
+        else:
+            sidebar.show_note(f"Suggested ({score:.2f}).\n{SUGGESTED_KEYS}")
+            view.call_after_refresh(self._give_reasons, reading, paragraph)
+
+    def _give_reasons(self, reading: BookReading, paragraph: int) -> None:
+        """The note with the reasons, unless the cursor or the snapshot moved on meanwhile."""
+        if reading is not self.reading or paragraph != self._described:
+            return
+        suggestion = reading.scores.suggestion(paragraph)
+        reasons = "; ".join(suggestion.reasons) or "no single feature stands out"
+        if len(self._notes) >= NOTES_KEPT:
+            self._notes.clear()
+        note = self._notes[paragraph] = f"Suggested ({suggestion.score:.2f}): {reasons}.\n{SUGGESTED_KEYS}"
+        self.host.sidebar.show_note(note)
 
     # ---- the keys ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Offset
 from textual.message import Message
+from textual.reactive import var
 from textual.selection import Selection
 
 from tui.widgets.reader_cursor import ReaderCursor
@@ -43,6 +44,7 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
     """
 
     ALLOW_SELECT = True
+    cursor_paragraph = var(-1)  # the cursor's paragraph, watched by the reader (the finder's note follows it)
 
     COMPONENT_CLASSES = {
         "reader-view--cursor",
@@ -318,6 +320,7 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
             self.refresh_bindings()
 
     def _check_cursor_passage(self) -> None:
+        self.cursor_paragraph = self._layout.position_of(self._at.offset)[0]  # watchers run when it changes
         passage = self._at.passages.at(self._at.offset)
         passage_id = passage.id if passage is not None else None
         if passage_id != self._cursor_passage_id:
@@ -393,11 +396,8 @@ class ReaderView(BookScrollView, can_focus=True, inherit_bindings=False):
     def action_paragraph_back(self) -> None:
         self._move_cursor(self._at.motion_target("paragraph_back"))
 
-    def action_search_next(self) -> None:
-        self.search_next()
-
-    def action_search_prev(self) -> None:
-        self.search_prev()
+    action_search_next = search_next
+    action_search_prev = search_prev
 
     def action_passage_next(self) -> None:
         self.jump_passage(1)

@@ -2,13 +2,15 @@
 
 Fields: phenomenology (one or two words), tags (typed, completed from the tags
 already used: an inline prefix completion plus a fuzzy list ranked by rapidfuzz
-and by use), the verdict (set by single keys on the reader screen), a note (why
+and by use, in tag_input.py), the verdict (set by single keys on the reader screen), a note (why
 the passage is valuable), and the elicitation templates, each with its "use
 when / not when" hint.  There is no save button: every change is posted up as `EditRequested`
 and the reader screen stores it (`core.passages.update_passage`), recolours the
 highlight and hands the stored record back with `edit_saved` (or `edit_failed`).
 The sidebar never reaches up to the app's database or project: the screen gives it
-the templates (`set_templates`) and the tag counts (`tag_counts`) it needs.
+the templates (`set_templates`) and the tag counts (`tag_counts`) it needs.  With no
+passage under the cursor the heading says how to make one, or what the screen gives it to
+say instead (`show_note`: why the finder suggests the paragraph there).
 """
 
 from __future__ import annotations
@@ -17,19 +19,18 @@ import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from rapidfuzz import fuzz, process
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from tui.widgets.tag_input import TagInput, TagSuggester, is_subsequence, rank_tags, split_tags
 from tui.widgets.template_choices import TemplateChoices
 
 if TYPE_CHECKING:
@@ -37,11 +38,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Tag completion lives in tag_input.py; these names are still importable from here.
+__all__ = ["NO_PASSAGE", "TagInput", "TagSidebar", "TagSuggester", "TemplateHint", "is_subsequence",
+           "load_template_hints", "rank_tags", "split_tags"]
+
 VERDICT_LABELS = {"valuable": "valuable", "not": "not valuable", "unsure": "unsure", "": "not judged yet"}
 NO_PASSAGE = ("No passage under the cursor. Move into a highlighted passage to tag it, or mark a stretch of "
               "text and press Enter to make one.")
-MAX_FUZZY_MATCHES = 6
-FUZZY_CUTOFF = 75.0  # WRatio for typos: "dred" scores 89 against "dread", "mem" 72 against the unrelated "shame"
 
 
 @dataclass(frozen=True)
@@ -73,108 +76,6 @@ def load_template_hints(project: Any) -> tuple[list[TemplateHint], str]:
     return hints, ("" if hints else "No templates yet.")
 
 
-def is_subsequence(query: str, text: str) -> bool:
-    """True when the characters of `query` appear in `text` in order ("mmr" in "memory")."""
-    rest = iter(text)
-    return all(character in rest for character in query)
-
-
-def rank_tags(query: str, counts: dict[str, int], limit: int = MAX_FUZZY_MATCHES,
-              exclude: Iterable[str] = ()) -> list[str]:
-    """Tags already used that match `query`, best first; an empty query lists the most used tags.
-
-    Three tiers, so that what the user typed the start of is never pushed down by a
-    fuzzy hit (issue 18, bug 11: "mmr" found nothing while "mem" completed):
-    tags that start with the query, then tags holding its letters in order
-    ("mmr" in "memory", the way fzf matches), then rapidfuzz's `WRatio` for typos
-    ("dred" for "dread").  Within a tier the more used tag comes first, then the
-    better score, then the name.  Matching ignores case.
-    """
-    skip = {tag.casefold() for tag in exclude}
-    choices = [tag for tag in counts if tag.casefold() not in skip]
-    typed = " ".join(query.split()).casefold()
-    if not typed:
-        return sorted(choices, key=lambda t: (-counts[t], t))[:limit]
-    scores = {tag: score for tag, score, _index in process.extract(
-        typed, choices, scorer=fuzz.WRatio, processor=str.casefold, limit=None, score_cutoff=0)}
-
-    def tier(tag: str) -> int:
-        folded = tag.casefold()
-        if folded.startswith(typed):
-            return 0
-        if is_subsequence(typed.replace(" ", ""), folded):
-            return 1
-        return 2 if scores.get(tag, 0.0) >= FUZZY_CUTOFF else 3
-
-    ranked = sorted(choices, key=lambda t: (tier(t), -counts[t], -scores.get(t, 0.0), t))
-    return [tag for tag in ranked if tier(tag) < 3][:limit]
-
-
-def split_tags(text: str) -> list[str]:
-    """Tags typed in one go, comma separated; inner spaces kept, surrounding ones dropped."""
-    return [" ".join(part.split()) for part in text.split(",") if part.strip()]
-
-
-def complete_tag(value: str, counts: dict[str, int]) -> Optional[str]:
-    """The most used tag that starts with `value` (any case), spelled with the user's typed prefix."""
-    if not value:
-        return None
-    typed = value.casefold()
-    matches = [tag for tag in counts if tag.casefold().startswith(typed) and len(tag) > len(value)]
-    if not matches:
-        return None
-    best = max(matches, key=lambda t: (counts[t], -len(t)))
-    return value + best[len(value):]
-
-
-class TagSuggester(Suggester):
-    """Inline completion: the most used tag that starts with what has been typed."""
-
-    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
-        super().__init__(use_cache=False, case_sensitive=False)
-        self.counts = counts
-
-    async def get_suggestion(self, value: str) -> Optional[str]:
-        return complete_tag(value, self.counts())
-
-
-class TagInput(Input):
-    """The tag field: Tab completes from the fuzzy list, Down moves into it, Backspace on empty removes a tag."""
-
-    BINDINGS = [
-        Binding("tab", "complete", "Complete tag", id="tag.complete", show=False),
-        Binding("down", "enter_matches", "Matching tags", id="tag.matches", show=False),
-    ]
-
-    class CompleteFromMatches(Message):
-        pass
-
-    class EnterMatches(Message):
-        pass
-
-    class RemoveLast(Message):
-        pass
-
-    def suggestion_for_value(self) -> Optional[str]:
-        """The inline completion, computed the same way as the suggester (no private Input state)."""
-        suggester = self.suggester
-        if not isinstance(suggester, TagSuggester):
-            return None
-        return complete_tag(self.value, suggester.counts())
-
-    def action_complete(self) -> None:
-        self.post_message(self.CompleteFromMatches())
-
-    def action_enter_matches(self) -> None:
-        self.post_message(self.EnterMatches())
-
-    def action_delete_left(self) -> None:
-        if not self.value:
-            self.post_message(self.RemoveLast())
-            return
-        super().action_delete_left()
-
-
 class TagSidebar(VerticalScroll):
     """Tagging for one passage at a time (`show_passage`)."""
 
@@ -200,6 +101,7 @@ class TagSidebar(VerticalScroll):
         self._templates: list[TemplateHint] = []
         self._templates_note = ""
         self._pending: Counter[int] = Counter()  # edits posted and not yet answered, per passage id
+        self._note: Optional[str] = None  # said instead of NO_PASSAGE (the finder's reasons), set by the screen
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -279,7 +181,7 @@ class TagSidebar(VerticalScroll):
         with self.prevent(Input.Changed, TextArea.Changed, SelectionList.SelectedChanged,
                           SelectionList.SelectionToggled):
             if passage is None:
-                heading.update(NO_PASSAGE)
+                heading.update(self._note or NO_PASSAGE)
                 phenomenology.value = ""
                 tag_input.value = ""
                 note.load_text("")
@@ -295,6 +197,24 @@ class TagSidebar(VerticalScroll):
         self._show_tags()
         self.query_one("#tag-matches", OptionList).display = False
         self._set_enabled(passage is not None)
+
+    def show_note(self, note: Optional[str]) -> None:
+        """What to say while no passage is under the cursor, instead of NO_PASSAGE (None: NO_PASSAGE).
+
+        The reader gives the finder's reasons for a suggested paragraph here, where the eye already
+        is when it has moved to one; a passage under the cursor keeps its heading and the note waits.
+        """
+        if note == self._note:
+            return  # a Static's update lays the sidebar out again
+        self._note = note
+        if self.passage is None and self.is_mounted:
+            # Laid out again only when its height changes: a layout of the sidebar costs a frame ~25 ms,
+            # and the note changes on every f.
+            heading = self.query_one("#tag-heading", Static)
+            heading.update(note or NO_PASSAGE, layout=False)
+            width, height = heading.content_size
+            if not width or heading.visual.get_height(heading.styles, width) != height:
+                heading.refresh(layout=True)
 
     def _select_templates(self, passage: "Passage") -> None:
         templates = self.query_one("#tag-templates", SelectionList)
