@@ -23,6 +23,7 @@ from tui.widgets.reader_paint import margin_segments
 from tui.widgets.reader_status import SEPARATOR, fit_status
 from tui.widgets.reader_scroll import MARK_GLYPHS
 from tui.widgets.reader_view import ReaderView
+from tests.finder.test_teacher_scoring import scored  # at import: importing it inside a @given test nests its @given
 
 
 # ---- the core the keys call ------------------------------------------------------------------
@@ -118,8 +119,6 @@ _BOOK: list = []
 def _small_book():
     """A 20-paragraph book scored once (scoring is not what these examples vary)."""
     if not _BOOK:
-        from tests.finder.test_teacher_scoring import scored
-
         _BOOK.append(scored(_PARAGRAPHS))
     return _BOOK[0]
 
