@@ -5,7 +5,7 @@ paragraphs), and a fresh slice of 90 other Ulysses and Alice paragraphs labelled
 never used to choose anything.  The floors are the figures measured when the weights were fitted,
 less a small margin, so a change that makes the finder worse fails here.  The issue's targets (AUC
 0.90 local, 0.92 with 30 verdicts) are quoted beside them: the local one is met leave-one-book-out
-(0.907; 0.878 on the fresh slice); the learner's is met when the 30 verdicts are in the book being
+(0.907; 0.883 on the fresh slice); the learner's is met when the 30 verdicts are in the book being
 read (0.921, its own correction over the library-wide one) and not when they are scattered at random
 over nine books (0.908, the local scorer's figure) or are the top suggestions and the uncertain ones
 (a little below the local scorer).
@@ -43,7 +43,7 @@ def test_local_scorer_leave_one_book_out_and_on_the_fresh_slice() -> None:
     assert lobo["auc"] >= 0.90  # measured 0.907 (target 0.90; 0.901 without the neighbours' term)
     assert lobo["precision_at_20"] >= 0.7  # measured 0.75 (15 of the top 20 of 722, 174 interior)
     assert lobo["auc"] >= lobo["naive_auc"] + 0.15  # word list: 0.730
-    assert fresh["auc"] >= 0.86  # measured 0.878 (target 0.90: not met on Ulysses and Alice)
+    assert fresh["auc"] >= 0.86  # measured 0.883 (target 0.90: not met on Ulysses and Alice)
     assert fresh["auc"] >= fresh["naive_auc"] + 0.3  # word list: 0.456
 
 
@@ -60,8 +60,8 @@ def test_learner_after_30_verdicts_is_no_worse_than_the_local_scorer() -> None:
     assert lobo["draws"] >= 15 and fresh["draws"] >= 15
     assert lobo["learner_auc"] >= lobo["local_auc_same_rows"] - 0.01  # measured 0.908 vs 0.908 (target 0.92)
     assert lobo["learner_auc"] >= 0.90
-    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.883 vs 0.873
-    assert across >= 0.86  # measured 0.881
+    assert fresh["learner_auc"] >= fresh["local_auc_same_rows"] - 0.01  # measured 0.890 vs 0.877
+    assert across >= 0.86  # measured 0.885
 
 
 def test_learner_after_30_verdicts_in_the_book_being_read() -> None:
@@ -90,6 +90,6 @@ def test_learner_with_verdicts_chosen_as_the_product_asks_for_them() -> None:
           f"{used['local_auc_same_rows']:.3f} on the unjudged rows; interior among the verdicts "
           f"{used['interior_among_verdicts']:.1f} (random verdicts: {verdict_mix():.1f})")
     assert used["draws"] >= 15
-    assert used["learner_auc"] >= 0.86  # measured 0.872 (local scorer 0.875 on the same rows; target 0.92)
+    assert used["learner_auc"] >= 0.86  # measured 0.869 (local scorer 0.873 on the same rows; target 0.92)
     assert used["learner_auc"] >= used["local_auc_same_rows"] - 0.02
-    assert used["interior_among_verdicts"] >= 20  # measured 25.0 of 30
+    assert used["interior_among_verdicts"] >= 20  # measured 25.5 of 30
