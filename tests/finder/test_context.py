@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from core.finder.features import TITLE_LIST, extract
 from core.finder.scorer import CONTEXT_SPAN, CONTEXT_WEIGHT, book_logits, context_terms, explain, local_logits
 from core.finder.suggestions import BookScores
+from tests.finder.test_teacher_scoring import scored
 
 INNER = ("She wondered whether he had ever loved her; perhaps not, she thought, and the thought hurt her "
          "somehow more than she could say, for she remembered how she had felt then, so afraid and so ashamed.")
@@ -18,11 +19,7 @@ MIDDLE = "He opened the door and went into the next room, where the table was la
 
 def _book(paragraphs: list[str]) -> BookScores:
     """A book of these paragraphs, a blank line apart, scored as the finder scores one."""
-    spans, text = [], ""
-    for paragraph in paragraphs:
-        spans.append((len(text), len(text) + len(paragraph)))
-        text += paragraph + "\n\n"
-    return BookScores(1, text, spans, extract(paragraphs))
+    return scored(paragraphs)
 
 
 def _brute_force(logits: np.ndarray, usable: np.ndarray) -> np.ndarray:
